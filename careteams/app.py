@@ -1,0 +1,194 @@
+"""The application factory: create_app(overrides=None)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, g, request
+
+import config
+from careteams.extensions import api, csrf, db, limiter, login_manager, mail, migrate
+from config import DEV_SECRET_KEY
+
+# Domain packages; each brings its models, blueprints and jobs.
+DOMAINS = ["members", "auth", "web", "teams", "matching", "sms", "rota", "hours", "governance"]
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    settings = config.load((overrides or {}).get("ENV_NAME"))
+    app.config.update(settings)
+    app.config.update(overrides or {})
+    check_production_settings(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    from careteams.errors import register_error_handlers
+
+    register_error_handlers(app)
+    register_cli(app)
+    register_template_helpers(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app
+
+
+def check_production_settings(app: Flask) -> None:
+    """Refuse to start production with a missing or development secret key."""
+    if app.config.get("ENV") != "production":
+        return
+    key = app.config.get("SECRET_KEY") or ""
+    if key in ("", DEV_SECRET_KEY, "testing-not-secret") or len(key) < 32:
+        raise RuntimeError("SECRET_KEY must be set to a long random value in production (at least 32 characters).")
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        raise RuntimeError("DATABASE_URL must be set in production.")
+
+
+def register_extensions(app: Flask) -> None:
+    import careteams.models  # noqa: F401  (every table, for Alembic and relationships)
+
+    db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                _configure_sqlite(engine)
+    migrate.init_app(app, db, directory=str(config.ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    mail.init_app(app)
+    api.init_app(app)
+    if app.config.get("PROXY_FIX_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["PROXY_FIX_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from careteams.members.models import Person
+
+        try:
+            person_id, version = (int(x) for x in user_id.split(":"))
+        except ValueError:
+            return None
+        person = db.session.get(Person, person_id)
+        if person is None or person.session_version != version:
+            return None
+        return person
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import redirect, url_for
+
+        from careteams.errors import Unauthorized, wants_json
+
+        if wants_json():
+            raise Unauthorized()
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    @app.before_request
+    def _bearer_token():
+        # A bearer token decides who the request is from, whatever cookies came
+        # with it: Flask-Login's "strong" session protection would otherwise
+        # treat a request carrying a not-logged-in session cookie as anonymous
+        # before looking at the token.
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return
+        from careteams.auth.services import person_for_api_token
+
+        person = person_for_api_token(header[len("Bearer "):].strip())
+        login_manager._update_request_context_with_user(person)
+        g.via_token = person is not None
+
+
+def _configure_sqlite(engine: sa.engine.Engine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit
+    # BEGIN itself, and enforce foreign keys as PostgreSQL does.
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+def register_blueprints(app: Flask) -> None:
+    """Each domain package may offer `bp` (pages) and `api_bp` (flask-smorest JSON API)."""
+    import importlib
+
+    for domain in DOMAINS:
+        package = importlib.import_module(f"careteams.{domain}")
+        if getattr(package, "bp", None) is not None:
+            app.register_blueprint(package.bp)
+        if getattr(package, "api_bp", None) is not None:
+            api.register_blueprint(package.api_bp)
+
+
+CSRF_EXEMPT_PREFIXES = ("/sms/",)  # Twilio webhooks are signed instead
+# The only API calls that need no logged-in person (everything else is 401 first,
+# before any input is parsed).
+PUBLIC_API = {("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/tokens")}
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _api_requires_login():
+        if not request.path.startswith("/api/") or (request.method, request.path) in PUBLIC_API:
+            return
+        if request.method == "OPTIONS":
+            return
+        from flask_login import current_user
+
+        from careteams.errors import Unauthorized
+
+        if not current_user.is_authenticated:
+            raise Unauthorized()
+
+    @app.before_request
+    def _csrf():
+        if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            return
+        if request.path.startswith(CSRF_EXEMPT_PREFIXES):
+            return
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            # Bearer tokens are not sent automatically by browsers: no CSRF risk.
+            # A wrong token is refused by the route's own authentication.
+            return
+        if request.path.startswith("/api/") and request.mimetype == "application/json":
+            # A cross-site page cannot send application/json without a CORS
+            # preflight, which this app never grants: JSON API calls are safe.
+            return
+        csrf.protect()
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    from careteams.members.rules import MEMBER_CLASS_LABELS, STAFF_ROLE_LABELS
+
+    app.jinja_env.globals.update(member_class_labels=MEMBER_CLASS_LABELS, staff_role_labels=STAFF_ROLE_LABELS)
+
+
+def register_cli(app: Flask) -> None:
+    from careteams.cli import register
+
+    register(app)

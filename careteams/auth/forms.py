@@ -1,0 +1,27 @@
+"""WTForms for the account pages (CSRF comes with Flask-WTF)."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from careteams.auth.passwords import MIN_LENGTH
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired("Enter your email address."), Email("Enter an email address like name@example.org.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    remember = BooleanField("Keep me logged in on this device")
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[
+        DataRequired("Enter a password."),
+        Length(min=MIN_LENGTH, message=f"Use at least {MIN_LENGTH} characters."),
+    ])
+    confirm = PasswordField("Type the password again", validators=[
+        DataRequired("Type the password again."), EqualTo("password", "The two passwords are not the same."),
+    ])
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired("Enter your email address."), Email("Enter an email address like name@example.org.")])

@@ -1,0 +1,163 @@
+"""Use-cases for accounts: authenticate, one-time links, API tokens. Flush only."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+
+from careteams import notify
+from careteams.auth.models import ApiToken, LinkPurpose, OneTimeLink
+from careteams.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from careteams.db import utcnow
+from careteams.errors import NotFound, Unauthorized, ValidationError
+from careteams.extensions import db
+from careteams.members.models import ContactChannel, Person
+from careteams.members.rules import normalise_email
+
+TOKEN_PREFIX = "ct_"  # noqa: S105  (a label, not a secret)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(email: str, password: str) -> Person:
+    """The person with this email and password, or Unauthorized (same message either way)."""
+    person = db.session.scalar(sa.select(Person).where(Person.email == normalise_email(email)))
+    ok = verify_password(person.password_hash if person else None, password)
+    if not ok or person is None or not person.active:
+        raise Unauthorized("That email and password do not match an account.", code="invalid_credentials")
+    if needs_rehash(person.password_hash):
+        person.password_hash = hash_password(password)
+        db.session.flush()
+    return person
+
+
+def set_password(person: Person, password: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise ValidationError(details={"fields": {"password": [f"Use at least {MIN_LENGTH} characters."]}})
+    person.password_hash = hash_password(password)
+    person.session_version += 1  # log out every other session
+    db.session.flush()
+
+
+# --- one-time links -----------------------------------------------------------
+
+
+def _issue_link(person: Person, purpose: LinkPurpose, ttl: timedelta, created_by: Person | None) -> str:
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        OneTimeLink(
+            person_id=person.id,
+            purpose=purpose,
+            token_hash=_digest(token),
+            expires_at=utcnow() + ttl,
+            created_by_id=created_by.id if created_by else None,
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def _send_link(person: Person, subject: str, text: str, url: str, from_number: str | None = None) -> None:
+    if person.preferred_channel == ContactChannel.sms and person.phone:
+        notify.queue(notify.Text(to=person.phone, body=f"{text} {url}", from_number=from_number))
+    elif person.email:
+        notify.queue(notify.Email(to=person.email, subject=subject, body=f"Hello {person.first_name},\n\n{text}\n\n{url}\n"))
+    elif person.phone:
+        notify.queue(notify.Text(to=person.phone, body=f"{text} {url}", from_number=from_number))
+
+
+def send_invitation(person: Person, invited_by: Person | None, cooperative_name: str, from_number: str | None = None) -> str:
+    """Create a one-time invitation link and queue it to the person's preferred channel."""
+    token = _issue_link(person, LinkPurpose.invite, current_app.config["INVITE_TTL"], invited_by)
+    url = url_for("auth.accept_invite", token=token, _external=True)
+    _send_link(person, f"You're invited to {cooperative_name}",
+               f"You have been invited to {cooperative_name} on careteams. Set your password here:", url, from_number)
+    return token
+
+
+def request_password_reset(email: str) -> None:
+    """Queue a reset link if the email is known; say nothing either way."""
+    person = db.session.scalar(sa.select(Person).where(Person.email == normalise_email(email)))
+    if person is None or not person.active:
+        return
+    token = _issue_link(person, LinkPurpose.reset, current_app.config["RESET_TTL"], None)
+    url = url_for("auth.reset_password", token=token, _external=True)
+    _send_link(person, "Reset your careteams password", "Someone asked to reset your careteams password. If it was you, use this link within an hour:", url)
+
+
+def _valid_link(token: str, purpose: LinkPurpose, now: datetime | None = None) -> OneTimeLink:
+    now = now or utcnow()
+    link = db.session.scalar(
+        sa.select(OneTimeLink).where(OneTimeLink.token_hash == _digest(token), OneTimeLink.purpose == purpose)
+    )
+    if link is None or link.used_at is not None or link.expires_at <= now:
+        raise NotFound("This link has expired or has already been used. Ask for a new one.", code="link_expired")
+    return link
+
+
+def check_link(token: str, purpose: LinkPurpose) -> Person:
+    return _valid_link(token, purpose).person
+
+
+def use_link(token: str, purpose: LinkPurpose, password: str) -> Person:
+    """Spend a one-time link to set a password; the link cannot be used again."""
+    link = _valid_link(token, purpose)
+    set_password(link.person, password)
+    # Conditional update: of two simultaneous uses, only one finds used_at NULL.
+    spent = db.session.execute(
+        sa.update(OneTimeLink).where(OneTimeLink.id == link.id, OneTimeLink.used_at.is_(None)).values(used_at=utcnow())
+    ).rowcount
+    if spent != 1:
+        raise NotFound("This link has already been used.", code="link_expired")
+    link.person.active = True
+    db.session.flush()
+    return link.person
+
+
+def purge_expired_links(now: datetime | None = None) -> int:
+    """Delete one-time links that expired more than a day ago (idempotent)."""
+    cutoff = (now or utcnow()) - timedelta(days=1)
+    result = db.session.execute(sa.delete(OneTimeLink).where(OneTimeLink.expires_at < cutoff))
+    return result.rowcount or 0
+
+
+# --- API tokens ---------------------------------------------------------------
+
+
+def create_api_token(person: Person, name: str) -> tuple[ApiToken, str]:
+    """A new bearer token for `person`; the secret is returned once and never stored."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(person_id=person.id, name=name, token_hash=_digest(secret), prefix=secret[:10])
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def person_for_api_token(secret: str) -> Person | None:
+    token = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None))
+    )
+    if token is None or not token.person.active:
+        return None
+    return token.person
+
+
+def list_api_tokens(person: Person) -> list[ApiToken]:
+    return list(db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.person_id == person.id, ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)
+    ))
+
+
+def revoke_api_token(person: Person, token_id: int) -> None:
+    token = db.session.get(ApiToken, token_id)
+    # Somebody else's token is as invisible as a missing one.
+    if token is None or token.person_id != person.id or token.revoked_at is not None:
+        raise NotFound("No such token.")
+    token.revoked_at = utcnow()
+    db.session.flush()

@@ -1,0 +1,70 @@
+"""Demo votes: one resolution open now, one closed with its published results.
+
+Idempotent: each is made once, found by its title afterwards.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from careteams.db import utcnow
+from careteams.demo import DEMO_STEPS
+from careteams.extensions import db
+from careteams.governance import services as svc
+from careteams.governance.models import Resolution
+from careteams.members.models import Cooperative, Person
+from careteams.members.services import actor_for
+
+OPEN_TITLE = "Pay travel time between visits at the full hourly rate"
+CLOSED_TITLE = "Adopt the 2026 rules on worker-set rates"
+
+# person key -> choice ("for", "against" or None to abstain)
+CLOSED_VOTES = {
+    "ann": "for", "bill": "for", "cath": "for", "wendy": "for", "will": "for", "xena": "for",
+    "yusuf": "against", "zoe": "against", "omar": "against", "priya": "against",
+    "ivan": "against", "iris": "against", "dana": None,
+}
+# A few have already voted on the open one; the rest (Wendy among them) can try it.
+OPEN_VOTES = {"bill": "for", "xena": "for", "ivan": "against"}
+
+
+def _exists(coop: Cooperative, title: str) -> bool:
+    return db.session.scalar(sa.select(Resolution.id).where(
+        Resolution.cooperative_id == coop.id, Resolution.title == title)) is not None
+
+
+def _votes(coop: Cooperative, resolution: Resolution, people: dict[str, Person], votes: dict, now) -> None:
+    keys = {o.key: o.id for o in resolution.options}
+    for key, choice in votes.items():
+        svc.cast_ballot(actor_for(people[key]), coop, resolution, keys[choice] if choice else None, now=now)
+
+
+def seed_votes(coop: Cooperative, people: dict[str, Person]) -> None:
+    now = utcnow()
+    if not _exists(coop, CLOSED_TITLE):
+        opens = now - timedelta(days=21)
+        closed = svc.create_resolution(None, coop, {
+            "title": CLOSED_TITLE, "kind": "ordinary", "opens_at": opens, "closes_at": now - timedelta(days=7),
+            "text": "That independent worker members set their own hourly rates within the bands "
+                    "the co-op publishes each April, and that the co-op's contribution stays as it is.",
+        })
+        svc.start_voting(closed.id, opens, tell=False)
+        db.session.refresh(closed)
+        _votes(coop, closed, people, CLOSED_VOTES, opens + timedelta(days=2))
+        svc.close_resolution(closed.id, closed.closes_at, tell=False)
+    if not _exists(coop, OPEN_TITLE):
+        opens = now - timedelta(days=1)
+        open_ = svc.create_resolution(None, coop, {
+            "title": OPEN_TITLE, "kind": "extraordinary", "opens_at": opens, "closes_at": now + timedelta(days=14),
+            "text": "That travel time between visits is paid at each worker's full hourly rate, "
+                    "funded from the co-op's contribution.",
+        })
+        svc.start_voting(open_.id, opens, tell=False)
+        db.session.refresh(open_)
+        _votes(coop, open_, people, OPEN_VOTES, now)
+    db.session.flush()
+
+
+DEMO_STEPS.append(seed_votes)

@@ -1,0 +1,249 @@
+"""Pages (no JavaScript needed): resolutions, the ballot, results, the secretary's
+create/open page, the register and its export, a member's own membership."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from marshmallow import ValidationError as SchemaError
+
+from careteams.auth.current import current_actor
+from careteams.errors import ValidationError
+from careteams.extensions import db
+from careteams.governance import bp, rules
+from careteams.governance import permissions as perm
+from careteams.governance import services as svc
+from careteams.governance.models import ResolutionStatus
+from careteams.governance.rules import KIND_LABELS, ResolutionKind
+from careteams.governance.schemas import ResolutionChangeSchema, ResolutionCreateSchema
+from careteams.members.services import get_visible_cooperative
+
+PREFIX = "/cooperatives/<slug>"
+
+
+@bp.app_template_filter("gov_time")
+def gov_time(value: datetime | None, zone: str) -> str:
+    """A UTC time shown in the co-op's zone, e.g. "Fri 1 May 2026, 18:00 BST"."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(zone))
+    return local.strftime("%a ") + str(local.day) + local.strftime(" %b %Y, %H:%M %Z")
+
+
+def _local_input(value: datetime | None, zone: str) -> str:
+    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def _context(slug: str, resolution_id: int | None = None):
+    actor = current_actor()
+    coop = get_visible_cooperative(actor, slug)
+    resolution = svc.get_resolution(actor, coop, resolution_id) if resolution_id is not None else None
+    return actor, coop, resolution
+
+
+# --- resolutions ----------------------------------------------------------------------
+
+
+@bp.route(f"{PREFIX}/resolutions")
+@login_required
+def resolutions(slug: str):
+    actor, coop, _ = _context(slug)
+    items = svc.list_resolutions(actor, coop)
+    return render_template("governance/resolutions.html", coop=coop, resolutions=items,
+                           can_manage=perm.can_manage_resolutions(actor, coop.id), Status=ResolutionStatus)
+
+
+def _form_values(form, coop) -> dict:
+    """What the person typed, to show back to them."""
+    return {k: form.get(k, "") for k in ("title", "text", "kind", "threshold", "options", "opens_at", "closes_at",
+                                         "quorum_min_members", "quorum_percent")} | {"conversion": bool(form.get("conversion"))}
+
+
+def _parse_form(form, coop, partial: bool) -> dict:
+    """The create/edit form as the API's schema sees it; times typed in the co-op's zone."""
+    errors: dict[str, list[str]] = {}
+    payload: dict = {
+        "title": form.get("title", ""), "text": form.get("text", ""), "kind": form.get("kind", ""),
+        "threshold": form.get("threshold") or "at_least", "conversion": bool(form.get("conversion")),
+        "options": [line.strip() for line in form.get("options", "").splitlines() if line.strip()],
+    }
+    for name in ("opens_at", "closes_at"):
+        try:
+            payload[name] = rules.local_to_utc(form.get(name, ""), coop.timezone).isoformat()
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+    for name in ("quorum_min_members", "quorum_percent"):
+        if form.get(name, "").strip():
+            payload[name] = form[name].strip()
+    schema = ResolutionChangeSchema() if partial else ResolutionCreateSchema()
+    try:
+        data = schema.load(payload)
+    except SchemaError as exc:
+        errors = {**exc.normalized_messages(), **errors}
+    if errors:
+        raise ValidationError(details={"fields": errors})
+    return data
+
+
+def _edit_page(coop, resolution, values, errors, status=200):
+    return render_template("governance/resolution_form.html", coop=coop, resolution=resolution, values=values,
+                           errors=errors, kinds=KIND_LABELS, ResolutionKind=ResolutionKind), status
+
+
+@bp.route(f"{PREFIX}/resolutions/new", methods=["GET", "POST"])
+@login_required
+def new_resolution(slug: str):
+    actor, coop, _ = _context(slug)
+    if request.method == "POST":
+        try:
+            resolution = svc.create_resolution(actor, coop, _parse_form(request.form, coop, partial=False))
+        except ValidationError as exc:
+            db.session.rollback()
+            return _edit_page(coop, None, _form_values(request.form, coop), exc.details.get("fields", {}), 422)
+        db.session.commit()
+        flash("The resolution is saved as a draft. Check it, then open voting.")
+        return redirect(url_for("governance.resolution", slug=slug, resolution_id=resolution.id))
+    return _edit_page(coop, None, svc.resolution_defaults(actor, coop), {})
+
+
+@bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_resolution(slug: str, resolution_id: int):
+    actor, coop, resolution = _context(slug, resolution_id)
+    if request.method == "POST":
+        try:
+            svc.update_resolution(actor, coop, resolution, _parse_form(request.form, coop, partial=True))
+        except ValidationError as exc:
+            db.session.rollback()
+            return _edit_page(coop, resolution, _form_values(request.form, coop), exc.details.get("fields", {}), 422)
+        db.session.commit()
+        flash("Changes saved.")
+        return redirect(url_for("governance.resolution", slug=slug, resolution_id=resolution.id))
+    values = {
+        "title": resolution.title, "text": resolution.text, "kind": resolution.kind.value,
+        "threshold": resolution.threshold.value, "conversion": resolution.conversion,
+        "options": "\n".join(o.label for o in resolution.options) if resolution.kind == ResolutionKind.poll else "",
+        "opens_at": _local_input(resolution.opens_at, coop.timezone),
+        "closes_at": _local_input(resolution.closes_at, coop.timezone),
+        "quorum_min_members": resolution.quorum_min_members, "quorum_percent": resolution.quorum_percent,
+    }
+    return _edit_page(coop, resolution, values, {})
+
+
+@bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/open", methods=["POST"])
+@login_required
+def open_resolution(slug: str, resolution_id: int):
+    actor, coop, resolution = _context(slug, resolution_id)
+    resolution = svc.open_resolution(actor, coop, resolution)
+    db.session.commit()
+    flash("Voting is open." if resolution.status == ResolutionStatus.open
+          else "Voting will open at the opening time.")
+    return redirect(url_for("governance.resolution", slug=slug, resolution_id=resolution_id))
+
+
+@bp.route(f"{PREFIX}/resolutions/<int:resolution_id>")
+@login_required
+def resolution(slug: str, resolution_id: int):
+    actor, coop, resolution = _context(slug, resolution_id)
+    me = svc.voter_status(actor, coop, resolution)
+    voters = (svc.list_voters(actor, coop, resolution)
+              if me["in_electorate"] and resolution.status == ResolutionStatus.open else [])
+    return render_template("governance/resolution.html", coop=coop, resolution=resolution, me=me, voters=voters,
+                           can_manage=perm.can_manage_resolutions(actor, coop.id), kinds=KIND_LABELS,
+                           Status=ResolutionStatus)
+
+
+def _option_from_form() -> int | None:
+    choice = request.form.get("option", "")
+    if choice == "abstain":
+        return None
+    if not choice.isdigit():
+        raise ValidationError(details={"fields": {"option": ["Choose an option, or abstain."]}})
+    return int(choice)
+
+
+@bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/ballot", methods=["POST"])
+@login_required
+def cast(slug: str, resolution_id: int):
+    actor, coop, resolution = _context(slug, resolution_id)
+    on_behalf = request.form.get("on_behalf_of", "")
+    receipt = svc.cast_ballot(actor, coop, resolution, _option_from_form(),
+                              int(on_behalf) if on_behalf.isdigit() else None)
+    db.session.commit()
+    # Shown once, never put in a URL: the change token lets its holder change the vote.
+    return render_template("governance/receipt.html", coop=coop, resolution=resolution, receipt=receipt,
+                           changed=False)
+
+
+@bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/ballot/change", methods=["POST"])
+@login_required
+def change(slug: str, resolution_id: int):
+    actor, coop, resolution = _context(slug, resolution_id)
+    receipt = svc.change_ballot(actor, coop, resolution, request.form.get("change_token", "").strip(),
+                                _option_from_form())
+    db.session.commit()
+    return render_template("governance/receipt.html", coop=coop, resolution=resolution, receipt=receipt,
+                           changed=True)
+
+
+@bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/proxy", methods=["POST"])
+@login_required
+def appoint(slug: str, resolution_id: int):
+    actor, coop, resolution = _context(slug, resolution_id)
+    chosen = request.form.get("proxy_membership_id", "")
+    if not chosen.isdigit():
+        raise ValidationError(details={"fields": {"proxy_membership_id": ["Choose who will vote for you."]}})
+    svc.appoint_proxy(actor, coop, resolution, int(chosen))
+    db.session.commit()
+    flash("Your proxy is appointed. You can still vote yourself until they have voted.")
+    return redirect(url_for("governance.resolution", slug=slug, resolution_id=resolution_id))
+
+
+@bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/proxy/revoke", methods=["POST"])
+@login_required
+def revoke(slug: str, resolution_id: int):
+    actor, coop, resolution = _context(slug, resolution_id)
+    svc.revoke_proxy(actor, coop, resolution)
+    db.session.commit()
+    flash("Your proxy appointment is taken back.")
+    return redirect(url_for("governance.resolution", slug=slug, resolution_id=resolution_id))
+
+
+@bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/results")
+@login_required
+def results(slug: str, resolution_id: int):
+    actor, coop, resolution = _context(slug, resolution_id)
+    published = svc.results(actor, coop, resolution)
+    return render_template("governance/results.html", coop=coop, resolution=resolution,
+                           result=published["result"], electorate=published["electorate"], kinds=KIND_LABELS)
+
+
+# --- the register ----------------------------------------------------------------------
+
+
+@bp.route(f"{PREFIX}/register")
+@login_required
+def register(slug: str):
+    actor, coop, _ = _context(slug)
+    return render_template("governance/register.html", coop=coop, rows=svc.register(actor, coop))
+
+
+@bp.route(f"{PREFIX}/register.csv")
+@login_required
+def register_csv(slug: str):
+    actor, coop, _ = _context(slug)
+    body = svc.register_csv(actor, coop)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{coop.slug}-register.csv"',
+        "Cache-Control": "no-store",
+    })
+
+
+@bp.route(f"{PREFIX}/membership")
+@login_required
+def own_membership(slug: str):
+    actor, coop, _ = _context(slug)
+    return render_template("governance/membership.html", coop=coop, **svc.own_membership(actor, coop))

@@ -1,0 +1,148 @@
+"""JSON API for resolutions, ballots, proxies, results and the member's own membership. Thin adapters."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from careteams.auth.current import current_actor
+from careteams.extensions import db
+from careteams.governance import api_bp
+from careteams.governance import services as svc
+from careteams.governance.schemas import (
+    BallotCastSchema,
+    BallotChangeSchema,
+    OwnMembershipSchema,
+    ProxyAppointSchema,
+    ProxySchema,
+    ReceiptSchema,
+    ResolutionChangeSchema,
+    ResolutionCreateSchema,
+    ResolutionSchema,
+    ResultsSchema,
+    VoterStatusSchema,
+)
+from careteams.members.services import get_visible_cooperative
+
+
+def _coop(slug: str):
+    return get_visible_cooperative(current_actor(), slug)
+
+
+def _resolution(slug: str, resolution_id: int):
+    actor = current_actor()
+    coop = get_visible_cooperative(actor, slug)
+    return actor, coop, svc.get_resolution(actor, coop, resolution_id)
+
+
+@api_bp.route("/cooperatives/<slug>/resolutions")
+class Resolutions(MethodView):
+    @api_bp.response(200, ResolutionSchema(many=True))
+    def get(self, slug: str):
+        """Resolutions of the co-op (drafts for the secretary only)."""
+        return svc.list_resolutions(current_actor(), _coop(slug))
+
+    @api_bp.arguments(ResolutionCreateSchema)
+    @api_bp.response(201, ResolutionSchema)
+    def post(self, data: dict, slug: str):
+        """Draft a resolution (the secretary)."""
+        resolution = svc.create_resolution(current_actor(), _coop(slug), data)
+        db.session.commit()
+        return resolution
+
+
+@api_bp.route("/cooperatives/<slug>/resolutions/<int:resolution_id>")
+class ResolutionItem(MethodView):
+    @api_bp.response(200, ResolutionSchema)
+    def get(self, slug: str, resolution_id: int):
+        """One resolution."""
+        return _resolution(slug, resolution_id)[2]
+
+    @api_bp.arguments(ResolutionChangeSchema)
+    @api_bp.response(200, ResolutionSchema)
+    def patch(self, changes: dict, slug: str, resolution_id: int):
+        """Change a draft (the secretary); fixed once scheduled or open."""
+        actor, coop, resolution = _resolution(slug, resolution_id)
+        resolution = svc.update_resolution(actor, coop, resolution, changes)
+        db.session.commit()
+        return resolution
+
+
+@api_bp.route("/cooperatives/<slug>/resolutions/<int:resolution_id>/open")
+class ResolutionOpen(MethodView):
+    @api_bp.response(200, ResolutionSchema)
+    def post(self, slug: str, resolution_id: int):
+        """Open voting now, or at the opening time if that is ahead (the secretary)."""
+        actor, coop, resolution = _resolution(slug, resolution_id)
+        resolution = svc.open_resolution(actor, coop, resolution)
+        db.session.commit()
+        return resolution
+
+
+@api_bp.route("/cooperatives/<slug>/resolutions/<int:resolution_id>/me")
+class VoterStatus(MethodView):
+    @api_bp.response(200, VoterStatusSchema)
+    def get(self, slug: str, resolution_id: int):
+        """Whether you may vote, have voted, and the proxies you gave or hold."""
+        actor, coop, resolution = _resolution(slug, resolution_id)
+        return svc.voter_status(actor, coop, resolution)
+
+
+@api_bp.route("/cooperatives/<slug>/resolutions/<int:resolution_id>/ballots")
+class Ballots(MethodView):
+    @api_bp.arguments(BallotCastSchema)
+    @api_bp.response(201, ReceiptSchema)
+    def post(self, data: dict, slug: str, resolution_id: int):
+        """Cast your secret ballot (or one as proxy). Keep the receipt and the change token."""
+        actor, coop, resolution = _resolution(slug, resolution_id)
+        receipt = svc.cast_ballot(actor, coop, resolution, data["option_id"], data["on_behalf_of"])
+        db.session.commit()
+        return receipt
+
+    @api_bp.arguments(BallotChangeSchema)
+    @api_bp.response(200, ReceiptSchema)
+    def put(self, data: dict, slug: str, resolution_id: int):
+        """Change a ballot before the close with its change token."""
+        actor, coop, resolution = _resolution(slug, resolution_id)
+        receipt = svc.change_ballot(actor, coop, resolution, data["change_token"], data["option_id"])
+        db.session.commit()
+        return receipt
+
+
+@api_bp.route("/cooperatives/<slug>/resolutions/<int:resolution_id>/proxy")
+class Proxy(MethodView):
+    @api_bp.arguments(ProxyAppointSchema)
+    @api_bp.response(201, ProxySchema)
+    def post(self, data: dict, slug: str, resolution_id: int):
+        """Appoint a member of the electorate as your proxy on this resolution."""
+        actor, coop, resolution = _resolution(slug, resolution_id)
+        appointment = svc.appoint_proxy(actor, coop, resolution, data["proxy_membership_id"])
+        db.session.commit()
+        return appointment
+
+    @api_bp.response(204)
+    def delete(self, slug: str, resolution_id: int):
+        """Take back your proxy appointment (not once the proxy has voted)."""
+        actor, coop, resolution = _resolution(slug, resolution_id)
+        svc.revoke_proxy(actor, coop, resolution)
+        db.session.commit()
+
+
+@api_bp.route("/cooperatives/<slug>/resolutions/<int:resolution_id>/results")
+class Results(MethodView):
+    @api_bp.response(200, ResultsSchema)
+    def get(self, slug: str, resolution_id: int):
+        """The published results: counts by class, weight, exact totals, quorum, hash, receipts."""
+        actor, coop, resolution = _resolution(slug, resolution_id)
+        return svc.results(actor, coop, resolution)
+
+
+@api_bp.route("/cooperatives/<slug>/membership")
+class OwnMembership(MethodView):
+    @api_bp.response(200, OwnMembershipSchema)
+    def get(self, slug: str):
+        """Your own place in the register, with its history."""
+        actor = current_actor()
+        return svc.own_membership(actor, get_visible_cooperative(actor, slug))
+
+
+from careteams.governance import pages  # noqa: E402,F401

@@ -1,0 +1,70 @@
+"""Demo hours: pay settings and rates, funders for the demo teams, and last week's
+timesheet entries in every state (pending, submitted, confirmed). Idempotent."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from careteams.db import utcnow
+from careteams.demo import DEMO_STEPS
+from careteams.extensions import db
+from careteams.hours.models import (
+    AreaBand,
+    CoopPayRate,
+    Funder,
+    FunderKind,
+    HoursSettings,
+    TimesheetEntry,
+)
+from careteams.hours.rules import TimesheetStatus
+from careteams.members.models import Cooperative, Person
+from careteams.rota.services import team_worker_ids
+from careteams.teams.models import Team
+
+DEMO_NOTE = "Demo hours"
+FUNDERS = {"ann": [(FunderKind.council, "Kirklees Council", 70), (FunderKind.self_funded, "Ann", 30)],
+           "bill": [(FunderKind.direct_payment, "Bill's direct payment", 100)]}
+# (days before today, start hour, hours, status)
+ENTRIES = [(6, 9, 2, TimesheetStatus.confirmed), (4, 13, 3, TimesheetStatus.submitted), (1, 10, 2, TimesheetStatus.pending)]
+
+
+def seed_hours(coop: Cooperative, people: dict[str, Person]) -> None:
+    if db.session.scalar(sa.select(HoursSettings.id).where(HoursSettings.cooperative_id == coop.id)) is None:
+        db.session.add(HoursSettings(cooperative_id=coop.id, sleep_in_allowance_pence=9000))
+    for band, pence in ((AreaBand.urban, 1300), (AreaBand.rural, 1350), (AreaBand.very_rural, 1400)):
+        if db.session.scalar(sa.select(CoopPayRate.id).where(CoopPayRate.cooperative_id == coop.id,
+                                                             CoopPayRate.area_band == band)) is None:
+            db.session.add(CoopPayRate(cooperative_id=coop.id, area_band=band, effective_from=date(2026, 4, 1),
+                                       hourly_rate_pence=pence, night_enhancement_pence=100,
+                                       bank_holiday_enhancement_pence=650))
+    now = utcnow()
+    for key, funders in FUNDERS.items():
+        leader = people.get(key)
+        team = leader and db.session.scalar(sa.select(Team).where(Team.cooperative_id == coop.id,
+                                                                  Team.leader_id == leader.id))
+        if team is None:
+            continue
+        if db.session.scalar(sa.select(Funder.id).where(Funder.team_id == team.id)) is None:
+            db.session.add_all([Funder(team_id=team.id, kind=k, name=n, share_percent=s) for k, n, s in funders])
+        workers = team_worker_ids(team.id)
+        if not workers or db.session.scalar(sa.select(TimesheetEntry.id).where(
+                TimesheetEntry.team_id == team.id, TimesheetEntry.note == DEMO_NOTE)):
+            continue
+        tz = ZoneInfo(team.zone)
+        today = now.astimezone(tz).date()
+        for days, hour, hours, status in ENTRIES:
+            start = datetime.combine(today - timedelta(days=days), time(hour), tz)
+            entry = TimesheetEntry(team_id=team.id, person_id=workers[0], status=status, started_at=start,
+                                   ended_at=start + timedelta(hours=hours), travel_minutes=15, note=DEMO_NOTE)
+            if status != TimesheetStatus.pending:
+                entry.submitted_at = entry.ended_at + timedelta(hours=1)
+            if status == TimesheetStatus.confirmed:
+                entry.confirmed_at, entry.confirmed_by_id = entry.ended_at + timedelta(hours=5), leader.id
+            db.session.add(entry)
+    db.session.flush()
+
+
+DEMO_STEPS.append(seed_hours)

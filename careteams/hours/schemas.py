@@ -1,0 +1,171 @@
+"""Hours input and output schemas (no database, no permissions). Money is dumped as
+integer pence; percentages and quantities as strings of Decimals, never floats."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from careteams.hours.models import AreaBand, FunderKind
+from careteams.hours.rules import EntryKind
+
+Aware = fields.AwareDateTime  # an offset is required: "10:00" alone would be ambiguous
+Minutes = lambda hi=24 * 60: fields.Integer(validate=validate.Range(0, hi))  # noqa: E731
+Money = lambda: fields.Integer(required=True, validate=validate.Range(1, 100_000_00))  # noqa: E731
+
+
+class EntryLogSchema(Schema):
+    started_at = Aware(required=True)
+    ended_at = Aware(required=True)
+    kind = fields.String(load_default=EntryKind.visit.value,
+                         validate=validate.OneOf([EntryKind.visit, EntryKind.overnight, EntryKind.sleep_in]))
+    break_minutes = Minutes(240)
+    travel_minutes = Minutes(600)
+    waiting_minutes = Minutes(600)
+    mileage = fields.Decimal(places=1, validate=validate.Range(0, 1000), as_string=True)
+    note = fields.String(validate=validate.Length(max=280))
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if data.get("started_at") and data.get("ended_at") and data["ended_at"] <= data["started_at"]:
+            raise ValidationError("The end must be after the start.", field_name="ended_at")
+
+
+class EntryUpdateSchema(Schema):
+    started_at = Aware()
+    ended_at = Aware()
+    break_minutes = Minutes(240)
+    travel_minutes = Minutes(600)
+    waiting_minutes = Minutes(600)
+    mileage = fields.Decimal(places=1, validate=validate.Range(0, 1000), as_string=True)
+    note = fields.String(validate=validate.Length(max=280))
+
+
+class AdjustSchema(Schema):
+    started_at = Aware()
+    ended_at = Aware()
+    break_minutes = Minutes(240)
+    travel_minutes = Minutes(600)
+    note = fields.String(validate=validate.Length(max=280))
+
+
+class CommentSchema(Schema):
+    comment = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class ResolveSchema(AdjustSchema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["confirm", "void"]))
+
+
+class EntrySchema(Schema):
+    id = fields.Integer()
+    team_id = fields.Integer()
+    person_id = fields.Integer()
+    shift_id = fields.Integer(allow_none=True)
+    kind = fields.String()
+    status = fields.String()
+    started_at = fields.DateTime()
+    ended_at = fields.DateTime()
+    break_minutes = fields.Integer()
+    travel_minutes = fields.Integer()
+    waiting_minutes = fields.Integer()
+    mileage = fields.Decimal(as_string=True)
+    note = fields.String()
+    proposed_started_at = fields.DateTime(allow_none=True)
+    proposed_ended_at = fields.DateTime(allow_none=True)
+    proposed_break_minutes = fields.Integer(allow_none=True)
+    proposed_travel_minutes = fields.Integer(allow_none=True)
+    proposal_note = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    confirmed_at = fields.DateTime(allow_none=True)
+    confirmed_by_id = fields.Integer(allow_none=True)
+    auto_confirmed = fields.Boolean()
+    disputed_at = fields.DateTime(allow_none=True)
+    dispute_comment = fields.String(allow_none=True)
+    resolution_note = fields.String(allow_none=True)
+    corrects_id = fields.Integer(allow_none=True)
+
+
+class SettingsSchema(Schema):
+    auto_confirm_hours = fields.Integer(validate=validate.Range(1, 24 * 30))
+    charge_percent = fields.Decimal(places=2, validate=validate.Range(0, 100), as_string=True)
+    deduction_percent = fields.Decimal(places=2, validate=validate.Range(0, 99), as_string=True)
+    sleep_in_allowance_pence = fields.Integer(validate=validate.Range(0, 100_000))
+    cancellation_notice_hours = fields.Integer(validate=validate.Range(0, 24 * 14))
+    cancellation_pay_percent = fields.Decimal(places=2, validate=validate.Range(0, 100), as_string=True)
+    mileage_pence_per_mile = fields.Integer(validate=validate.Range(0, 500))
+    pay_frequency = fields.String(validate=validate.OneOf(["weekly", "monthly"]))
+
+
+class CoopPayRateSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    area_band = fields.Enum(AreaBand, by_value=True, required=True)
+    effective_from = fields.Date(required=True)
+    hourly_rate_pence = Money()
+    night_enhancement_pence = fields.Integer(load_default=0, validate=validate.Range(0, 10_000))
+    bank_holiday_enhancement_pence = fields.Integer(load_default=0, validate=validate.Range(0, 10_000))
+
+
+class WorkerRateSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    cooperative_id = fields.Integer(load_default=None)
+    team_id = fields.Integer(load_default=None)
+    person_id = fields.Integer(required=True)
+    effective_from = fields.Date(required=True)
+    hourly_rate_pence = Money()
+
+    @validates_schema
+    def _where(self, data, **kwargs):
+        if data.get("team_id") is None and data.get("cooperative_id") is None:
+            raise ValidationError("Give the team (an agreed rate) or the co-op (your usual rate).",
+                                  field_name="cooperative_id")
+
+
+class FunderSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    kind = fields.Enum(FunderKind, by_value=True, required=True)
+    name = fields.String(required=True, validate=validate.Length(1, 120))
+    share_percent = fields.Integer(required=True, validate=validate.Range(1, 100))
+
+
+class FundersSchema(Schema):
+    funders = fields.List(fields.Nested(FunderSchema), required=True, validate=validate.Length(1, 5))
+
+
+class TeamTermsSchema(Schema):
+    area_band = fields.Enum(AreaBand, by_value=True, required=True)
+
+
+class RunCreateSchema(Schema):
+    period_start = fields.Date(required=True)
+
+
+class RunSchema(Schema):
+    id = fields.Integer()
+    cooperative_id = fields.Integer()
+    frequency = fields.String()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    closed_at = fields.DateTime()
+
+
+class FairPaySchema(Schema):
+    pay_pence = fields.Integer()
+    working_minutes = fields.Integer()
+    minimum_pence = fields.Integer()
+    effective_pence_per_hour = fields.Decimal(as_string=True)
+    below = fields.Boolean()
+    arithmetic = fields.String()
+
+
+class FiguresQuerySchema(Schema):
+    first = fields.Date(required=True)
+    last = fields.Date(required=True)
+
+    @validates_schema
+    def _span(self, data, **kwargs):
+        if data["last"] < data["first"] or (data["last"] - data["first"]).days > 3 * 366:
+            raise ValidationError("Give at most three years, first before last.", field_name="last")
+
+
+class MonthQuerySchema(Schema):
+    month = fields.Date(load_default=None)

@@ -1,0 +1,135 @@
+"""Demo matching data: the co-op's skill list, worker profiles for the demo
+workers, one open vacancy in Ann's team with suggestions, and two matches in review.
+
+Idempotent: each piece is looked up before it is made.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from careteams.db import utcnow
+from careteams.demo import DEMO_STEPS
+from careteams.extensions import db
+from careteams.matching import services as svc
+from careteams.matching.models import (
+    AvailabilityWindow,
+    CheckKind,
+    EmploymentType,
+    Match,
+    MatchingSettings,
+    Skill,
+    Vacancy,
+    VacancyStatus,
+    WorkerCheck,
+    WorkerProfile,
+)
+from careteams.matching.rules import Action
+from careteams.members.models import Cooperative, Person
+from careteams.members.services import actor_for
+from careteams.teams.models import Team
+
+SKILLS = ("Personal care", "Medication support", "Dementia", "Learning disability", "Moving and handling",
+          "Driving", "Cooking", "Companionship")
+
+# Hebden Bridge and around. (key, lat, lon, travel km, employment, rate pence, skills, languages, interests,
+# windows, DBS expiry offset in days: negative = expired)
+WORKERS = [
+    ("wendy", 53.744, -2.012, 8, EmploymentType.independent, 1450, ("Personal care", "Cooking", "Companionship"),
+     ("English",), ("gardening", "baking"), ("Monday 07:30-12:00", "Wednesday 07:30-12:00", "Friday 07:30-12:00"), 400),
+    ("will", 53.728, -2.040, 12, EmploymentType.employed, None, ("Personal care", "Driving", "Moving and handling"),
+     ("English", "Welsh"), ("football", "gardening"), ("Monday 08:00-16:00", "Tuesday 08:00-16:00"), 300),
+    ("xena", 53.750, -1.990, 10, EmploymentType.independent, 1500, ("Personal care", "Dementia"),
+     ("English",), ("music",), ("Monday 08:00-11:00", "Wednesday 08:00-11:00"), -20),  # DBS expired: never suggested
+    ("yusuf", 53.720, -1.860, 20, EmploymentType.independent, 1400, ("Personal care", "Medication support"),
+     ("English", "Urdu", "Punjabi"), ("cricket", "cooking"), ("Wednesday 08:00-14:00", "Saturday 09:00-13:00"), 500),
+    ("zoe", 53.760, -2.030, 5, EmploymentType.employed, None, ("Companionship", "Cooking"),
+     ("English",), ("films", "walking"), ("Tuesday 13:00-18:00", "Thursday 13:00-18:00"), 250),
+    ("omar", 53.746, -2.020, 15, EmploymentType.independent, 1550, ("Personal care", "Learning disability", "Driving"),
+     ("English", "Arabic"), ("gardening", "chess"), ("Monday 06:00-10:00", "Thursday 06:00-10:00"), 600),
+    ("priya", 53.700, -1.950, 25, EmploymentType.independent, 1600, ("Personal care", "Medication support", "Cooking"),
+     ("English", "Gujarati"), ("baking", "crafts"), ("Monday 09:00-15:00", "Wednesday 09:00-15:00"), 28),
+    ("quinn", 53.790, -2.100, 6, EmploymentType.employed, None, ("Driving", "Companionship"),
+     ("English",), ("birds", "walking"), ("Saturday 10:00-16:00", "Sunday 10:00-16:00"), 700),
+]
+
+ANN_HOME = (53.742, -2.014)
+VACANCY_NEEDS = "Help getting up, washed and dressed, and breakfast, three mornings a week"
+
+
+def _windows(lines) -> list[AvailabilityWindow]:
+    from careteams.matching.rules import parse_windows
+
+    return [AvailabilityWindow(weekday=d, start_minute=s, end_minute=e) for d, s, e in parse_windows("\n".join(lines))]
+
+
+def seed_matching(coop: Cooperative, people: dict[str, Person]) -> None:
+    today = utcnow().date()
+    if db.session.scalar(sa.select(MatchingSettings.id).where(MatchingSettings.cooperative_id == coop.id)) is None:
+        db.session.add(MatchingSettings(cooperative_id=coop.id, review_required=True, required_training=[]))
+    skills = {s.name: s for s in db.session.scalars(sa.select(Skill).where(Skill.cooperative_id == coop.id))}
+    for name in SKILLS:
+        if name not in skills:
+            skills[name] = Skill(cooperative_id=coop.id, name=name)
+            db.session.add(skills[name])
+    db.session.flush()
+
+    for key, lat, lon, km, employment, rate, skill_names, languages, interests, windows, dbs_days in WORKERS:
+        person = people[key]
+        if db.session.scalar(sa.select(WorkerProfile.id).where(WorkerProfile.cooperative_id == coop.id,
+                                                               WorkerProfile.person_id == person.id)):
+            continue
+        profile = WorkerProfile(cooperative_id=coop.id, person_id=person.id, employment_type=employment,
+                                hourly_rate_pence=rate, latitude=lat, longitude=lon, travel_km=km, district="HX7",
+                                languages=list(languages), interests=list(interests),
+                                opt_out_48h_signed_on=date(2026, 1, 12) if key == "will" else None)
+        profile.skills = [skills[n] for n in skill_names]
+        profile.windows = _windows(windows)
+        profile.checks = [
+            WorkerCheck(kind=CheckKind.enhanced_dbs, checked_on=today - timedelta(days=700),
+                        expires_on=today + timedelta(days=dbs_days)),
+            WorkerCheck(kind=CheckKind.right_to_work, checked_on=today - timedelta(days=700), expires_on=None),
+            WorkerCheck(kind=CheckKind.training, name="Moving and handling", checked_on=today - timedelta(days=200),
+                        expires_on=today + timedelta(days=165)),
+        ]
+        db.session.add(profile)
+    db.session.flush()
+
+    ann = people["ann"]
+    team = db.session.scalar(sa.select(Team).where(Team.cooperative_id == coop.id, Team.leader_id == ann.id))
+    if team is None:
+        # The teams demo normally makes Ann's team first; make it here if it has not.
+        team = Team(cooperative_id=coop.id, leader_id=ann.id, display_name="Ann", latitude=ANN_HOME[0],
+                    longitude=ANN_HOME[1], postcode_district="HX7", created_by_id=ann.id)
+        db.session.add(team)
+        db.session.flush()
+    vacancy = db.session.scalar(sa.select(Vacancy).where(Vacancy.team_id == team.id, Vacancy.needs == VACANCY_NEEDS))
+    if vacancy is None:
+        vacancy = svc.post_vacancy(actor_for(ann), team.id, {
+            "needs": VACANCY_NEEDS, "what_matters": "Her garden, Radio 4 and a proper cup of tea",
+            "latitude": team.latitude if team.latitude is not None else ANN_HOME[0],
+            "longitude": team.longitude if team.longitude is not None else ANN_HOME[1],
+            "district": team.postcode_district or "HX7",
+            "required_skill_ids": [skills["Personal care"].id],
+            "nice_skill_ids": [skills["Cooking"].id, skills["Moving and handling"].id],
+            "languages": ["English"], "interests": ["gardening", "baking"],
+            "windows": [(0, 480, 600), (2, 480, 600), (4, 480, 600)],
+        })
+    if vacancy.status == VacancyStatus.open:
+        # Record who Ann was shown, so the facilitators' report has something to count.
+        svc.suggest_candidates(actor_for(ann), vacancy.id)
+    # Two matches in review, so facilitators have a queue to work through:
+    # Ann invited Wendy and Omar, and both said yes.
+    for key, team_note, worker_note in (("wendy", "Lovely on the phone", "Close to home"),
+                                        ("omar", "Good with the garden", "Happy to do early mornings")):
+        worker = people[key]
+        match = db.session.scalar(sa.select(Match).where(Match.vacancy_id == vacancy.id, Match.worker_id == worker.id))
+        if match is None and vacancy.status == VacancyStatus.open:
+            match = svc.invite_worker(actor_for(ann), vacancy.id, worker.id, note=team_note)
+            svc.act_on_match(actor_for(worker), match.id, Action.answer_yes, note=worker_note)
+    db.session.flush()
+
+
+DEMO_STEPS.append(seed_matching)

@@ -1,0 +1,45 @@
+"""Clock jobs for matching: warn workers before a check or training item runs out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from careteams.extensions import db
+from careteams.matching import rules
+from careteams.matching import services as svc
+from careteams.matching.models import MatchingSettings, WorkerCheck, WorkerProfile
+from careteams.scheduler import job
+
+
+@job("matching.warn_expiring_checks", "cron", hour=8, minute=0)
+def warn_expiring_checks(now: datetime) -> int:
+    """Tell each worker once per expiry date that a check runs out soon; returns how many were told."""
+    today = now.date()
+    settings = {s.cooperative_id: s.check_warning_days for s in db.session.scalars(sa.select(MatchingSettings))}
+    default_days = svc.DEFAULT_CHECK_WARNING_DAYS
+    rows = db.session.execute(
+        sa.select(WorkerCheck, WorkerProfile.person_id, WorkerProfile.cooperative_id)
+        .join(WorkerProfile, WorkerProfile.id == WorkerCheck.worker_profile_id)
+        .where(WorkerCheck.expires_on.is_not(None), WorkerCheck.expires_on >= today,
+               WorkerCheck.expires_on <= today + timedelta(days=max([default_days, *settings.values()])),
+               sa.or_(WorkerCheck.warned_for_expiry_on.is_(None),
+                      WorkerCheck.warned_for_expiry_on != WorkerCheck.expires_on))).all()
+    told = 0
+    for check, person_id, coop_id in rows:
+        if check.expires_on > today + timedelta(days=settings.get(coop_id, default_days)):
+            continue
+        # Conditional update: a second clock (or a re-run) finds nothing left to do.
+        claimed = db.session.execute(
+            sa.update(WorkerCheck).where(WorkerCheck.id == check.id, sa.or_(
+                WorkerCheck.warned_for_expiry_on.is_(None), WorkerCheck.warned_for_expiry_on != check.expires_on))
+            .values(warned_for_expiry_on=check.expires_on)).rowcount
+        if not claimed:
+            continue
+        label = check.name or rules.CHECK_LABELS[check.kind]
+        svc.notify_person(person_id, f"Your {label} runs out on {check.expires_on:%d %B %Y}. "
+                                     "Please show the renewal to a facilitator.", cooperative_id=coop_id)
+        told += 1
+    db.session.flush()
+    return told

@@ -1,0 +1,240 @@
+"""Pages for matching: plain HTML forms, no JavaScript. Thin like the API views:
+parse with the same schemas, call one service, commit once, render."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from marshmallow import ValidationError as SchemaError
+
+from careteams.auth.current import current_actor
+from careteams.errors import AppError, Conflict
+from careteams.extensions import db
+from careteams.matching import bp, rules
+from careteams.matching import services as svc
+from careteams.matching.models import EmploymentType, VacancyStatus
+from careteams.matching.schemas import MatchActionSchema, VacancyInSchema, WorkerProfileInSchema
+from careteams.members.services import get_visible_cooperative
+
+ACTION_LABELS = {
+    "answer_yes": "Yes, I'd like to go ahead", "answer_no": "No, thank you", "approve": "Approve after review",
+    "hold": "Hold this match", "release": "Release the hold", "record_introduction": "Record the introduction",
+    "start_trial": "Start the trial", "record_shift": "Record a shift", "confirm": "Confirm: it is working",
+    "withdraw": "Withdraw from this match",
+}
+# Actions that take a note or a date on the page.
+NOTE_ACTIONS = {"answer_yes", "answer_no", "hold", "release", "withdraw"}
+DATE_ACTIONS = {"record_introduction", "record_shift"}
+
+
+def _words(text: str | None) -> list[str]:
+    return [w.strip() for w in (text or "").split(",") if w.strip()]
+
+
+def _windows_text(windows) -> str:
+    return "\n".join(rules.format_window((w.weekday, w.start_minute, w.end_minute)) for w in windows)
+
+
+def _form_errors(exc: Exception) -> dict:
+    if isinstance(exc, SchemaError):
+        return exc.normalized_messages()
+    if isinstance(exc, AppError):
+        if exc.status in (401, 403, 404):
+            raise exc
+        return exc.details.get("fields") or {"form": [exc.message]}
+    raise exc
+
+
+def _windows_from_form(text: str, errors: dict) -> list[str]:
+    try:
+        return [rules.format_window(w) for w in rules.parse_windows(text or "")]
+    except ValueError as exc:
+        errors["windows"] = [str(exc)]
+        return []
+
+
+# --- the worker ------------------------------------------------------------------------
+
+
+@bp.route("/coops/<slug>/worker-profile", methods=["GET", "POST"])
+@login_required
+def worker_profile(slug: str):
+    actor = current_actor()
+    coop = get_visible_cooperative(actor, slug)
+    skills = [s for s in svc.list_skills(actor, coop) if s.active]
+    try:
+        profile = svc.get_own_profile(actor, coop)
+    except AppError:
+        profile = None
+    errors: dict = {}
+    form = request.form
+    if request.method == "POST":
+        raw = {
+            "employment_type": form.get("employment_type", ""), "travel_km": form.get("travel_km") or None,
+            "latitude": form.get("latitude") or None, "longitude": form.get("longitude") or None,
+            "district": form.get("district") or None, "skill_ids": form.getlist("skill_ids"),
+            "languages": _words(form.get("languages")), "interests": _words(form.get("interests")),
+            "date_of_birth": form.get("date_of_birth") or None,
+            "opt_out_48h_signed_on": form.get("opt_out_48h_signed_on") or None,
+            "available": form.get("available") == "yes",
+        }
+        raw["windows"] = _windows_from_form(form.get("windows", ""), errors)
+        rate = (form.get("hourly_rate") or "").strip().lstrip("£")
+        if rate:
+            try:
+                raw["hourly_rate_pence"] = int(Decimal(rate) * 100)
+            except InvalidOperation:
+                errors["hourly_rate_pence"] = ["Give the rate in pounds, like 14.50."]
+        if not errors:
+            try:
+                svc.save_profile(actor, coop, WorkerProfileInSchema().load(raw))
+            except (SchemaError, AppError) as exc:
+                db.session.rollback()
+                errors = _form_errors(exc)
+            else:
+                db.session.commit()
+                flash("Your worker profile is saved.")
+                return redirect(url_for("matching.worker_profile", slug=slug), 303)
+    return render_template("matching/worker_profile.html", coop=coop, profile=profile, skills=skills, form=form,
+                           errors=errors, employment_types=list(EmploymentType),
+                           windows_text=_windows_text(profile.windows) if profile else ""), (422 if errors else 200)
+
+
+@bp.route("/coops/<slug>/vacancies")
+@login_required
+def suggested_vacancies(slug: str):
+    actor = current_actor()
+    coop = get_visible_cooperative(actor, slug)
+    result = svc.suggest_vacancies(actor, coop)
+    return render_template("matching/suggested_vacancies.html", coop=coop, result=result,
+                           matches=svc.list_my_matches(actor, coop))
+
+
+@bp.route("/vacancies/<int:vacancy_id>/ask", methods=["POST"])
+@login_required
+def ask(vacancy_id: int):
+    match = svc.ask_to_join(current_actor(), vacancy_id, request.form.get("note") or None)
+    db.session.commit()
+    flash("You have asked to join. The team will answer; you will hear either way.")
+    return redirect(url_for("matching.match_page", match_id=match.id), 303)
+
+
+# --- the team side -------------------------------------------------------------------------
+
+
+@bp.route("/teams/<int:team_id>/vacancies", methods=["GET", "POST"])
+@login_required
+def team_vacancies(team_id: int):
+    actor = current_actor()
+    team, vacancies = svc.list_team_vacancies(actor, team_id)
+    errors: dict = {}
+    form = request.form
+    if request.method == "POST":
+        raw = {"needs": form.get("needs", ""), "what_matters": form.get("what_matters", ""),
+               "required_skill_ids": form.getlist("required_skill_ids"), "nice_skill_ids": form.getlist("nice_skill_ids"),
+               "languages": _words(form.get("languages")), "interests": _words(form.get("interests"))}
+        raw["windows"] = _windows_from_form(form.get("windows", ""), errors)
+        if not raw["windows"] and "windows" not in errors:
+            errors["windows"] = ["Give at least one day and time, like 'Monday 09:00-12:00'."]
+        if not errors:
+            try:
+                vacancy = svc.post_vacancy(actor, team_id, VacancyInSchema().load(raw))
+            except (SchemaError, AppError) as exc:
+                db.session.rollback()
+                errors = _form_errors(exc)
+            else:
+                db.session.commit()
+                flash("The vacancy is published. Suggestions are below.")
+                return redirect(url_for("matching.vacancy_page", vacancy_id=vacancy.id), 303)
+    skills = [s for s in svc.list_skills(actor, team.cooperative) if s.active]
+    return render_template("matching/team_vacancies.html", team=team, vacancies=vacancies, skills=skills, form=form,
+                           errors=errors), (422 if errors else 200)
+
+
+@bp.route("/vacancies/<int:vacancy_id>")
+@login_required
+def vacancy_page(vacancy_id: int):
+    actor = current_actor()
+    vacancy = svc.view_vacancy(actor, vacancy_id)
+    team_side = "team_id" in vacancy
+    suggestions, matches = [], []
+    if team_side:
+        matches = svc.list_vacancy_matches(actor, vacancy_id)
+        if vacancy["status"] == VacancyStatus.open.value:
+            suggestions = svc.suggest_candidates(actor, vacancy_id)
+            db.session.commit()  # remembers who was shown, for the fairness report
+    return render_template("matching/vacancy.html", vacancy=vacancy, team_side=team_side, suggestions=suggestions,
+                           matches=matches)
+
+
+@bp.route("/vacancies/<int:vacancy_id>/invite", methods=["POST"])
+@login_required
+def invite(vacancy_id: int):
+    try:
+        person_id = int(request.form.get("person_id", ""))
+    except ValueError:
+        raise Conflict("Choose a worker to invite.") from None
+    match = svc.invite_worker(current_actor(), vacancy_id, person_id, request.form.get("note") or None)
+    db.session.commit()
+    flash("Invitation sent. The worker will answer; you will hear either way.")
+    return redirect(url_for("matching.match_page", match_id=match.id), 303)
+
+
+# --- a match, from any side ------------------------------------------------------------------
+
+
+@bp.route("/matches/<int:match_id>")
+@login_required
+def match_page(match_id: int):
+    view = svc.view_match(current_actor(), match_id)
+    return render_template("matching/match.html", match=view, labels=ACTION_LABELS, note_actions=NOTE_ACTIONS,
+                           date_actions=DATE_ACTIONS)
+
+
+@bp.route("/matches/<int:match_id>/act", methods=["POST"])
+@login_required
+def match_act(match_id: int):
+    try:
+        data = MatchActionSchema().load({k: v for k, v in request.form.items() if k != "csrf_token" and v != ""})
+        svc.act_on_match(current_actor(), match_id, data["action"], note=data["note"], on=data["on"])
+    except SchemaError as exc:
+        db.session.rollback()
+        flash("Please check: " + "; ".join(f"{k}: {' '.join(v) if isinstance(v, list) else v}"
+                                            for k, v in exc.normalized_messages().items()))
+    except AppError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        db.session.rollback()
+        flash(exc.message + " " + " ".join(" ".join(v) for v in exc.details.get("fields", {}).values()))
+    else:
+        db.session.commit()
+        flash("Done.")
+    return redirect(url_for("matching.match_page", match_id=match_id), 303)
+
+
+# --- facilitators ------------------------------------------------------------------------------
+
+
+@bp.route("/coops/<slug>/matching/queue")
+@login_required
+def queue(slug: str):
+    actor = current_actor()
+    coop = get_visible_cooperative(actor, slug)
+    return render_template("matching/queue.html", coop=coop, queue=svc.facilitator_queue(actor, coop))
+
+
+@bp.route("/coops/<slug>/matching/report")
+@login_required
+def report(slug: str):
+    actor = current_actor()
+    coop = get_visible_cooperative(actor, slug)
+    return render_template("matching/report.html", coop=coop, report=svc.fairness_report(actor, coop),
+                           figures=svc.matching_figures(actor, coop))
+
+
+@bp.route("/matching/notifications")
+@login_required
+def notifications():
+    return render_template("matching/notifications.html", notifications=svc.list_notifications(current_actor()))

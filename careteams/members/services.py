@@ -1,0 +1,273 @@
+"""Use-cases for co-ops, people, the register and staff roles. Services flush; the
+caller (view, job, CLI command) commits once."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+
+from careteams.errors import Conflict, NotFound, ValidationError, ensure
+from careteams.extensions import db
+from careteams.members import permissions as perm
+from careteams.members.models import (
+    Cooperative,
+    MemberClass,
+    Membership,
+    MembershipEvent,
+    MembershipStatus,
+    Person,
+    StaffRole,
+    StaffRoleName,
+)
+from careteams.members.permissions import Actor
+
+
+def actor_for(person: Person) -> Actor:
+    """The person with their staff roles and active memberships (one query each)."""
+    roles = db.session.execute(
+        sa.select(StaffRole.cooperative_id, StaffRole.role).where(StaffRole.person_id == person.id)
+    ).all()
+    member_of = db.session.scalars(
+        sa.select(Membership.cooperative_id).where(
+            Membership.person_id == person.id, Membership.status == MembershipStatus.active
+        )
+    ).all()
+    return Actor(
+        person_id=person.id,
+        staff_roles=frozenset((c, r.value) for c, r in roles),
+        member_of=frozenset(member_of),
+    )
+
+
+def get_cooperative(slug: str) -> Cooperative:
+    coop = db.session.scalar(sa.select(Cooperative).where(Cooperative.slug == slug))
+    if coop is None:
+        raise NotFound("No such co-operative.")
+    return coop
+
+
+def get_visible_cooperative(actor: Actor, slug: str) -> Cooperative:
+    """A co-op the actor belongs to or works for; any other is simply not found."""
+    coop = db.session.scalar(sa.select(Cooperative).where(Cooperative.slug == slug))
+    if coop is None or not perm.can_view_cooperative(actor, coop.id):
+        raise NotFound("No such co-operative.")
+    return coop
+
+
+def cooperative_for_number(number: str) -> Cooperative | None:
+    """The co-op that texts from `number` (routes inbound SMS)."""
+    return db.session.scalar(sa.select(Cooperative).where(Cooperative.sms_number == number))
+
+
+def create_cooperative(name: str, slug: str, timezone: str | None = None, sms_number: str | None = None) -> Cooperative:
+    """A new co-op (deployment operators only: the CLI and the demo)."""
+    if db.session.scalar(sa.select(Cooperative.id).where(Cooperative.slug == slug)):
+        raise Conflict("A co-operative with that short name already exists.", details={"fields": {"slug": ["Already taken."]}})
+    coop = Cooperative(name=name, slug=slug, timezone=timezone or current_app.config["TIMEZONE"], sms_number=sms_number)
+    db.session.add(coop)
+    db.session.flush()
+    return coop
+
+
+def update_cooperative_settings(actor: Actor, coop: Cooperative, changes: dict) -> Cooperative:
+    """Change a co-op's rules settings (admins)."""
+    ensure(perm.can_edit_cooperative_settings(actor, coop.id))
+    num = changes.get("investor_cap_num", coop.investor_cap_num)
+    den = changes.get("investor_cap_den", coop.investor_cap_den)
+    if not 0 <= num < den:
+        raise ValidationError(details={"fields": {"investor_cap_num": ["The investor cap must be a fraction below 1."]}})
+    if "sms_number" in changes and changes["sms_number"]:
+        other = cooperative_for_number(changes["sms_number"])
+        if other is not None and other.id != coop.id:
+            raise Conflict("Another co-operative already texts from that number.", details={"fields": {"sms_number": ["Already in use."]}})
+    for key, value in changes.items():
+        setattr(coop, key, value)
+    db.session.flush()
+    return coop
+
+
+# --- people -------------------------------------------------------------------
+
+
+def _ensure_contact_free(email: str | None, phone: str | None, exclude_id: int | None = None) -> None:
+    clauses = []
+    if email:
+        clauses.append(Person.email == email)
+    if phone:
+        clauses.append(Person.phone == phone)
+    if not clauses:
+        return
+    query = sa.select(Person.email, Person.phone).where(sa.or_(*clauses))
+    if exclude_id is not None:
+        query = query.where(Person.id != exclude_id)
+    fields: dict[str, list[str]] = {}
+    for other_email, other_phone in db.session.execute(query):
+        if email and other_email == email:
+            fields["email"] = ["Somebody already has an account with this email address."]
+        if phone and other_phone == phone:
+            fields["phone"] = ["Somebody already has an account with this phone number."]
+    if fields:
+        raise Conflict("Somebody already has an account with those details.", code="duplicate_person", details={"fields": fields})
+
+
+def create_person(name: str, email: str | None = None, phone: str | None = None, **extra) -> Person:
+    """A new account (no password yet). Email and phone must already be normalised."""
+    _ensure_contact_free(email, phone)
+    person = Person(name=name, email=email, phone=phone, **extra)
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def invite_person(actor: Actor, coop: Cooperative, data: dict) -> Person:
+    """Create an account for someone and send them a one-time link to set a password."""
+    from careteams.auth import services as auth_services
+
+    ensure(perm.can_invite_person(actor, coop.id))
+    person = create_person(data["name"], data.get("email"), data.get("phone"), preferred_channel=data["preferred_channel"])
+    inviter = db.session.get(Person, actor.person_id)
+    auth_services.send_invitation(person, inviter, coop.name, from_number=coop.sms_number)
+    return person
+
+
+def get_person(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise NotFound("No such person.")
+    return person
+
+
+# --- the register -------------------------------------------------------------
+
+
+def list_memberships(actor: Actor, coop: Cooperative) -> list[Membership]:
+    ensure(perm.can_view_register(actor, coop.id))
+    return list(db.session.scalars(
+        sa.select(Membership).where(Membership.cooperative_id == coop.id).order_by(Membership.id)
+    ))
+
+
+def add_membership(actor: Actor | None, coop: Cooperative, person: Person, member_class: MemberClass,
+                   status: MembershipStatus = MembershipStatus.applicant, share_pence: int = 100,
+                   joined_on: date | None = None) -> Membership:
+    """Enter a person in the register (the secretary; actor None for the CLI and demo)."""
+    if actor is not None:
+        ensure(perm.can_manage_register(actor, coop.id))
+    existing = db.session.scalar(
+        sa.select(Membership).where(Membership.cooperative_id == coop.id, Membership.person_id == person.id)
+    )
+    if existing is not None:
+        raise Conflict("This person is already in the register; change their membership instead.", code="already_member")
+    membership = Membership(
+        cooperative_id=coop.id, person_id=person.id, member_class=member_class, status=status, share_pence=share_pence,
+        joined_on=joined_on or (date.today() if status == MembershipStatus.active else None),  # noqa: DTZ011
+    )
+    db.session.add(membership)
+    db.session.flush()
+    _record(membership, actor, "entered in the register")
+    return membership
+
+
+def register_member(actor: Actor, coop: Cooperative, data: dict) -> Membership:
+    """The secretary enters an existing person in the register."""
+    ensure(perm.can_manage_register(actor, coop.id))
+    return add_membership(actor, coop, get_person(data["person_id"]), data["member_class"],
+                          data["status"], data["share_pence"])
+
+
+def change_membership(actor: Actor, coop: Cooperative, membership_id: int, changes: dict) -> Membership:
+    """Change a member's class or status; the history keeps every step."""
+    ensure(perm.can_manage_register(actor, coop.id))
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.cooperative_id != coop.id:
+        raise NotFound("No such membership.")
+    new_class = changes.get("member_class", membership.member_class)
+    new_status = changes.get("status", membership.status)
+    if new_class == membership.member_class and new_status == membership.status:
+        return membership
+    if membership.status == MembershipStatus.left and new_status == MembershipStatus.left:
+        raise Conflict("This person has left; rejoin them first.")
+    if new_status == MembershipStatus.active and membership.status != MembershipStatus.active:
+        membership.joined_on = date.today()  # noqa: DTZ011
+        membership.left_on = None
+    if new_status == MembershipStatus.left and membership.status != MembershipStatus.left:
+        membership.left_on = date.today()  # noqa: DTZ011
+    membership.member_class = new_class
+    membership.status = new_status
+    db.session.flush()
+    _record(membership, actor, changes.get("note"))
+    return membership
+
+
+def membership_history(actor: Actor, coop: Cooperative, membership_id: int) -> list[MembershipEvent]:
+    ensure(perm.can_view_register(actor, coop.id))
+    return list(db.session.scalars(
+        sa.select(MembershipEvent).join(Membership).where(
+            MembershipEvent.membership_id == membership_id, Membership.cooperative_id == coop.id
+        ).order_by(MembershipEvent.id)
+    ))
+
+
+def _record(membership: Membership, actor: Actor | None, note: str | None) -> None:
+    db.session.add(MembershipEvent(
+        membership_id=membership.id, by_person_id=actor.person_id if actor else None,
+        member_class=membership.member_class, status=membership.status, note=note,
+    ))
+    db.session.flush()
+
+
+# --- staff roles --------------------------------------------------------------
+
+
+def list_staff(actor: Actor, coop: Cooperative) -> list[StaffRole]:
+    ensure(perm.can_view_cooperative(actor, coop.id), not_found=True)
+    return list(db.session.scalars(
+        sa.select(StaffRole).where(StaffRole.cooperative_id == coop.id).order_by(StaffRole.id)
+    ))
+
+
+def grant_staff_role(actor: Actor | None, coop: Cooperative, person: Person, role: StaffRoleName) -> StaffRole:
+    """Make someone a facilitator, secretary or admin of a co-op (admins; None = CLI/demo)."""
+    if actor is not None:
+        ensure(perm.can_manage_staff_roles(actor, coop.id))
+    existing = db.session.scalar(sa.select(StaffRole).where(
+        StaffRole.cooperative_id == coop.id, StaffRole.person_id == person.id, StaffRole.role == role))
+    if existing is not None:
+        raise Conflict("This person already has that role.", code="already_granted")
+    staff_role = StaffRole(cooperative_id=coop.id, person_id=person.id, role=role)
+    db.session.add(staff_role)
+    db.session.flush()
+    return staff_role
+
+
+def revoke_staff_role(actor: Actor, coop: Cooperative, staff_role_id: int) -> None:
+    ensure(perm.can_manage_staff_roles(actor, coop.id))
+    staff_role = db.session.get(StaffRole, staff_role_id)
+    if staff_role is None or staff_role.cooperative_id != coop.id:
+        raise NotFound("No such staff role.")
+    if staff_role.role == StaffRoleName.admin and staff_role.person_id == actor.person_id:
+        remaining = db.session.scalar(sa.select(sa.func.count()).select_from(StaffRole).where(
+            StaffRole.cooperative_id == coop.id, StaffRole.role == StaffRoleName.admin))
+        if remaining <= 1:
+            raise Conflict("A co-operative needs at least one admin.", code="last_admin")
+    db.session.delete(staff_role)
+    db.session.flush()
+
+
+# --- the home page ------------------------------------------------------------
+
+
+def home_summary(person: Person) -> list[dict]:
+    """For each co-op the person belongs to or works for: their class and roles."""
+    memberships = db.session.scalars(sa.select(Membership).where(Membership.person_id == person.id)).all()
+    roles = db.session.scalars(sa.select(StaffRole).where(StaffRole.person_id == person.id)).all()
+    by_coop: dict[int, dict] = {}
+    for m in memberships:
+        entry = by_coop.setdefault(m.cooperative_id, {"cooperative": m.cooperative, "membership": None, "roles": []})
+        entry["membership"] = m
+    for r in roles:
+        entry = by_coop.setdefault(r.cooperative_id, {"cooperative": r.cooperative, "membership": None, "roles": []})
+        entry["roles"].append(r.role)
+    return sorted(by_coop.values(), key=lambda e: e["cooperative"].name)

@@ -1,0 +1,116 @@
+"""JSON API for co-ops, people, the register and staff roles. Thin adapters."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from careteams.auth.current import current_actor, current_person
+from careteams.extensions import db
+from careteams.members import api_bp
+from careteams.members import services as svc
+from careteams.members.schemas import (
+    CooperativeSchema,
+    CooperativeSettingsSchema,
+    MembershipChangeSchema,
+    MembershipCreateSchema,
+    MembershipSchema,
+    PersonInviteSchema,
+    PersonSchema,
+    StaffRoleCreateSchema,
+    StaffRoleSchema,
+)
+
+
+@api_bp.route("/me")
+class Me(MethodView):
+    @api_bp.response(200, PersonSchema)
+    def get(self):
+        """The logged-in person."""
+        return current_person()
+
+
+@api_bp.route("/cooperatives/<slug>")
+class CooperativeItem(MethodView):
+    @api_bp.response(200, CooperativeSchema)
+    def get(self, slug: str):
+        """A co-op you belong to or work for."""
+        return svc.get_visible_cooperative(current_actor(), slug)
+
+    @api_bp.arguments(CooperativeSettingsSchema(partial=True))
+    @api_bp.response(200, CooperativeSchema)
+    def patch(self, changes: dict, slug: str):
+        """Change the co-op's rules settings (admins)."""
+        actor = current_actor()
+        coop = svc.update_cooperative_settings(actor, svc.get_visible_cooperative(actor, slug), changes)
+        db.session.commit()
+        return coop
+
+
+@api_bp.route("/cooperatives/<slug>/people")
+class People(MethodView):
+    @api_bp.arguments(PersonInviteSchema)
+    @api_bp.response(201, PersonSchema)
+    def post(self, data: dict, slug: str):
+        """Invite a person: creates their account and sends a one-time link."""
+        actor = current_actor()
+        person = svc.invite_person(actor, svc.get_visible_cooperative(actor, slug), data)
+        db.session.commit()
+        return person
+
+
+@api_bp.route("/cooperatives/<slug>/memberships")
+class Memberships(MethodView):
+    @api_bp.response(200, MembershipSchema(many=True))
+    def get(self, slug: str):
+        """The register (the secretary)."""
+        actor = current_actor()
+        return svc.list_memberships(actor, svc.get_visible_cooperative(actor, slug))
+
+    @api_bp.arguments(MembershipCreateSchema)
+    @api_bp.response(201, MembershipSchema)
+    def post(self, data: dict, slug: str):
+        """Enter a person in the register (the secretary)."""
+        actor = current_actor()
+        membership = svc.register_member(actor, svc.get_visible_cooperative(actor, slug), data)
+        db.session.commit()
+        return membership
+
+
+@api_bp.route("/cooperatives/<slug>/memberships/<int:membership_id>")
+class MembershipItem(MethodView):
+    @api_bp.arguments(MembershipChangeSchema)
+    @api_bp.response(200, MembershipSchema)
+    def patch(self, changes: dict, slug: str, membership_id: int):
+        """Change a member's class or status (the secretary); history is kept."""
+        actor = current_actor()
+        membership = svc.change_membership(actor, svc.get_visible_cooperative(actor, slug), membership_id, changes)
+        db.session.commit()
+        return membership
+
+
+@api_bp.route("/cooperatives/<slug>/staff")
+class Staff(MethodView):
+    @api_bp.response(200, StaffRoleSchema(many=True))
+    def get(self, slug: str):
+        """The co-op's facilitators, secretaries and admins."""
+        actor = current_actor()
+        return svc.list_staff(actor, svc.get_visible_cooperative(actor, slug))
+
+    @api_bp.arguments(StaffRoleCreateSchema)
+    @api_bp.response(201, StaffRoleSchema)
+    def post(self, data: dict, slug: str):
+        """Grant a staff role (admins)."""
+        actor = current_actor()
+        role = svc.grant_staff_role(actor, svc.get_visible_cooperative(actor, slug), svc.get_person(data["person_id"]), data["role"])
+        db.session.commit()
+        return role
+
+
+@api_bp.route("/cooperatives/<slug>/staff/<int:staff_role_id>")
+class StaffItem(MethodView):
+    @api_bp.response(204)
+    def delete(self, slug: str, staff_role_id: int):
+        """Take a staff role back (admins)."""
+        actor = current_actor()
+        svc.revoke_staff_role(actor, svc.get_visible_cooperative(actor, slug), staff_role_id)
+        db.session.commit()

@@ -1,0 +1,108 @@
+"""The rota's text commands: Y/YES/ACCEPT, NO, SHIFTS, COVER and HERE.
+
+Loaded by the SMS domain's registry (careteams/sms/commands.py). Each handler acts
+only through the rota's services, which look codes up among the texter's own
+offers and bookings: somebody else's code, or one that never existed, gets the
+same "doesn't match anything you can do" as any other miss, so nothing can be
+learnt by probing. Every reply is definitive: the worker always knows whether they
+are booked.
+"""
+
+from __future__ import annotations
+
+from careteams.rota import services
+from careteams.rota.services import OfferResult, when_text
+from careteams.sms.commands import SmsContext, sms_command
+from careteams.sms.rules import Command, render, shift_list, team_label
+
+# How many codes a bare Y lists when the worker has several open offers.
+MAX_CODES_LISTED = 5
+
+
+def _shift_values(result: OfferResult) -> dict[str, str]:
+    team = result.shift.team
+    return {"when": when_text(result.shift, team.zone), "team": team_label(team.display_name)}
+
+
+def _common(result: OfferResult) -> str | None:
+    """Replies shared by every command's misses."""
+    if result.outcome == "unknown_code":
+        return render("not_found")
+    if result.outcome == "already_filled":
+        return render("filled")
+    if result.outcome == "expired":
+        return render("expired")
+    if result.outcome == "double_booked":
+        return render("double_booked")
+    if result.outcome in ("not_eligible", "blocked"):
+        return render("cannot_take")
+    return None
+
+
+def _answer_accept(result: OfferResult, code: str) -> str:
+    if result.outcome == "booked":
+        return render("booked", code=code, **_shift_values(result))
+    if result.outcome == "already_yours":
+        return render("already_yours", code=code, **_shift_values(result))
+    return _common(result) or render("not_found")
+
+
+@sms_command("accept")
+def accept(ctx: SmsContext, command: Command) -> str:
+    """Y 482 (YES 482, ACCEPT 482); a bare Y books the one open offer or lists the codes."""
+    code = command.code
+    if code is None:
+        offers = services.my_offers(ctx.person, now=ctx.now)
+        if not offers:
+            return render("no_offers")
+        if len(offers) > 1:
+            codes = [offer.code for offer, _ in offers]
+            listed = ", ".join(codes[:MAX_CODES_LISTED]) + (" ..." if len(codes) > MAX_CODES_LISTED else "")
+            return render("choose_offer", codes=listed)
+        code = offers[0][0].code
+    return _answer_accept(services.accept_offer_by_code(ctx.person, code, now=ctx.now), code)
+
+
+@sms_command("decline")
+def decline(ctx: SmsContext, command: Command) -> str:
+    """NO 482: say no to an offer (no reason needed)."""
+    if command.code is None:
+        return render("missing_code", keyword=command.keyword)
+    result = services.decline_offer_by_code(ctx.person, command.code, now=ctx.now)
+    if result.outcome == "declined":
+        return render("declined", first_name=ctx.person.first_name, **_shift_values(result))
+    if result.outcome == "already_yours":
+        # Saying no to a shift you hold is asking for cover, which needs its own word.
+        return render("already_yours", code=command.code, **_shift_values(result))
+    return _common(result) or render("not_found")
+
+
+@sms_command("shifts")
+def shifts(ctx: SmsContext, command: Command) -> str:
+    """SHIFTS: the next five booked shifts, in each team's time zone."""
+    booked = services.next_shifts(ctx.person, 5, now=ctx.now)
+    if not booked:
+        return render("no_shifts")
+    return shift_list([(when_text(view.shift, view.zone), view.team_name, view.code) for view in booked])
+
+
+@sms_command("cover")
+def cover(ctx: SmsContext, command: Command) -> str:
+    """COVER 482: ask for cover; the worker stays booked until someone accepts."""
+    result = services.request_cover_by_code(ctx.person, command.code or "", now=ctx.now)
+    if result.outcome == "cover_requested":
+        return render("cover_requested", **_shift_values(result))
+    if result.outcome == "not_booked":
+        return render("cover_too_late")
+    return render("not_found")
+
+
+@sms_command("here")
+def here(ctx: SmsContext, command: Command) -> str:
+    """HERE 482: the worker has arrived (stops the missed-visit alert)."""
+    result = services.mark_arrival_by_code(ctx.person, command.code or "", now=ctx.now)
+    if result.outcome == "arrived":
+        return render("arrived", first_name=ctx.person.first_name, **_shift_values(result))
+    if result.outcome == "not_booked":
+        return render("arrival_not_now", code=command.code or "")
+    return render("not_found")

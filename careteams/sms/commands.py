@@ -1,0 +1,101 @@
+"""Where other domains plug in the text commands they own.
+
+The SMS domain parses texts, knows who sent them and handles HELP, STOP and START
+itself. Verbs about shifts (accept, decline, shifts, cover, here, done) belong to
+the rota, which registers one handler per verb in `careteams/rota/sms.py`:
+
+    from careteams.sms.commands import SmsContext, sms_command
+    from careteams.sms.rules import Command, render
+
+    @sms_command("accept")
+    def accept(ctx: SmsContext, command: Command) -> str:
+        ...  # check with the rota's permission predicates, book, flush
+        return render("booked", when=..., team=..., code=command.code)
+
+A handler runs inside a savepoint of the webhook's transaction: it flushes, never
+commits, and returns the reply (one GSM-7 segment, no health details). Raising an
+AppError rolls its changes back and the person gets a short generic answer.
+Until a verb has a handler, the reply says the feature is not available yet.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+from careteams.members.models import Cooperative, Person
+from careteams.members.permissions import Actor
+from careteams.sms.rules import DISPATCHED_VERBS, Command, Verb
+
+
+@dataclass
+class SmsContext:
+    """Who texted which co-op, and when."""
+
+    cooperative: Cooperative
+    person: Person
+    now: datetime
+    inbound_id: int
+
+    @cached_property
+    def actor(self) -> Actor:
+        from careteams.members.services import actor_for
+
+        return actor_for(self.person)
+
+
+Handler = Callable[[SmsContext, Command], str]
+
+HANDLERS: dict[Verb, Handler] = {}
+
+# How the not-available reply names each feature.
+FEATURE_NAMES = {
+    Verb.accept: "taking shifts",
+    Verb.decline: "saying no to shifts",
+    Verb.shifts: "listing shifts",
+    Verb.cover: "asking for cover",
+    Verb.here: "checking in",
+    Verb.done: "logging hours",
+}
+
+
+def sms_command(verb: str):
+    """Register `f(ctx, command) -> reply` as the handler of one command verb."""
+    key = Verb(verb)
+    if key not in DISPATCHED_VERBS:
+        raise ValueError(f"{verb!r} is handled by the SMS domain itself")
+
+    def decorator(func: Handler) -> Handler:
+        existing = HANDLERS.get(key)
+        if existing is not None and existing is not func and existing.__qualname__ != func.__qualname__:
+            raise RuntimeError(f"two handlers for {verb!r}: {existing.__module__} and {func.__module__}")
+        HANDLERS[key] = func
+        return func
+
+    return decorator
+
+
+_loaded = False
+
+
+def load_handlers() -> dict[Verb, Handler]:
+    """Import every domain's `sms` module so the registry is complete."""
+    global _loaded
+    if not _loaded:
+        from careteams.app import DOMAINS
+
+        for domain in DOMAINS:
+            try:
+                importlib.import_module(f"careteams.{domain}.sms")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"careteams.{domain}.sms":
+                    raise
+        _loaded = True
+    return HANDLERS
+
+
+def handler_for(verb: Verb) -> Handler | None:
+    return load_handlers().get(verb)

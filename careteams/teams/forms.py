@@ -1,0 +1,101 @@
+"""WTForms for the team pages (CSRF comes with Flask-WTF); services validate again."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FloatField,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
+
+try:  # WTForms 3.3 names its choices; older versions take (value, label) pairs
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover
+    SelectChoice = None
+
+from careteams.teams.models import TeamRole
+from careteams.teams.rules import (
+    DIRECT_INVITE_ROLES,
+    MAX_SECTION_LENGTH,
+    PLAN_SECTIONS,
+    ROLE_LABELS,
+)
+
+
+def choices(pairs) -> list:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(str(value), label) if SelectChoice else (value, label) for value, label in pairs]
+
+
+class PersonFields:
+    name = StringField("Their name", validators=[Optional(), Length(max=200)])
+    email = EmailField("Email address", validators=[Optional(), Email("Enter an email address like name@example.org.")])
+    phone = TelField("Mobile number", validators=[Optional(), Length(max=30)])
+
+
+class InviteForm(PersonFields, FlaskForm):
+    role = SelectField("How they will help", choices=choices((r.value, ROLE_LABELS[r]) for r in TeamRole if r in DIRECT_INVITE_ROLES),
+                       validators=[DataRequired()])
+
+
+class HatOfferForm(PersonFields, FlaskForm):
+    hat_type_id = SelectField("Hat", coerce=int, validators=[DataRequired("Choose a hat.")])
+    expires_on = DateField("Until (optional)", validators=[Optional()])
+
+
+class ArrangerForm(PersonFields, FlaskForm):
+    reason = TextAreaField("Why the leader cannot act for themselves", validators=[
+        DataRequired("Record the reason."), Length(max=2000)])
+
+
+class EndMembershipForm(FlaskForm):
+    note = TextAreaField("Private note (optional)", validators=[Optional(), Length(max=500)])
+
+
+class TeamForm(FlaskForm):
+    display_name = StringField("Team name", validators=[DataRequired("Enter a name for the team."), Length(max=60)])
+    postcode_district = StringField("Postcode district (optional)", validators=[
+        Optional(), Regexp(r"^\s*[A-Za-z]{1,2}[0-9][0-9A-Za-z]?\s*$", message="Enter only the first part of a postcode, such as HD7.")])
+    latitude = FloatField("Latitude (optional)", validators=[Optional(), NumberRange(-90, 90)])
+    longitude = FloatField("Longitude (optional)", validators=[Optional(), NumberRange(-180, 180)])
+    min_visit_minutes = IntegerField("Shortest visit in minutes (optional)", validators=[Optional(), NumberRange(1, 1440)])
+
+
+class NewTeamForm(TeamForm):
+    cooperative = SelectField("Co-operative", validators=[DataRequired()])
+    leader_id = SelectField("Whose team (facilitators only)", coerce=int, validators=[Optional()])
+
+
+class PrivateDetailsForm(FlaskForm):
+    address = TextAreaField("Visit address", validators=[Optional(), Length(max=2000)])
+    access_notes = TextAreaField("How to get in (key safe, door codes)", validators=[Optional(), Length(max=2000)])
+    emergency_contacts = TextAreaField("Emergency contacts", validators=[Optional(), Length(max=2000)])
+    if_something_is_wrong = TextAreaField("Who to call if something is wrong", validators=[Optional(), Length(max=2000)])
+
+
+class SectionForm(Form):
+    text = TextAreaField("Text", validators=[Optional(), Length(max=MAX_SECTION_LENGTH)])
+    shared_with_trial = BooleanField("Share this section with workers on trial")
+
+
+def plan_form_class() -> type[FlaskForm]:
+    """One textarea and one share box per plan section."""
+    attrs = {key: FormField(SectionForm, label=title) for key, title in PLAN_SECTIONS.items()}
+    attrs["base_version"] = IntegerField(validators=[Optional()])
+    return type("PlanForm", (FlaskForm,), attrs)
+
+
+class SuggestionForm(FlaskForm):
+    section = SelectField("Section", choices=choices(PLAN_SECTIONS.items()), validators=[DataRequired()])
+    text = TextAreaField("Suggested text", validators=[DataRequired("Write the suggested text."), Length(max=MAX_SECTION_LENGTH)])
+    note = TextAreaField("Why (optional)", validators=[Optional(), Length(max=1000)])

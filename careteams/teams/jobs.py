@@ -1,0 +1,12 @@
+"""Scheduled work for teams."""
+
+from datetime import datetime
+
+from careteams.scheduler import job
+from careteams.teams import services
+
+
+@job("teams.expire_hats", "interval", minutes=15)
+def expire_hats(now: datetime) -> int:
+    """Close hats past their end date (idempotent: each is closed and logged once)."""
+    return services.expire_hats(now)

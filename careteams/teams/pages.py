@@ -1,0 +1,350 @@
+"""Phone-friendly pages for teams: "My team" for the leader and circle, the team
+page for workers, and forms that work without JavaScript. Thin: each handler
+parses a form, calls one service, commits once, and redirects or renders."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from careteams.auth.current import current_actor
+from careteams.errors import Conflict, ValidationError
+from careteams.extensions import db
+from careteams.members import services as members
+from careteams.members.rules import normalise_email, normalise_phone
+from careteams.teams import bp
+from careteams.teams import forms as f
+from careteams.teams import permissions as perm
+from careteams.teams import services as svc
+from careteams.teams.rules import PLAN_SECTIONS, ROLE_LABELS
+
+FORM_ERRORS = (ValidationError, Conflict)
+
+
+def _person_ref(form) -> dict:
+    """The person fields of a form, normalised as the API schema would."""
+    data = {"name": (form.name.data or "").strip() or None, "email": None, "phone": None}
+    if form.email.data:
+        data["email"] = normalise_email(form.email.data)
+    if form.phone.data:
+        try:
+            data["phone"] = normalise_phone(form.phone.data)
+        except ValueError as exc:
+            raise ValidationError(details={"fields": {"phone": [str(exc)]}}) from None
+    if not data["email"] and not data["phone"]:
+        raise ValidationError(details={"fields": {"email": ["Give an email address or a mobile number."]}})
+    return data
+
+
+def _show_errors(form, exc) -> int:
+    """Put a service's field errors on the form (or its message above it); the status to answer with."""
+    fields = (exc.details or {}).get("fields") or {}
+    placed = False
+    for name, messages in fields.items():
+        if name in form:
+            form[name].errors = list(form[name].errors) + list(messages)
+            placed = True
+    if not placed:
+        form.form_errors.append(exc.message)
+    return exc.status
+
+
+@bp.route("/teams")
+@login_required
+def my_teams():
+    actor = current_actor()
+    return render_template("teams/my_teams.html", teams=svc.visible_teams(actor), pending=svc.pending_for(actor),
+                           role_labels=ROLE_LABELS)
+
+
+@bp.route("/teams/new", methods=["GET", "POST"])
+@login_required
+def new_team():
+    actor = current_actor()
+    choices = svc.team_creation_choices(actor)
+    form = f.NewTeamForm()
+    form.cooperative.choices = f.choices((c["cooperative"].slug, c["cooperative"].name) for c in choices)
+    form.leader_id.choices = f.choices([(0, "Myself")] + [(p.id, p.name) for c in choices for p in c["leaders"]])
+    status = 422 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        data = {k: form[k].data for k in ("display_name", "postcode_district", "latitude", "longitude", "min_visit_minutes")}
+        data["postcode_district"] = (data["postcode_district"] or "").strip().upper() or None
+        data["leader_id"] = form.leader_id.data or None
+        try:
+            team = svc.create_team(actor, members.get_visible_cooperative(actor, form.cooperative.data), data)
+        except FORM_ERRORS as exc:
+            db.session.rollback()
+            status = _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash("Your team is ready. Next, invite the people you want in it.")
+            return redirect(url_for("teams.team_page", team_id=team.id))
+    return render_template("teams/new_team.html", form=form, choices=choices), status
+
+
+@bp.route("/teams/<int:team_id>")
+@login_required
+def team_page(team_id: int):
+    page = svc.team_page(current_actor(), team_id)
+    return render_template("teams/team.html", page=page, sections=PLAN_SECTIONS, role_labels=ROLE_LABELS,
+                           csrf_only=True)
+
+
+@bp.route("/teams/<int:team_id>/invite", methods=["GET", "POST"])
+@login_required
+def invite(team_id: int):
+    actor = current_actor()
+    team = svc.team_for_form(actor, team_id, perm.can_invite)
+    form = f.InviteForm()
+    status = 422 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            svc.invite_to_team(actor, team_id, {**_person_ref(form), "role": f.TeamRole(form.role.data)})
+        except FORM_ERRORS as exc:
+            db.session.rollback()
+            status = _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash("Invitation sent. They join the team when they say yes.")
+            return redirect(url_for("teams.team_page", team_id=team_id))
+    return render_template("teams/invite.html", form=form, team=team), status
+
+
+@bp.route("/teams/invitations/<int:member_id>/<any(accept, decline):answer>", methods=["POST"])
+@login_required
+def answer_invitation(member_id: int, answer: str):
+    member = svc.answer_invitation(current_actor(), member_id, answer == "accept")
+    db.session.commit()
+    if answer == "accept":
+        flash(f"Welcome to {member.team.display_name}'s team.")
+        return redirect(url_for("teams.team_page", team_id=member.team_id))
+    flash("You said no to the invitation.")
+    return redirect(url_for("teams.my_teams"))
+
+
+@bp.route("/teams/<int:team_id>/members/<int:member_id>/confirm", methods=["POST"])
+@login_required
+def confirm_member(team_id: int, member_id: int):
+    member = svc.confirm_member(current_actor(), team_id, member_id)
+    db.session.commit()
+    flash("Confirmed." if member.status.value == "active" else "Confirmed. The other side still needs to confirm.")
+    return redirect(url_for("teams.team_page", team_id=team_id))
+
+
+@bp.route("/teams/<int:team_id>/members/<int:member_id>/end", methods=["GET", "POST"])
+@login_required
+def end_membership(team_id: int, member_id: int):
+    actor = current_actor()
+    team, _ = svc.get_visible_team(actor, team_id)
+    form = f.EndMembershipForm()
+    if form.validate_on_submit():
+        member = svc.end_membership(actor, team_id, member_id, form.note.data)
+        db.session.commit()
+        flash("You have left the team." if member.person_id == actor.person_id else f"{member.person.name} is no longer in the team.")
+        return redirect(url_for("teams.my_teams" if member.person_id == actor.person_id else "teams.team_page", team_id=team_id))
+    member = svc.get_member_for_ending(actor, team_id, member_id)
+    return render_template("teams/end_membership.html", form=form, team=team, member=member), 422 if form.errors else 200
+
+
+@bp.route("/teams/<int:team_id>/hats/new", methods=["GET", "POST"])
+@login_required
+def offer_hat(team_id: int):
+    actor = current_actor()
+    team = svc.team_for_form(actor, team_id, perm.can_manage_hats)
+    form = f.HatOfferForm()
+    form.hat_type_id.choices = f.choices((h.id, h.name) for h in svc.list_hat_types(actor, team.cooperative))
+    status = 422 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        expires_at = None
+        if form.expires_on.data:
+            # The end of the chosen day in the team's own time zone.
+            expires_at = datetime.combine(form.expires_on.data, time(23, 59), tzinfo=ZoneInfo(team.zone))
+        try:
+            svc.offer_hat(actor, team_id, {**_person_ref(form), "hat_type_id": form.hat_type_id.data, "expires_at": expires_at})
+        except FORM_ERRORS as exc:
+            db.session.rollback()
+            if "expires_at" in (exc.details or {}).get("fields", {}):
+                exc.details["fields"]["expires_on"] = exc.details["fields"].pop("expires_at")
+            status = _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash("Hat offered. It takes effect when they say yes.")
+            return redirect(url_for("teams.team_page", team_id=team_id))
+    return render_template("teams/offer_hat.html", form=form, team=team), status
+
+
+@bp.route("/teams/hats/<int:hat_id>/<any(accept, decline):answer>", methods=["POST"])
+@login_required
+def answer_hat(hat_id: int, answer: str):
+    hat = svc.answer_hat(current_actor(), hat_id, answer == "accept")
+    db.session.commit()
+    flash(f"You now wear the {hat.hat_type.name} hat." if answer == "accept" else "You said no to the hat.")
+    return redirect(url_for("teams.team_page", team_id=hat.team_id) if answer == "accept" else url_for("teams.my_teams"))
+
+
+@bp.route("/teams/<int:team_id>/hats/<int:hat_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw_hat(team_id: int, hat_id: int):
+    hat = svc.withdraw_hat(current_actor(), team_id, hat_id)
+    db.session.commit()
+    flash(f"The {hat.hat_type.name} hat has been taken back.")
+    return redirect(url_for("teams.team_page", team_id=team_id))
+
+
+@bp.route("/teams/<int:team_id>/arrangers/new", methods=["GET", "POST"])
+@login_required
+def appoint_arranger(team_id: int):
+    actor = current_actor()
+    team = svc.team_for_form(actor, team_id, perm.can_appoint_arranger)
+    form = f.ArrangerForm()
+    status = 422 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            svc.appoint_arranger(actor, team_id, {**_person_ref(form), "reason": form.reason.data})
+        except FORM_ERRORS as exc:
+            db.session.rollback()
+            status = _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash("Arranger appointed. The leader and circle can see the reason.")
+            return redirect(url_for("teams.team_page", team_id=team_id))
+    return render_template("teams/arranger.html", form=form, team=team), status
+
+
+@bp.route("/teams/<int:team_id>/arrangers/<int:arranger_id>/end", methods=["POST"])
+@login_required
+def end_arranger(team_id: int, arranger_id: int):
+    svc.end_arranger(current_actor(), team_id, arranger_id)
+    db.session.commit()
+    flash("The arrangement has ended.")
+    return redirect(url_for("teams.team_page", team_id=team_id))
+
+
+@bp.route("/teams/<int:team_id>/private-details", methods=["GET", "POST"])
+@login_required
+def private_details(team_id: int):
+    actor = current_actor()
+    team, _ = svc.get_visible_team(actor, team_id)
+    details = svc.get_private_details_for_editing(actor, team_id)
+    form = f.PrivateDetailsForm(obj=details)
+    if form.validate_on_submit():
+        svc.update_private_details(actor, team_id, {k: form[k].data or "" for k in svc.PRIVATE_FIELDS})
+        db.session.commit()
+        flash("Saved.")
+        return redirect(url_for("teams.team_page", team_id=team_id))
+    return render_template("teams/private_details.html", form=form, team=team), 422 if form.errors else 200
+
+
+@bp.route("/teams/<int:team_id>/plan/edit", methods=["GET", "POST"])
+@login_required
+def edit_plan(team_id: int):
+    actor = current_actor()
+    team, version = svc.plan_for_editing(actor, team_id)
+    form_class = f.plan_form_class()
+    if request.method == "POST":
+        form = form_class()
+    else:
+        sections = version.sections if version else {}
+        form = form_class(data={**{k: sections.get(k, {}) for k in PLAN_SECTIONS}, "base_version": version.number if version else 0})
+    status = 422 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        sections = {k: {"text": form[k].form.text.data or "", "shared_with_trial": bool(form[k].form.shared_with_trial.data)}
+                    for k in PLAN_SECTIONS}
+        try:
+            svc.save_plan(actor, team_id, sections, form.base_version.data or 0)
+        except FORM_ERRORS as exc:
+            db.session.rollback()
+            status = _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash("The plan is saved as a new version.")
+            return redirect(url_for("teams.team_page", team_id=team_id) + "#plan")
+    return render_template("teams/edit_plan.html", form=form, team=team, sections=PLAN_SECTIONS), status
+
+
+@bp.route("/teams/<int:team_id>/plan/versions")
+@login_required
+def plan_versions(team_id: int):
+    actor = current_actor()
+    team, _ = svc.get_visible_team(actor, team_id)
+    return render_template("teams/plan_versions.html", team=team, versions=svc.list_plan_versions(actor, team_id))
+
+
+@bp.route("/teams/<int:team_id>/plan/compare")
+@login_required
+def compare_plan(team_id: int):
+    actor = current_actor()
+    team, _ = svc.get_visible_team(actor, team_id)
+    try:
+        first, second = int(request.args["from"]), int(request.args["to"])
+    except (KeyError, ValueError):
+        raise ValidationError("Choose two versions to compare.", details={"fields": {"from": ["Choose a version."]}}) from None
+    a, b, changes = svc.compare_plan_versions(actor, team_id, first, second)
+    return render_template("teams/compare_plan.html", team=team, a=a, b=b, changes=changes)
+
+
+@bp.route("/teams/<int:team_id>/plan/suggest", methods=["GET", "POST"])
+@login_required
+def suggest_plan_change(team_id: int):
+    actor = current_actor()
+    team = svc.team_for_form(actor, team_id, perm.can_suggest_plan_change)
+    form = f.SuggestionForm()
+    if form.validate_on_submit():
+        svc.suggest_plan_change(actor, team_id, {
+            "sections": {form.section.data: {"text": form.text.data, "shared_with_trial": False}}, "note": form.note.data or ""})
+        db.session.commit()
+        flash("Suggestion sent. The leader decides.")
+        return redirect(url_for("teams.team_page", team_id=team_id) + "#plan")
+    return render_template("teams/suggest.html", form=form, team=team), 422 if form.errors else 200
+
+
+@bp.route("/teams/<int:team_id>/plan/suggestions/<int:suggestion_id>/<any(accept, decline):answer>", methods=["POST"])
+@login_required
+def answer_suggestion(team_id: int, suggestion_id: int, answer: str):
+    svc.answer_suggestion(current_actor(), team_id, suggestion_id, answer == "accept")
+    db.session.commit()
+    flash("Suggestion accepted: the plan has a new version." if answer == "accept" else "Suggestion declined.")
+    return redirect(url_for("teams.team_page", team_id=team_id) + "#plan")
+
+
+@bp.route("/teams/<int:team_id>/history")
+@login_required
+def history(team_id: int):
+    actor = current_actor()
+    team, _ = svc.get_visible_team(actor, team_id)
+    return render_template("teams/history.html", team=team, entries=svc.team_history(actor, team_id))
+
+
+@bp.app_template_filter("team_time")
+def team_time(value: datetime | None, zone: str) -> str:
+    """A moment shown on the team's own clock."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(zone)).strftime("%-d %b %Y, %H:%M")
+
+
+@bp.app_context_processor
+def _team_labels() -> dict:
+    from careteams.teams.rules import ACTION_LABELS, describe_behalf
+
+    return {"team_action_labels": ACTION_LABELS, "describe_behalf": describe_behalf}
+
+
+@bp.route("/teams/<int:team_id>/settings", methods=["GET", "POST"])
+@login_required
+def team_settings(team_id: int):
+    actor = current_actor()
+    team = svc.team_for_form(actor, team_id, perm.can_edit_team)
+    form = f.TeamForm(obj=team)
+    if form.validate_on_submit():
+        changes = {k: form[k].data for k in ("display_name", "postcode_district", "latitude", "longitude", "min_visit_minutes")}
+        changes["display_name"] = changes["display_name"].strip()
+        changes["postcode_district"] = (changes["postcode_district"] or "").strip().upper() or None
+        svc.update_team(actor, team_id, changes)
+        db.session.commit()
+        flash("Saved.")
+        return redirect(url_for("teams.team_page", team_id=team_id))
+    return render_template("teams/settings.html", form=form, team=team), 422 if form.errors else 200

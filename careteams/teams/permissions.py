@@ -1,0 +1,176 @@
+"""Who may do what in a team: pure predicates over a TeamAccess.
+
+A team is private to its leader, its circle (people wearing hats), its members
+and its co-op's facilitators; to everyone else it does not exist (404).
+A TeamAccess is built by teams.services.team_access(actor, team) and says what
+the actor is to that team; these predicates decide.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from careteams.teams.models import TeamMemberStatus
+
+
+class TeamPermission(enum.StrEnum):
+    """What a hat can carry. The leader and an arranger hold them all."""
+
+    edit_rota = "edit_rota"
+    offer_shifts = "offer_shifts"
+    invite_people = "invite_people"
+    answer_matches = "answer_matches"
+    end_membership = "end_membership"
+    edit_plan = "edit_plan"
+    confirm_hours = "confirm_hours"
+
+
+ALL_PERMISSIONS = frozenset(TeamPermission)
+
+
+@dataclass(frozen=True)
+class TeamAccess:
+    person_id: int
+    team_id: int
+    is_leader: bool = False
+    is_facilitator: bool = False  # of the team's co-op
+    is_arranger: bool = False
+    # Permissions from hats that are accepted, not expired and not taken back.
+    hat_permissions: frozenset[str] = field(default_factory=frozenset)
+    member_status: TeamMemberStatus | None = None  # the actor's current place, if any
+    # (permission, hat name) pairs for the hats in force: says on whose behalf
+    # a circle member acted, for the audit log.
+    hat_grants: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+
+    @property
+    def in_circle(self) -> bool:
+        return bool(self.hat_permissions) or self.is_arranger
+
+    @property
+    def is_active_member(self) -> bool:
+        return self.member_status == TeamMemberStatus.active
+
+    @property
+    def is_trial_member(self) -> bool:
+        return self.member_status == TeamMemberStatus.trial
+
+
+def holds(access: TeamAccess, permission: TeamPermission) -> bool:
+    """The leader and an arranger hold every permission; others only through hats."""
+    return access.is_leader or access.is_arranger or permission.value in access.hat_permissions
+
+
+def can_see_team(access: TeamAccess) -> bool:
+    return (access.is_leader or access.in_circle or access.is_facilitator
+            or access.member_status in (TeamMemberStatus.active, TeamMemberStatus.trial))
+
+
+# --- what each team action needs ---------------------------------------------
+# Every service asks one of these; refused actors who can see the team get 403,
+# everyone else already got 404 from get_visible_team.
+
+
+def can_edit_team(access: TeamAccess) -> bool:
+    """Name, area and settings: the leader (or an arranger acting for them)."""
+    return access.is_leader or access.is_arranger
+
+
+def can_see_private_details(access: TeamAccess) -> bool:
+    # Not facilitators and not trial workers: the address and door codes are for
+    # the people the leader has said yes to.
+    return access.is_leader or access.in_circle or access.is_active_member
+
+
+def can_edit_private_details(access: TeamAccess) -> bool:
+    return access.is_leader or access.is_arranger
+
+
+def can_invite(access: TeamAccess) -> bool:
+    return holds(access, TeamPermission.invite_people)
+
+
+def can_admit_match(access: TeamAccess) -> bool:
+    """Say the team's yes to a worker met through matching."""
+    return holds(access, TeamPermission.answer_matches) or holds(access, TeamPermission.invite_people)
+
+
+def can_confirm_for_team(access: TeamAccess) -> bool:
+    """Confirm, for the team, that a trial member becomes active."""
+    return can_admit_match(access)
+
+
+def can_end_membership(access: TeamAccess) -> bool:
+    return holds(access, TeamPermission.end_membership)
+
+
+def can_manage_hats(access: TeamAccess) -> bool:
+    """Offer and take back hats: the leader's own power, which an arranger holds for them."""
+    return access.is_leader or access.is_arranger
+
+
+def can_see_circle_details(access: TeamAccess) -> bool:
+    """Who wears which hat, offers waiting, arrangers and the reason they were appointed."""
+    return access.is_leader or access.in_circle or access.is_facilitator
+
+
+def can_appoint_arranger(access: TeamAccess) -> bool:
+    return access.is_facilitator
+
+
+def can_end_arranger(access: TeamAccess) -> bool:
+    # The leader can always take their own team back.
+    return access.is_facilitator or access.is_leader
+
+
+def can_read_plan(access: TeamAccess) -> bool:
+    """The whole plan; a trial member reads only the sections shared with trial workers."""
+    return access.is_leader or access.in_circle or access.is_facilitator or access.is_active_member
+
+
+def can_read_shared_plan(access: TeamAccess) -> bool:
+    return can_read_plan(access) or access.is_trial_member
+
+
+def can_edit_plan(access: TeamAccess) -> bool:
+    return holds(access, TeamPermission.edit_plan)
+
+
+def can_suggest_plan_change(access: TeamAccess) -> bool:
+    return access.is_facilitator
+
+
+def can_see_suggestions(access: TeamAccess) -> bool:
+    return access.is_leader or access.in_circle or access.is_facilitator
+
+
+def can_leave(access: TeamAccess) -> bool:
+    return access.member_status in (TeamMemberStatus.invited, TeamMemberStatus.trial, TeamMemberStatus.active)
+
+
+def can_answer_suggestion(access: TeamAccess) -> bool:
+    return can_edit_plan(access)
+
+
+def can_read_audit(access: TeamAccess) -> bool:
+    return access.is_leader or access.in_circle or access.is_facilitator
+
+
+def can_create_team(*, actor_is_leader: bool, actor_is_facilitator: bool, leader_is_supported_member: bool) -> bool:
+    """A supported member starts their own team, or a facilitator starts it for them."""
+    return leader_is_supported_member and (actor_is_leader or actor_is_facilitator)
+
+
+def on_behalf(access: TeamAccess, permission: TeamPermission | None = None) -> str:
+    """Whose authority an action used, for the audit log."""
+    if access.is_leader:
+        return "leader"
+    if access.is_arranger:
+        return "arranger"
+    if permission is not None:
+        names = sorted(name for perm, name in access.hat_grants if perm == permission.value)
+        if names:
+            return "hat:" + ", ".join(names)
+    if access.is_facilitator:
+        return "facilitator"
+    return "self"

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Time suggestions for one vacancy over 10,000 and 50,000 worker profiles.
+
+Not a test: it prints timings and the number of SQL statements per suggestion
+run (which should be the same for every size).
+
+    .venv/bin/python scripts/bench_matching.py                      # a throwaway SQLite file
+    .venv/bin/python scripts/bench_matching.py --database-url postgresql://postgres@127.0.0.1:5432/bench
+    .venv/bin/python scripts/bench_matching.py --sizes 10000 50000 100000 --runs 5
+
+On PostgreSQL the database is migrated to head and everything the script adds
+is rolled back at the end (nothing is committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa  # noqa: E402
+
+from careteams import create_app  # noqa: E402
+from careteams.extensions import db  # noqa: E402
+
+HOME = (53.742, -2.014)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", help="default: a new SQLite file in a temporary directory")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per size (median reported)")
+    args = parser.parse_args()
+
+    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='careteams-bench-')) / 'bench.sqlite'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix):]
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        import flask_migrate
+
+        flask_migrate.upgrade()
+        try:
+            run(args.sizes, args.runs)
+        finally:
+            db.session.rollback()
+
+
+def run(sizes: list[int], runs: int) -> None:
+    from careteams.matching import services as svc
+    from careteams.matching.models import Skill
+    from careteams.matching.synthetic import generate_profiles
+    from careteams.members.models import Cooperative, Person
+    from careteams.members.services import actor_for
+    from careteams.teams.models import Team
+
+    now = datetime.now(UTC)
+    coop = Cooperative(name="Bench co-op", slug=f"bench-{int(time.time())}", timezone="Europe/London")
+    db.session.add(coop)
+    db.session.flush()
+    leader = Person(name="Bench Leader", email=f"bench-leader-{coop.slug}@example.invalid")
+    db.session.add(leader)
+    db.session.flush()
+    team = Team(cooperative_id=coop.id, leader_id=leader.id, display_name="Bench", latitude=HOME[0], longitude=HOME[1])
+    db.session.add(team)
+    skills = [Skill(cooperative_id=coop.id, name=n) for n in ("Personal care", "Cooking", "Driving", "Dementia")]
+    db.session.add_all(skills)
+    db.session.flush()
+    vacancy = svc.post_vacancy(actor_for(leader), team.id, {
+        "needs": "Mornings", "required_skill_ids": [skills[0].id], "nice_skill_ids": [skills[1].id, skills[2].id],
+        "languages": ["Urdu"], "interests": ["gardening"], "windows": [(0, 480, 660), (2, 480, 660), (4, 480, 660)]})
+
+    made = 0
+    print(f"database: {db.engine.dialect.name}")
+    print(f"{'profiles':>9} {'candidates':>10} {'queries':>8} {'median s':>9} {'best s':>7}")
+    for size in sorted(sizes):
+        started = time.perf_counter()
+        generate_profiles(coop.id, [s.id for s in skills], size - made, HOME, today=now.date(), seed=size,
+                          tag=coop.slug)
+        made = size
+        insert_s = time.perf_counter() - started
+        timings, queries, count = [], 0, 0
+        for _ in range(runs):
+            db.session.expire_all()
+            statements = []
+
+            def listener(conn, cursor, statement, parameters, context, executemany, statements=statements):
+                statements.append(statement)
+
+            sa.event.listen(db.engine, "before_cursor_execute", listener)
+            t0 = time.perf_counter()
+            results = svc.rank_candidates(db.session.get(type(vacancy), vacancy.id), now, limit=20)
+            timings.append(time.perf_counter() - t0)
+            sa.event.remove(db.engine, "before_cursor_execute", listener)
+            queries, count = len(statements), len(results)
+        print(f"{size:>9} {count:>10} {queries:>8} {statistics.median(timings):>9.3f} {min(timings):>7.3f}"
+              f"   (bulk insert {insert_s:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""The web shell in a real browser: log in by keyboard only, accessible at 320 px and 200% zoom."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import no_horizontal_scroll, tab_to
+
+pytestmark = pytest.mark.browser
+
+
+def test_login_by_keyboard_only_and_home(live_server, page, check_a11y, shoot):
+    base = live_server["url"]
+    password = live_server["logins"]["password"]
+    page.goto(base + "/login")
+    check_a11y(page)
+    shoot(page, "login")
+    # Keyboard only: the skip link is the first stop, then the form.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
+    tab_to(page, "#email")
+    page.keyboard.type("ann@demo.careteams.example")
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/")
+    assert "Hello, Ann" in page.text_content("main")
+    check_a11y(page)
+    shoot(page, "home")
+
+
+def test_login_errors_are_announced_and_tied_to_fields(live_server, page, check_a11y):
+    page.goto(live_server["url"] + "/login")
+    tab_to(page, "#email")
+    page.keyboard.press("Enter")  # submit the empty form from the email field
+    page.wait_for_selector("[role=alert]")
+    described = page.get_attribute("#email", "aria-describedby")
+    assert described and "email-error" in described
+    assert page.get_attribute("#email", "aria-invalid") == "true"
+    assert page.text_content("#email-error").strip().startswith("Error:")
+    check_a11y(page)
+
+
+def test_pages_fit_320px_and_200_percent_zoom(live_server, page, check_a11y):
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(live_server["url"] + "/login")
+    assert no_horizontal_scroll(page)
+    # 200% zoom of a 640 px window lays out like a 320 px one.
+    page.set_viewport_size({"width": 640, "height": 800})
+    page.evaluate("document.body.style.zoom = '200%'")
+    assert no_horizontal_scroll(page)
+    check_a11y(page)
