@@ -108,6 +108,36 @@ def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
 
 
+# Headless Chromium lays out date and time fields as en-US (month first, 12-hour
+# clock with AM/PM) whatever the page's language or the browser's locale, so the
+# keyboard helpers below type that layout. The AM/PM key is always typed: without
+# it a time such as 22:20 leaves the field empty, and a test would pass or fail by
+# the hour it ran at.
+def keys_for_date(day) -> str:
+    """The keys that enter `day` (a date) into a focused date field."""
+    return day.strftime("%m%d%Y")
+
+
+def keys_for_time(when) -> str:
+    """The keys that enter `when`'s hour and minute into a focused time field."""
+    return when.strftime("%I%M") + ("P" if when.hour >= 12 else "A")
+
+
+def type_date(page, day) -> None:
+    page.keyboard.type(keys_for_date(day))
+
+
+def type_time(page, when) -> None:
+    page.keyboard.type(keys_for_time(when))
+
+
+def type_datetime(page, when) -> None:
+    """Enter `when` into a focused datetime-local field: date, then its time part."""
+    page.keyboard.type(keys_for_date(when))
+    page.keyboard.press("ArrowRight")
+    page.keyboard.type(keys_for_time(when))
+
+
 def tab_to(page, selector: str, limit: int = 40) -> None:
     """Press Tab until `selector` has focus (keyboard only), or fail."""
     for _ in range(limit):

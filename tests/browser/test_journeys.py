@@ -10,7 +10,7 @@ the main pages are checked for horizontal scrolling at 320 px.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from careteams.db import utcnow
 from careteams.extensions import db
-from tests.browser.conftest import no_horizontal_scroll, tab_to
+from tests.browser.conftest import no_horizontal_scroll, tab_to, type_date, type_datetime, type_time
 
 pytestmark = pytest.mark.browser
 
@@ -266,13 +266,12 @@ def test_journey_2_worker_takes_a_shift_and_logs_hours(live_server, page, browse
     page.keyboard.type("Ann")
     # Chromium moves through a date's or a time's parts with Tab too, so tab_to each field.
     tab_to(page, "#day")
-    # Headless Chromium lays out date fields month first, whatever the page's language.
-    page.keyboard.type(yesterday.strftime("%m%d%Y"))
+    type_date(page, yesterday)
     assert page.input_value("#day") == yesterday.isoformat()
     tab_to(page, "#start")
-    page.keyboard.type("1400")
+    type_time(page, time(14, 0))
     tab_to(page, "#end")
-    page.keyboard.type("1530")
+    type_time(page, time(15, 30))
     tab_to(page, "#note")
     page.keyboard.type("Shopping and a walk")
     fits_320(page)
@@ -436,9 +435,7 @@ def test_journey_4_vote_receipt_results_and_next_resolution(live_server, page, b
     sam.keyboard.type("That the spring general meeting is held at the Slaithwaite village hall.")
     for field, when in (("opens_at", opens), ("closes_at", closes)):
         tab_to(sam, f"#{field}")
-        sam.keyboard.type(when.strftime("%m%d%Y"))
-        sam.keyboard.press("ArrowRight")
-        sam.keyboard.type(when.strftime("%H%M"))
+        type_datetime(sam, when)
         assert sam.input_value(f"#{field}") == when.strftime("%Y-%m-%dT%H:%M")
     fits_320(sam)
     shoot(sam, "j4-new-resolution")

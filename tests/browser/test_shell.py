@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
-from tests.browser.conftest import no_horizontal_scroll, tab_to
+from tests.browser.conftest import no_horizontal_scroll, tab_to, type_date, type_datetime, type_time
 
 pytestmark = pytest.mark.browser
 
@@ -50,3 +52,22 @@ def test_pages_fit_320px_and_200_percent_zoom(live_server, page, check_a11y):
     page.evaluate("document.body.style.zoom = '200%'")
     assert no_horizontal_scroll(page)
     check_a11y(page)
+
+
+@pytest.mark.parametrize("hour, minute", [(0, 20), (9, 5), (12, 0), (14, 0), (22, 20), (23, 59)])
+def test_keyboard_helpers_enter_any_hour_into_date_and_time_fields(page, hour, minute):
+    # The journeys type dates and times with these helpers at whatever hour the
+    # suite runs; a morning-only helper once failed a run at 22:20.
+    when = datetime(2026, 10, 25, hour, minute)
+    page.set_content('<label>At <input id="at" type="datetime-local"></label>'
+                     '<label>From <input id="from" type="time"></label>'
+                     '<label>Day <input id="day" type="date"></label>')
+    page.focus("#at")
+    type_datetime(page, when)
+    page.focus("#from")
+    type_time(page, when)
+    page.focus("#day")
+    type_date(page, when)
+    assert page.input_value("#at") == when.strftime("%Y-%m-%dT%H:%M")
+    assert page.input_value("#from") == when.strftime("%H:%M")
+    assert page.input_value("#day") == "2026-10-25"
