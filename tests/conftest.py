@@ -23,6 +23,26 @@ from careteams.extensions import db, limiter
 PG_URL = os.environ.get("CARETEAMS_TEST_DATABASE_URL")
 
 
+def pytest_configure(config):
+    """CARETEAMS_TEST_NOW=2028-03-01T10:00:00+00:00 runs the suite as if on that
+    day (the clock keeps ticking from there). Tests must pass on any day: this
+    finds the ones that quietly depend on today's date."""
+    when = os.environ.get("CARETEAMS_TEST_NOW")
+    if when:
+        from datetime import datetime
+
+        import time_machine
+
+        traveller = time_machine.travel(datetime.fromisoformat(when), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config):
+    when = os.environ.get("CARETEAMS_TEST_NOW")
+    return f"careteams: running as if now were {when} (CARETEAMS_TEST_NOW)" if when else None
+
+
 def _url() -> str:
     if PG_URL:
         url = PG_URL

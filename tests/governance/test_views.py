@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -232,7 +232,8 @@ def _form(**extra):
             "quorum_min_members": "2", "quorum_percent": "10", **extra}
 
 
-def test_secretary_creates_and_opens_on_the_page(world, client, auth_headers):
+def test_secretary_creates_and_opens_on_the_page(world, client, auth_headers, time_machine):
+    time_machine.move_to(datetime(2026, 11, 30, 12, tzinfo=UTC), tick=True)  # before _form's dates
     sec = auth_headers(world.secretary)
     page = client.get(f"/cooperatives/{world.coop.slug}/resolutions/new", headers=sec)
     assert page.status_code == 200 and 'for="title"' in page.get_data(as_text=True)

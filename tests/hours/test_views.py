@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.hours.models import (
     AreaBand,
@@ -125,12 +124,12 @@ def test_pages_worker_leader_facilitator(client, world):
     assert "<caption>" in figures and "<script" not in figures
 
 
-def test_done_by_text_through_the_webhook(client, world, sms_outbox):
+def test_done_by_text_through_the_webhook(client, world, sms_outbox, time_machine):
     world.coop.sms_number = "+447700900000"
-    # Yesterday 10:00-13:00 (the webhook uses the real clock); London is on UTC from November to March.
-    day = (utcnow() - timedelta(days=1)).date()
-    assert day.month in (11, 12, 1, 2)
-    start = datetime.combine(day, time(10), UTC)
+    # A visit yesterday 10:00-13:00; the webhook reads the app's clock. London is on
+    # UTC in November, so 10:05-13:10 in the text is 10:05-13:10 UTC.
+    time_machine.move_to(datetime(2026, 11, 3, 9, tzinfo=UTC), tick=True)
+    start = datetime(2026, 11, 2, 10, tzinfo=UTC)
     shift = make_shift(world.team, start, 3, status=ShiftStatus.booked, person=world.worker)
     db.session.add(Offer(shift_id=shift.id, person_id=world.worker.id, code="482", status=OfferStatus.accepted))
     db.session.flush()

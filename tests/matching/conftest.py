@@ -23,8 +23,15 @@ from careteams.members.services import actor_for
 from careteams.teams.models import Hat, HatStatus, HatType, Team
 from tests.factories import CooperativeFactory, MembershipFactory, PersonFactory, StaffRoleFactory
 
+# Matching tests are set on NOW, whatever day the suite runs on: the app's clock
+# reads NOW (and ticks on from there), so checks and dates below stay in its future.
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def matching_clock(time_machine):
+    time_machine.move_to(NOW, tick=True)
 # Hebden Bridge, roughly.
 HOME = (53.742, -2.014)
 

@@ -28,8 +28,15 @@ from tests.factories import (
     make_worker_profile,
 )
 
-# A Monday in the future of the test clock (the suite runs in November 2026).
+# Rota tests are set in the winter of 2026-27, whatever day the suite runs on:
+# the app's clock reads CLOCK (and ticks on from there), and MONDAY is a month later.
+CLOCK = datetime(2026, 12, 1, 9, tzinfo=UTC)
 MONDAY = datetime(2027, 1, 4, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def rota_clock(time_machine):
+    time_machine.move_to(CLOCK, tick=True)
 
 
 def make_team(coop, leader=None, *, lat=53.6458, lon=-1.7850, name="Ann") -> Team:
