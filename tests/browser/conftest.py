@@ -74,6 +74,30 @@ def live_server(database_url):
             db.engine.dispose()
 
 
+# WCAG 1.4.1 (use of colour) beyond what axe can see: links are underlined, not
+# only coloured; every status tag says its status in words; every field marked
+# in error (red border) has its error written out and tied to it.
+NOT_BY_COLOUR_ALONE = """() => {
+  const problems = [];
+  const label = (el) => ((el.id ? '#' + el.id : el.tagName.toLowerCase()) + ' ' + (el.textContent || '').trim().slice(0, 40)).trim();
+  for (const a of document.querySelectorAll('main a[href]:not(.button)')) {
+    const style = getComputedStyle(a);
+    if (!style.textDecorationLine.includes('underline')) problems.push('link not underlined: ' + label(a));
+  }
+  for (const tag of document.querySelectorAll('.tag')) {
+    if (!tag.textContent.trim()) problems.push('status tag without words: ' + label(tag));
+  }
+  for (const field of document.querySelectorAll('.field-error')) {
+    const message = field.querySelector('.error-message');
+    const input = field.querySelector('input, select, textarea');
+    if (!message || !message.textContent.trim()) { problems.push('field in error without a message: ' + label(field)); continue; }
+    if (input && !(input.getAttribute('aria-describedby') || '').split(/\\s+/).includes(message.id))
+      problems.push('error message not tied to its field: ' + label(input));
+  }
+  return problems;
+}"""
+
+
 @pytest.fixture
 def check_a11y():
     """check_a11y(page): axe-core (shipped in a package, nothing fetched) at WCAG 2.2 AA."""
@@ -85,6 +109,8 @@ def check_a11y():
         results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]})
         violations = results.response["violations"]
         assert violations == [], f"axe violations on {page.url}:\n" + results.generate_report()
+        problems = page.evaluate(NOT_BY_COLOUR_ALONE)
+        assert problems == [], f"meaning carried by colour alone on {page.url}: {problems}"
 
     return check
 

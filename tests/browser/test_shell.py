@@ -6,7 +6,14 @@ from datetime import datetime
 
 import pytest
 
-from tests.browser.conftest import no_horizontal_scroll, tab_to, type_date, type_datetime, type_time
+from tests.browser.conftest import (
+    NOT_BY_COLOUR_ALONE,
+    no_horizontal_scroll,
+    tab_to,
+    type_date,
+    type_datetime,
+    type_time,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -71,3 +78,21 @@ def test_keyboard_helpers_enter_any_hour_into_date_and_time_fields(page, hour, m
     assert page.input_value("#at") == when.strftime("%Y-%m-%dT%H:%M")
     assert page.input_value("#from") == when.strftime("%H:%M")
     assert page.input_value("#day") == "2026-10-25"
+
+
+def test_the_colour_alone_check_finds_what_it_should(page):
+    page.set_content(
+        '<main><p>Read <a href="/a" style="text-decoration: none; color: red">the plan</a>.</p>'
+        '<span class="tag"></span>'
+        '<div class="field field-error"><input id="x"></div>'
+        '<div class="field field-error"><p class="error-message" id="y-error">Enter a name</p><input id="y"></div>'
+        '<div class="field field-error"><p class="error-message" id="z-error">Enter a date</p>'
+        '<input id="z" aria-describedby="z-hint z-error"></div>'
+        '<p><a href="/b">underlined</a></p></main>')
+    problems = page.evaluate(NOT_BY_COLOUR_ALONE)
+    assert problems == [
+        "link not underlined: a the plan",
+        "status tag without words: span",
+        "field in error without a message: div",
+        "error message not tied to its field: #y",
+    ]
