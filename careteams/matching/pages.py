@@ -15,7 +15,12 @@ from careteams.extensions import db
 from careteams.matching import bp, rules
 from careteams.matching import services as svc
 from careteams.matching.models import EmploymentType, VacancyStatus
-from careteams.matching.schemas import MatchActionSchema, VacancyInSchema, WorkerProfileInSchema
+from careteams.matching.schemas import (
+    CheckInAnswerSchema,
+    MatchActionSchema,
+    VacancyInSchema,
+    WorkerProfileInSchema,
+)
 from careteams.members.services import get_visible_cooperative
 
 ACTION_LABELS = {
@@ -190,7 +195,7 @@ def invite(vacancy_id: int):
 def match_page(match_id: int):
     view = svc.view_match(current_actor(), match_id)
     return render_template("matching/match.html", match=view, labels=ACTION_LABELS, note_actions=NOTE_ACTIONS,
-                           date_actions=DATE_ACTIONS)
+                           date_actions=DATE_ACTIONS, check_in_labels=rules.CHECK_IN_LABELS)
 
 
 @bp.route("/matches/<int:match_id>/act", methods=["POST"])
@@ -211,6 +216,26 @@ def match_act(match_id: int):
     else:
         db.session.commit()
         flash("Done.")
+    return redirect(url_for("matching.match_page", match_id=match_id), 303)
+
+
+@bp.route("/matches/<int:match_id>/check-ins/<int:after_shift>", methods=["POST"])
+@login_required
+def match_check_in(match_id: int, after_shift: int):
+    try:
+        data = CheckInAnswerSchema().load({k: v for k, v in request.form.items() if k != "csrf_token" and v != ""})
+        svc.answer_check_in(current_actor(), match_id, after_shift, data["answer"])
+    except SchemaError:
+        db.session.rollback()
+        flash("Please choose one of the answers.")
+    except AppError as exc:
+        if exc.status in (401, 403, 404):
+            raise
+        db.session.rollback()
+        flash(exc.message)
+    else:
+        db.session.commit()
+        flash("Thank you: your answer is saved.")
     return redirect(url_for("matching.match_page", match_id=match_id), 303)
 
 

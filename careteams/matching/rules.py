@@ -146,6 +146,18 @@ def next_state(facts: MatchFacts, action: Action, side: Side) -> MatchState:
     raise IllegalTransition(f"Unknown action {action}.")  # pragma: no cover
 
 
+class CheckInAnswer(StrEnum):
+    """What each side says at a check-in (after the 3rd and 8th shift)."""
+
+    working = "working"
+    not_sure = "not_sure"
+    not_working = "not_working"
+
+
+CHECK_IN_LABELS = {CheckInAnswer.working: "It is working", CheckInAnswer.not_sure: "Not sure yet",
+                   CheckInAnswer.not_working: "It is not working"}
+
+
 def review_prompts_due(shifts_before: int, shifts_after: int) -> list[int]:
     """Review points (after the 3rd and 8th shift) crossed by recording shifts."""
     return [n for n in REVIEW_AFTER_SHIFTS if shifts_before < n <= shifts_after]

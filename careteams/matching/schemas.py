@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from careteams.matching import rules
 from careteams.matching.models import CheckKind, EmploymentType, VacancyStatus
-from careteams.matching.rules import Action
+from careteams.matching.rules import Action, CheckInAnswer
 
 
 class WindowField(fields.Field):
@@ -183,6 +183,10 @@ class MatchActionSchema(Schema):
     action = fields.Enum(Action, required=True)
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     on = fields.Date(load_default=None, allow_none=True)
+
+
+class CheckInAnswerSchema(Schema):
+    answer = fields.Enum(CheckInAnswer, required=True)
 
 
 class NotificationSchema(Schema):

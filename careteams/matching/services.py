@@ -763,6 +763,48 @@ def act_on_match(actor: Actor, match_id: int, action: Action, note: str | None =
     return match
 
 
+# --- check-ins after the 3rd and 8th shift ----------------------------------------------------
+
+
+def answer_check_in(actor: Actor, match_id: int, after_shift: int, answer: rules.CheckInAnswer,
+                    now: datetime | None = None) -> ReviewPrompt:
+    """Say whether it is working at a check-in, once per side. Each side sees only its own
+    answer; facilitators see both, and are told when either side says it is not working."""
+    match, sides, _ = _visible_match(actor, match_id, for_update=True)
+    # The same people who confirm a trial answer for their side; a facilitator only reads.
+    ensure(perm.may_take(Action.confirm, sides))
+    side = perm.side_for(Action.confirm, sides)
+    prompt = db.session.scalar(sa.select(ReviewPrompt).where(ReviewPrompt.match_id == match.id,
+                                                             ReviewPrompt.after_shift == after_shift))
+    if prompt is None:
+        raise NotFound("There is no check-in after that many shifts yet.")
+    column = "team_answer" if side == Side.team else "worker_answer"
+    if getattr(prompt, column) is not None:
+        raise Conflict("Your side has already answered this check-in.", code="already_answered")
+    setattr(prompt, column, answer.value)
+    if answer == rules.CheckInAnswer.not_working:
+        _notify_facilitators(match, "A check-in on a match says it is not working. Log in to careteams to see it.")
+    db.session.flush()
+    return prompt
+
+
+def _check_ins(match: Match, sides: frozenset[Side]) -> list[dict]:
+    prompts = db.session.scalars(sa.select(ReviewPrompt).where(ReviewPrompt.match_id == match.id)
+                                 .order_by(ReviewPrompt.after_shift)).all()
+    answering = perm.side_for(Action.confirm, sides) if perm.may_take(Action.confirm, sides) else None
+    views = []
+    for prompt in prompts:
+        view = {"after_shift": prompt.after_shift, "due_at": _iso(prompt.due_at)}
+        if Side.team in sides or Side.facilitator in sides:
+            view["team_answer"] = prompt.team_answer
+        if Side.worker in sides or Side.facilitator in sides:
+            view["worker_answer"] = prompt.worker_answer
+        if answering is not None:
+            view["your_answer"] = prompt.team_answer if answering == Side.team else prompt.worker_answer
+        views.append(view)
+    return views
+
+
 # --- what each side sees of a match ---------------------------------------------------------
 
 
@@ -784,6 +826,7 @@ def match_view(match: Match, sides: frozenset[Side], team_side_viewer: bool = Fa
         # Both sides are asked whether it is working after these shifts.
         "reviews_due": sorted(db.session.scalars(sa.select(ReviewPrompt.after_shift)
                                                  .where(ReviewPrompt.match_id == match.id))),
+        "check_ins": _check_ins(match, sides),
     }
     if Side.team in sides or team_side_viewer or Side.facilitator in sides:
         view["worker"] = worker_summary(match.cooperative_id, match.worker_id, match.vacancy, mutual)
@@ -858,6 +901,12 @@ def facilitator_queue(actor: Actor, coop: Cooperative, now: datetime | None = No
         Match.cooperative_id == coop.id, Match.state == MatchState.introduction,
         Match.approved_at <= stale_before).order_by(Match.approved_at)).all()
     held = db.session.scalars(sa.select(Match).where(Match.cooperative_id == coop.id, Match.held.is_(True))).all()
+    not_working = rules.CheckInAnswer.not_working.value
+    troubled = db.session.scalars(sa.select(Match).where(
+        Match.cooperative_id == coop.id, Match.state.in_(rules.OPEN_STATES | {MatchState.active}),
+        sa.exists().where(ReviewPrompt.match_id == Match.id,
+                          sa.or_(ReviewPrompt.team_answer == not_working, ReviewPrompt.worker_answer == not_working)))
+        .order_by(Match.id)).all()
     open_vacancies = db.session.scalars(sa.select(Vacancy).where(
         Vacancy.cooperative_id == coop.id, Vacancy.status == VacancyStatus.open,
         ~sa.exists().where(Match.vacancy_id == Vacancy.id, Match.state.in_(rules.OPEN_STATES)))).all()
@@ -873,6 +922,7 @@ def facilitator_queue(actor: Actor, coop: Cooperative, now: datetime | None = No
         "in_review": [match_view(m, sides) for m in in_review],
         "stalled_introductions": [match_view(m, sides) for m in stalled],
         "held": [match_view(m, sides) for m in held],
+        "check_ins_not_working": [match_view(m, sides) for m in troubled],
         "vacancies_without_candidates": [{"id": v.id, "team_id": v.team_id, "district": v.district,
                                           "created_at": _iso(v.created_at)} for v in lonely],
         "expiring_checks": [{"person_id": p.id, "name": p.name, "kind": c.kind.value, "item": c.name,

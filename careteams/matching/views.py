@@ -10,6 +10,7 @@ from careteams.matching import api_bp
 from careteams.matching import services as svc
 from careteams.matching.schemas import (
     AskSchema,
+    CheckInAnswerSchema,
     CheckInSchema,
     CheckSchema,
     EqualityDataSchema,
@@ -224,6 +225,18 @@ class MatchActions(MethodView):
         """Answer yes/no, approve, hold, release, record the introduction, start the trial,
         record a shift, confirm or withdraw. Invalid transitions get 409."""
         svc.act_on_match(current_actor(), match_id, data["action"], note=data["note"], on=data["on"])
+        db.session.commit()
+        return svc.view_match(current_actor(), match_id)
+
+
+@api_bp.route("/matches/<int:match_id>/check-ins/<int:after_shift>")
+class MatchCheckIn(MethodView):
+    @api_bp.arguments(CheckInAnswerSchema)
+    @api_bp.response(200)
+    def post(self, data: dict, match_id: int, after_shift: int):
+        """Say whether it is working after that many shifts together (once per side:
+        working, not_sure or not_working). Answering twice gets 409."""
+        svc.answer_check_in(current_actor(), match_id, after_shift, data["answer"])
         db.session.commit()
         return svc.view_match(current_actor(), match_id)
 
