@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -61,8 +62,11 @@ DEFAULT_CHECK_WARNING_DAYS = 30
 DEFAULT_INTRODUCTION_STALE_DAYS = 14
 
 
-def _today(now: datetime) -> date:
-    return now.date()
+def _today(now: datetime, cooperative_id: int) -> date:
+    """The calendar date at `now` where the co-op is. Checks expire, and members
+    start and leave, on local dates: a DBS check that expires on 1 June stops
+    counting at midnight in London, not an hour later at midnight UTC."""
+    return now.astimezone(ZoneInfo(db.session.get(Cooperative, cooperative_id).timezone)).date()
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -219,12 +223,15 @@ def worker_eligibility(person_ids: Iterable[int], required_skills: Iterable[str]
     name and whether every required check is valid on that day. Two queries.
     """
     ids = list(dict.fromkeys(person_ids))
-    on = at.date() if isinstance(at, datetime) else at
     needed = {s.strip().casefold(): s.strip() for s in required_skills if s.strip()}
-    query = sa.select(WorkerProfile).where(WorkerProfile.person_id.in_(ids)).order_by(WorkerProfile.id)
+    query = (sa.select(WorkerProfile, Cooperative.timezone)
+             .join(Cooperative, Cooperative.id == WorkerProfile.cooperative_id)
+             .where(WorkerProfile.person_id.in_(ids)).order_by(WorkerProfile.id))
     if cooperative_id is not None:
         query = query.where(WorkerProfile.cooperative_id == cooperative_id)
-    profiles = {p.person_id: p for p in db.session.scalars(query)}
+    profiles, zones = {}, {}
+    for profile, zone in db.session.execute(query):
+        profiles[profile.person_id], zones[profile.person_id] = profile, zone
     training = {s.cooperative_id: s.required_training for s in db.session.scalars(
         sa.select(MatchingSettings).where(MatchingSettings.cooperative_id.in_({p.cooperative_id for p in profiles.values()})))}
     result: dict[int, list[str]] = {}
@@ -233,6 +240,9 @@ def worker_eligibility(person_ids: Iterable[int], required_skills: Iterable[str]
         if profile is None:
             result[pid] = ["no worker profile"]
             continue
+        # A check is valid or not on the co-op's local date at `at` (a visit at 00:30 BST
+        # on 1 June is on 1 June, though it is still 31 May in UTC).
+        on = at.astimezone(ZoneInfo(zones[pid])).date() if isinstance(at, datetime) else at
         reasons = rules.check_problems(_check_facts(profile.checks), on, training.get(profile.cooperative_id, []))
         held = {s.name.casefold() for s in profile.skills}
         reasons += [f"missing skill: {needed[k]}" for k in sorted(needed) if k not in held]
@@ -429,7 +439,7 @@ def rank_candidates(vacancy: Vacancy, now: datetime, limit: int = SUGGESTION_LIM
     A fixed number of queries however many profiles there are: the hard filters
     run in SQL, the exact distance and the score in Python.
     """
-    on = _today(now)
+    on = _today(now, vacancy.cooperative_id)
     skills = vacancy_skills([vacancy.id])[vacancy.id]
     required_ids = [s.id for s in skills["required"]]
     nice = {s.id: s.name for s in skills["nice"]}
@@ -523,7 +533,7 @@ def suggest_vacancies(actor: Actor, coop: Cooperative, now: datetime | None = No
     now = now or utcnow()
     profile = get_own_profile(actor, coop)
     training = matching_settings(coop.id).required_training or []
-    problems = rules.check_problems(_check_facts(profile.checks), _today(now), training)
+    problems = rules.check_problems(_check_facts(profile.checks), _today(now, coop.id), training)
     if problems:
         return {"problems": problems, "vacancies": []}
     min_lat, max_lat, min_lon, max_lon = rules.bounding_box(profile.latitude, profile.longitude, profile.travel_km)
@@ -634,7 +644,7 @@ def _start_match(vacancy: Vacancy, person_id: int, side: Side, note: str | None,
         raise Conflict("The team's leader cannot be matched to their own team.")
     if db.session.scalar(sa.select(Match.id).where(Match.vacancy_id == vacancy.id, Match.worker_id == person_id)):
         raise Conflict("There is already a match between this worker and this vacancy.", code="already_matched")
-    problems = _checks_problems(vacancy.cooperative_id, person_id, _today(now))
+    problems = _checks_problems(vacancy.cooperative_id, person_id, _today(now, vacancy.cooperative_id))
     if problems:
         raise Conflict("The worker's checks are not in date: " + "; ".join(problems), code="checks_not_valid")
     match = Match(vacancy_id=vacancy.id, team_id=vacancy.team_id, cooperative_id=vacancy.cooperative_id,
@@ -708,7 +718,7 @@ def act_on_match(actor: Actor, match_id: int, action: Action, note: str | None =
             raise ValidationError(details={"fields": {"on": ["Give the date of the introduction."]}})
         match.introduction_on = on
     elif action == Action.start_trial:
-        problems = _checks_problems(match.cooperative_id, match.worker_id, _today(now))
+        problems = _checks_problems(match.cooperative_id, match.worker_id, _today(now, match.cooperative_id))
         if problems:
             raise Conflict("The worker's checks are not in date: " + "; ".join(problems), code="checks_not_valid")
         if db.session.scalar(sa.select(TeamMember.id).where(
@@ -716,7 +726,7 @@ def act_on_match(actor: Actor, match_id: int, action: Action, note: str | None =
                 TeamMember.status.in_(CURRENT_MEMBER_STATUSES))):
             raise Conflict("This worker already has a place in the team.")
         member = TeamMember(team_id=match.team_id, person_id=match.worker_id, role=TeamRole.paid_worker,
-                            status=TeamMemberStatus.trial, invited_at=now, started_on=_today(now))
+                            status=TeamMemberStatus.trial, invited_at=now, started_on=_today(now, match.cooperative_id))
         db.session.add(member)
         db.session.flush()
         match.team_member_id = member.id
@@ -741,7 +751,7 @@ def act_on_match(actor: Actor, match_id: int, action: Action, note: str | None =
         if new_state == MatchState.active:
             member = db.session.get(TeamMember, match.team_member_id)
             member.status = TeamMemberStatus.active
-            member.active_on = _today(now)
+            member.active_on = _today(now, match.cooperative_id)
             match.active_at = now
             match.closed_at = now
             if match.vacancy.status == VacancyStatus.open:
@@ -756,7 +766,7 @@ def act_on_match(actor: Actor, match_id: int, action: Action, note: str | None =
         if old_state == MatchState.trial and match.team_member_id:
             member = db.session.get(TeamMember, match.team_member_id)
             member.status = TeamMemberStatus.left
-            member.ended_on = _today(now)
+            member.ended_on = _today(now, match.cooperative_id)
         _notify_other(match, side, "There is news about a match on careteams. Log in to see it.")
     match.state = new_state
     db.session.flush()
@@ -911,7 +921,8 @@ def facilitator_queue(actor: Actor, coop: Cooperative, now: datetime | None = No
         Vacancy.cooperative_id == coop.id, Vacancy.status == VacancyStatus.open,
         ~sa.exists().where(Match.vacancy_id == Vacancy.id, Match.state.in_(rules.OPEN_STATES)))).all()
     lonely = [v for v in open_vacancies if not rank_candidates(v, now, limit=1)]
-    until = _today(now) + timedelta(days=settings.check_warning_days)
+    today = _today(now, coop.id)
+    until = today + timedelta(days=settings.check_warning_days)
     expiring = db.session.execute(
         sa.select(WorkerCheck, Person).join(WorkerProfile, WorkerProfile.id == WorkerCheck.worker_profile_id)
         .join(Person, Person.id == WorkerProfile.person_id)
@@ -926,7 +937,7 @@ def facilitator_queue(actor: Actor, coop: Cooperative, now: datetime | None = No
         "vacancies_without_candidates": [{"id": v.id, "team_id": v.team_id, "district": v.district,
                                           "created_at": _iso(v.created_at)} for v in lonely],
         "expiring_checks": [{"person_id": p.id, "name": p.name, "kind": c.kind.value, "item": c.name,
-                             "expires_on": _iso(c.expires_on), "expired": c.expires_on <= _today(now)} for c, p in expiring],
+                             "expires_on": _iso(c.expires_on), "expired": c.expires_on <= today} for c, p in expiring],
     }
 
 

@@ -3,7 +3,7 @@ withdrawal at every stage, the team place it creates, checks and notifications."
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -177,6 +177,22 @@ def test_an_expired_required_check_stops_suggestion_invitation_and_trial(world):
     with pytest.raises(Conflict, match="checks are not in date"):
         act(worker, match, Action.start_trial)
     assert match.state == MatchState.introduction and member_row(world, worker) is None
+
+
+def test_a_check_stops_counting_at_midnight_where_the_coop_is(world):
+    """A DBS check that expires on 1 June no longer counts from 00:00 on 1 June in
+    London, which in summer is 23:00 UTC on 31 May."""
+    worker = make_worker(world.coop, "Ola Night", skills=[world.skills["Personal care"]], dbs_expires=date(2027, 6, 1))
+    vacancy = post_vacancy(world)
+    before = datetime(2027, 5, 31, 22, 30, tzinfo=UTC)  # 23:30 on 31 May in London
+    after = datetime(2027, 5, 31, 23, 30, tzinfo=UTC)  # 00:30 on 1 June in London, still 31 May in UTC
+    assert worker.id in [c["person_id"] for c in svc.rank_candidates(vacancy, before)]
+    assert worker.id not in [c["person_id"] for c in svc.rank_candidates(vacancy, after)]
+    with pytest.raises(Conflict, match="expired on 2027-06-01"):
+        svc.invite_worker(actor(world.leader), vacancy.id, worker.id, now=after)
+    # The rota asks the same question about a visit's start.
+    assert svc.worker_eligibility([worker.id], [], before, world.coop.id) == {worker.id: []}
+    assert svc.worker_eligibility([worker.id], [], after, world.coop.id)[worker.id] != []
 
 
 def test_review_prompts_after_the_third_and_eighth_shift(world):
