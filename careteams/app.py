@@ -111,6 +111,14 @@ def register_extensions(app: Flask) -> None:
 def _configure_sqlite(engine: sa.engine.Engine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit
     # BEGIN itself, and enforce foreign keys as PostgreSQL does.
+    #
+    # BEGIN IMMEDIATE takes SQLite's write lock when a transaction starts. With a
+    # plain (deferred) BEGIN, two transactions that each read and then write (a web
+    # request and the demo's clock process, say) both hold read locks, and the
+    # second to write fails at once with "database is locked" (SQLite does not wait
+    # where waiting would deadlock). Immediate transactions queue instead, up to the
+    # busy timeout. SQLite is the single-user embedded default; PostgreSQL is where
+    # concurrency is served (Rails made the same choice for SQLite in 7.1).
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection, record):
         dbapi_connection.isolation_level = None
@@ -121,7 +129,7 @@ def _configure_sqlite(engine: sa.engine.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def register_blueprints(app: Flask) -> None:
