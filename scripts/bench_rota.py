@@ -87,7 +87,10 @@ class Counter:
 
 def fresh_context(app, call, *args, **kwargs):
     """Each request in its own app context, as in production: a request inside the
-    script's app context would share its `g` (and the actor cached there)."""
+    script's app context would share its `g` (and the actor cached there). The
+    script's own transaction ends first: on SQLite (BEGIN IMMEDIATE) it holds the
+    write lock, which the request would wait for."""
+    db.session.rollback()
     with app.app_context():
         return call(*args, **kwargs)
 
@@ -183,7 +186,6 @@ def bench_size(app, size: int, runs: int) -> None:
         form = {"MessageSid": f"SM{size:016d}{run:016d}", "From": winner.phone,
                 "To": coop.sms_number, "Body": f"Y {code}"}
         signature = validator.compute_signature(inbound, form)
-        db.session.rollback()  # end the script's own transaction before the request runs
         with Counter() as counter:
             t0 = time.perf_counter()
             response = fresh_context(app, client.post, "/sms/inbound", data=form,
