@@ -23,10 +23,25 @@ from careteams.extensions import db, limiter
 PG_URL = os.environ.get("CARETEAMS_TEST_DATABASE_URL")
 
 
+def _faker_seed() -> int:
+    """The seed for factory-boy's random data (names such as O'Neill, emails...):
+    CARETEAMS_TEST_SEED, or a new one each run. It is printed in the header, so
+    a failure that depends on the data can be run again with the same data."""
+    import random
+
+    return int(os.environ.get("CARETEAMS_TEST_SEED") or random.SystemRandom().randrange(10**6))
+
+
+FAKER_SEED = _faker_seed()
+
+
 def pytest_configure(config):
     """CARETEAMS_TEST_NOW=2028-03-01T10:00:00+00:00 runs the suite as if on that
     day (the clock keeps ticking from there). Tests must pass on any day: this
     finds the ones that quietly depend on today's date."""
+    import factory.random
+
+    factory.random.reseed_random(FAKER_SEED)
     when = os.environ.get("CARETEAMS_TEST_NOW")
     if when:
         from datetime import datetime
@@ -39,8 +54,11 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
+    lines = [f"careteams: test data seed {FAKER_SEED} (run again with CARETEAMS_TEST_SEED={FAKER_SEED})"]
     when = os.environ.get("CARETEAMS_TEST_NOW")
-    return f"careteams: running as if now were {when} (CARETEAMS_TEST_NOW)" if when else None
+    if when:
+        lines.append(f"careteams: running as if now were {when} (CARETEAMS_TEST_NOW)")
+    return lines
 
 
 def _url() -> str:
