@@ -138,3 +138,23 @@ def test_the_worker_answers_on_the_match_page_without_javascript(world, client):
     assert "You said: <span class=\"tag\">It is working</span>" in page and 'name="answer"' not in page
     db.session.expire_all()
     assert prompt(match).worker_answer == "working"
+
+
+def test_a_team_helper_without_the_match_hat_sees_no_answers_and_cannot_answer(world, client):
+    worker, match = three_shifts(world)
+    svc.answer_check_in(actor(world.leader), match.id, 3, CheckInAnswer.not_sure)
+    svc.answer_check_in(actor(worker), match.id, 3, CheckInAnswer.not_working)
+    login(client, world.builder)
+    page = client.get(f"/matches/{match.id}").get_data(as_text=True)
+    assert "Check-in after 3 shifts together" in page and "Only the people who answer for that side" in page
+    assert not any(label in page for label in ("Not sure yet", "It is not working", "It is working"))
+    assert 'name="answer"' not in page
+
+
+def test_facilitators_queue_page_lists_a_match_whose_check_in_says_not_working(world, client):
+    worker, match = three_shifts(world)
+    svc.answer_check_in(actor(worker), match.id, 3, CheckInAnswer.not_working)
+    login(client, world.facilitator)
+    page = client.get(f"/coops/{world.coop.slug}/matching/queue").get_data(as_text=True)
+    section = page.split('id="check-ins-not-working"')[1].split("<h2")[0]
+    assert f'href="/matches/{match.id}"' in section
