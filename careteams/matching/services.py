@@ -776,8 +776,7 @@ def act_on_match(actor: Actor, match_id: int, action: Action, note: str | None =
 # --- check-ins after the 3rd and 8th shift ----------------------------------------------------
 
 
-def answer_check_in(actor: Actor, match_id: int, after_shift: int, answer: rules.CheckInAnswer,
-                    now: datetime | None = None) -> ReviewPrompt:
+def answer_check_in(actor: Actor, match_id: int, after_shift: int, answer: rules.CheckInAnswer) -> ReviewPrompt:
     """Say whether it is working at a check-in, once per side. Each side sees only its own
     answer; facilitators see both, and are told when either side says it is not working."""
     match, sides, _ = _visible_match(actor, match_id, for_update=True)
