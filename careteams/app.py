@@ -9,11 +9,9 @@ import sqlalchemy as sa
 from flask import Flask, g, request
 
 import config
+from careteams.domains import DOMAINS, domain_modules
 from careteams.extensions import api, csrf, db, limiter, login_manager, mail, migrate
 from config import DEV_SECRET_KEY
-
-# Domain packages; each brings its models, blueprints and jobs.
-DOMAINS = ["members", "auth", "web", "teams", "matching", "sms", "rota", "hours", "governance"]
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -133,15 +131,25 @@ def _configure_sqlite(engine: sa.engine.Engine) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Each domain package may offer `bp` (pages) and `api_bp` (flask-smorest JSON API)."""
+    """A domain's `pages` and `views` modules may each offer `bp` (a Flask
+    blueprint: HTML pages, webhooks) and `api_bp` (flask-smorest JSON API)."""
     import importlib
 
-    for domain in DOMAINS:
-        package = importlib.import_module(f"careteams.{domain}")
-        if getattr(package, "bp", None) is not None:
-            app.register_blueprint(package.bp)
-        if getattr(package, "api_bp", None) is not None:
-            api.register_blueprint(package.api_bp)
+    modules = domain_modules("pages") + domain_modules("views")
+    # Transitional: packages that still define their blueprints in __init__.
+    modules += [importlib.import_module(f"careteams.{d}") for d in DOMAINS]
+    seen: set[int] = set()
+    for module in modules:
+        for attr in ("bp", "api_bp"):
+            blueprint = getattr(module, attr, None)
+            if blueprint is None or id(blueprint) in seen:
+                continue
+            seen.add(id(blueprint))
+            if attr == "api_bp":
+                api.register_blueprint(blueprint)
+            else:
+                app.register_blueprint(blueprint)
+    domain_modules("signals")  # connect listeners
 
 
 CSRF_EXEMPT_PREFIXES = ("/sms/",)  # Twilio webhooks are signed instead

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from careteams.auth.passwords import hash_password
+from careteams.domains import DOMAINS, domain_modules, domain_of
 from careteams.extensions import db
 from careteams.members import services as members
 from careteams.members.models import (
@@ -56,16 +57,7 @@ DEMO_STEPS: list[Callable[[Cooperative, dict[str, Person]], None]] = []
 
 def seed() -> dict:
     """Create or refresh the demo co-op; return the logins to print."""
-    import importlib
-
-    from careteams.app import DOMAINS
-
-    for domain in DOMAINS:
-        try:
-            importlib.import_module(f"careteams.{domain}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"careteams.{domain}.demo":
-                raise
+    domain_modules("demo")  # each registers its steps in DEMO_STEPS
 
     coop = db.session.scalar(sa.select(Cooperative).where(Cooperative.slug == DEMO_SLUG))
     if coop is None:
@@ -97,8 +89,8 @@ def seed() -> dict:
     def domain_order(step) -> int:
         # Steps run in DOMAINS order (teams before matching before rota...),
         # whatever order their modules happened to be imported in.
-        parts = step.__module__.split(".")
-        return DOMAINS.index(parts[1]) if len(parts) > 1 and parts[1] in DOMAINS else len(DOMAINS)
+        domain = domain_of(step.__module__)
+        return DOMAINS.index(domain) if domain else len(DOMAINS)
 
     with notify.quiet():  # the seed runs real flows; nobody should be texted about them
         for step in sorted(DEMO_STEPS, key=domain_order):

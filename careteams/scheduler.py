@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from careteams.db import utcnow
+from careteams.domains import domain_modules
 from careteams.extensions import db
 
 log = logging.getLogger(__name__)
@@ -53,16 +54,7 @@ def job(job_id: str, trigger: str = "interval", **trigger_args):
 
 def load_jobs() -> dict[str, Job]:
     """Import every domain's jobs module so the registry is complete."""
-    import importlib
-
-    from careteams.app import DOMAINS
-
-    for domain in DOMAINS:
-        try:
-            importlib.import_module(f"careteams.{domain}.jobs")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"careteams.{domain}.jobs":
-                raise
+    domain_modules("jobs")
     return REGISTRY
 
 

@@ -20,12 +20,12 @@ Until a verb has a handler, the reply says the feature is not available yet.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from careteams.domains import domain_modules
 from careteams.members.models import Cooperative, Person
 from careteams.members.permissions import Actor
 from careteams.sms.rules import DISPATCHED_VERBS, Command, Verb
@@ -85,14 +85,7 @@ def load_handlers() -> dict[Verb, Handler]:
     """Import every domain's `sms` module so the registry is complete."""
     global _loaded
     if not _loaded:
-        from careteams.app import DOMAINS
-
-        for domain in DOMAINS:
-            try:
-                importlib.import_module(f"careteams.{domain}.sms")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"careteams.{domain}.sms":
-                    raise
+        domain_modules("sms")
         _loaded = True
     return HANDLERS
 
