@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from careteams import delivery
 from careteams.auth.passwords import hash_password
 from careteams.domains import DOMAINS, domain_modules, domain_of
 from careteams.extensions import db
@@ -84,15 +85,13 @@ def seed() -> dict:
                 members.grant_staff_role(None, coop, person, role)
         logins.append((label, email))
     db.session.flush()
-    from careteams import notify
-
     def domain_order(step) -> int:
         # Steps run in DOMAINS order (teams before matching before rota...),
         # whatever order their modules happened to be imported in.
         domain = domain_of(step.__module__)
         return DOMAINS.index(domain) if domain else len(DOMAINS)
 
-    with notify.quiet():  # the seed runs real flows; nobody should be texted about them
+    with delivery.quiet():  # the seed runs real flows; nobody should be texted about them
         for step in sorted(DEMO_STEPS, key=domain_order):
             step(coop, people)
     db.session.commit()

@@ -1,61 +1,30 @@
-"""Messages that leave only if the change that caused them is committed.
+"""Tell people things, only if the change that caused it is committed.
 
-Texts become rows of the SMS outbox (`outbound_message`) in the current
-transaction, and the sender job sends them after commit. Emails ride on the
-database session and are handed to the mail backend when the transaction
-commits. Either way a rolled back change never tells anybody anything.
+What domain services call: `notify.queue(notify.Text(...))` or
+`notify.queue(notify.Email(...))`. Texts become rows of the SMS outbox
+(`outbound_message`) in the current transaction, and the sender job sends them
+after commit; emails are handed to the mail backend when the transaction
+commits (`careteams.delivery`). Either way a rolled back change never tells
+anybody anything. Inside `quiet()` nothing is queued at all.
 """
 
 from __future__ import annotations
 
-import logging
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import current_app
-from flask_mailman import EmailMessage
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from careteams.delivery import Email, is_quiet, queue_email, quiet
+from careteams.sms.services import enqueue
 
-from careteams.extensions import db
-
-log = logging.getLogger(__name__)
-
-_KEY = "careteams.pending_messages"
-
-
-@dataclass(frozen=True)
-class Email:
-    to: str
-    subject: str
-    body: str
+__all__ = ["Email", "Text", "is_quiet", "queue", "quiet"]
 
 
 @dataclass(frozen=True)
 class Text:
     to: str
     body: str
-    from_number: str | None = None
+    from_number: str | None = None  # the co-op's number: it also picks the co-op
     kind: str = "notice"
     dedupe_key: str | None = None  # the same key never queues a second text
-
-
-_QUIET = "careteams.notify.quiet"
-
-
-@contextmanager
-def quiet():
-    """Within this block nothing is sent or queued (the demo seed runs real flows
-    that would otherwise text and email the demo people)."""
-    db.session.info[_QUIET] = True
-    try:
-        yield
-    finally:
-        db.session.info.pop(_QUIET, None)
-
-
-def is_quiet() -> bool:
-    return bool(db.session.info.get(_QUIET))
 
 
 def queue(message: Email | Text) -> None:
@@ -63,35 +32,7 @@ def queue(message: Email | Text) -> None:
     if is_quiet():
         return
     if isinstance(message, Text):
-        from careteams.members.services import cooperative_for_number
-        from careteams.sms.services import enqueue
-
-        cooperative = cooperative_for_number(message.from_number) if message.from_number else None
-        enqueue(cooperative, message.to, message.body, message.kind, dedupe_key=message.dedupe_key,
+        enqueue(None, message.to, message.body, message.kind, dedupe_key=message.dedupe_key,
                 from_number=message.from_number)
         return
-    db.session.info.setdefault(_KEY, []).append(message)
-
-
-def _deliver(message: Email) -> None:
-    EmailMessage(subject=message.subject, body=message.body, to=[message.to]).send()
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    pending = session.info.pop(_KEY, [])
-    if not pending:
-        return
-    if not current_app:
-        return
-    for message in pending:
-        try:
-            _deliver(message)
-        except Exception:  # a failed send must not undo a committed change
-            log.exception("could not deliver a %s", type(message).__name__)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _after_rollback(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is None:
-        session.info.pop(_KEY, None)
+    queue_email(message)

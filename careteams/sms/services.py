@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from careteams.db import utcnow
+from careteams.delivery import Email, is_quiet, queue_email
 from careteams.errors import AppError, Conflict
 from careteams.extensions import db
 from careteams.members.models import (
@@ -30,6 +31,8 @@ from careteams.sms.commands import FEATURE_NAMES, SmsContext, handler_for
 from careteams.sms.gateway import GatewayError, SentText
 from careteams.sms.models import InboundMessage, OutboundMessage, SmsOptOut, WebNotice
 from careteams.sms.rules import CODE_REQUIRED, DeliveryStatus, SendOutcome, Verb, render
+from careteams.teams.enums import TeamMemberStatus
+from careteams.teams.models import Team, TeamMember
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +125,10 @@ def enqueue(cooperative: Cooperative | None, person_or_number: Person | str, bod
     clock). Returns the row (the earlier one for a repeated key), or None when there
     is no number to text.
     """
-    from careteams.notify import is_quiet
-
     if is_quiet():
         return None
+    if cooperative is None and from_number:
+        cooperative = cooperative_for_number(from_number)  # the number a co-op texts from names it
     if isinstance(person_or_number, Person):
         person = person_or_number
         number = person.phone
@@ -191,9 +194,7 @@ def notify_person(person: Person, body: str, kind: str, dedupe_key: str | None =
     except IntegrityError:
         return "none"  # recorded at the same moment by another run
     if person.email:
-        from careteams import notify
-
-        notify.queue(notify.Email(to=person.email, subject=subject or "A message from your co-op", body=body))
+        queue_email(Email(to=person.email, subject=subject or "A message from your co-op", body=body))
     return "web"
 
 
@@ -437,8 +438,6 @@ def _answer(inbound: InboundMessage, now: datetime) -> str:
 
 def _takes_part(person: Person, coop: Cooperative) -> bool:
     """Whether the person has any place in this co-op: register, staff or a team."""
-    from careteams.teams.models import Team, TeamMember, TeamMemberStatus
-
     in_register = sa.select(Membership.id).where(
         Membership.cooperative_id == coop.id, Membership.person_id == person.id,
         Membership.status != MembershipStatus.left)
