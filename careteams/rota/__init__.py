@@ -1,9 +1,5 @@
-"""Rotas: shifts, recurring visits, offers, bookings, cover, swaps and calendar feeds."""
+"""Rotas: shifts, recurring visits, offers, bookings, cover, swaps and calendar feeds.
 
-from flask import Blueprint
-from flask_smorest import Blueprint as ApiBlueprint
-
-bp = Blueprint("rota", __name__)
-api_bp = ApiBlueprint("rota_api", __name__, url_prefix="/api/v1", description="Rotas: shifts, offers and bookings")
-
-from careteams.rota import signals, views  # noqa: E402,F401
+pages.py holds the HTML pages (blueprint "rota"), views.py the JSON API ("rota_api"),
+signals.py the listeners on other domains' events; the app factory loads all three.
+"""

@@ -16,8 +16,10 @@ from careteams.demo import DEMO_STEPS
 from careteams.extensions import db
 from careteams.members.models import Cooperative, Person
 from careteams.members.services import actor_for
-from careteams.rota import rules, services
+from careteams.rota import rules
 from careteams.rota.models import RotaSettings, Shift, ShiftKind, ShiftSeries, ShiftStatus
+from careteams.rota.services import offers, series
+from careteams.rota.services.settings import settings_for
 from careteams.teams.models import Team
 
 DEMO_NOTE = "Demo shift"
@@ -35,7 +37,7 @@ DEMO_OFFER_TTL_MINUTES = 7 * 24 * 60
 def seed_rota(coop: Cooperative, people: dict[str, Person]) -> None:
     now = utcnow()
     if not db.session.scalar(sa.select(RotaSettings.id).where(RotaSettings.cooperative_id == coop.id)):
-        settings = services.settings_for(coop.id)
+        settings = settings_for(coop.id)
         settings.offer_ttl_minutes = DEMO_OFFER_TTL_MINUTES
         db.session.add(settings)
         db.session.flush()
@@ -62,14 +64,14 @@ def seed_rota(coop: Cooperative, people: dict[str, Person]) -> None:
             db.session.flush()
             created.append(shift)
         if not db.session.scalar(sa.select(ShiftSeries.id).where(ShiftSeries.team_id == team.id)):
-            services.create_series(actor, team.id, {
+            series.create_series(actor, team.id, {
                 "rrule": "FREQ=WEEKLY;BYDAY=MO,WE,FR", "first_date": monday, "start_time": time(18),
                 "duration_minutes": 60, "kind": ShiftKind.companionship, "notes": "Tea and a chat"}, now=now)
-        workers = services.team_worker_ids(team.id)
+        workers = offers.team_worker_ids(team.id)
         if created and workers:
-            services.book_directly(actor, created[0].id, workers[0], now=now)
+            offers.book_directly(actor, created[0].id, workers[0], now=now)
         for shift in created[1:4]:
-            services.offer_shift(actor, shift.id, now=now)
+            offers.offer_shift(actor, shift.id, now=now)
     db.session.flush()
 
 

@@ -3,7 +3,6 @@ each co-op's rota settings. Times are aware UTC; shown in the team's zone."""
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
@@ -12,41 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from careteams.db import UNCOMPARED, utcnow
 from careteams.extensions import db
 from careteams.members.models import Person, _enum
+from careteams.rota.enums import OfferStatus, ShiftKind, ShiftStatus, SwapStatus
 from careteams.teams.models import Team
-
-
-class ShiftKind(enum.StrEnum):
-    personal_care = "personal_care"
-    practical_help = "practical_help"
-    companionship = "companionship"
-    overnight = "overnight"
-    sleep_in = "sleep_in"
-
-
-class ShiftStatus(enum.StrEnum):
-    open = "open"
-    offered = "offered"
-    booked = "booked"
-    completed = "completed"
-    cancelled = "cancelled"
-
-
-class OfferStatus(enum.StrEnum):
-    open = "open"
-    accepted = "accepted"  # the booking's own code lives here
-    declined = "declined"
-    expired = "expired"
-    filled = "filled"  # somebody else accepted first
-    withdrawn = "withdrawn"  # the shift was cancelled, re-timed or the worker left
-
-
-class SwapStatus(enum.StrEnum):
-    proposed = "proposed"  # waiting for the other worker's consent
-    agreed = "agreed"  # both workers consent; waiting for the leader or Rota wrangler
-    approved = "approved"
-    refused = "refused"
-    withdrawn = "withdrawn"
-
 
 # Name of the PostgreSQL exclusion constraint made in the migration (Alembic cannot compare it).
 NO_DOUBLE_BOOKING = "ex_shift_no_double_booking"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from careteams.rota.models import ShiftKind
+from careteams.rota.enums import ShiftKind
 from careteams.rota.rules import CHECK_CODES
 
 KINDS = [k.value for k in ShiftKind]

@@ -10,8 +10,11 @@ are booked.
 
 from __future__ import annotations
 
-from careteams.rota import services
-from careteams.rota.services import OfferResult, when_text
+from careteams.rota.services.attendance import mark_arrival_by_code
+from careteams.rota.services.common import OfferResult, when_text
+from careteams.rota.services.cover import request_cover_by_code
+from careteams.rota.services.offers import accept_offer_by_code, decline_offer_by_code
+from careteams.rota.services.reading import my_offers, next_shifts
 from careteams.sms.commands import SmsContext, sms_command
 from careteams.sms.rules import Command, render, shift_list, team_label
 
@@ -52,7 +55,7 @@ def accept(ctx: SmsContext, command: Command) -> str:
     """Y 482 (YES 482, ACCEPT 482); a bare Y books the one open offer or lists the codes."""
     code = command.code
     if code is None:
-        offers = services.my_offers(ctx.person, now=ctx.now)
+        offers = my_offers(ctx.person, now=ctx.now)
         if not offers:
             return render("no_offers")
         if len(offers) > 1:
@@ -60,7 +63,7 @@ def accept(ctx: SmsContext, command: Command) -> str:
             listed = ", ".join(codes[:MAX_CODES_LISTED]) + (" ..." if len(codes) > MAX_CODES_LISTED else "")
             return render("choose_offer", codes=listed)
         code = offers[0][0].code
-    return _answer_accept(services.accept_offer_by_code(ctx.person, code, now=ctx.now), code)
+    return _answer_accept(accept_offer_by_code(ctx.person, code, now=ctx.now), code)
 
 
 @sms_command("decline")
@@ -68,7 +71,7 @@ def decline(ctx: SmsContext, command: Command) -> str:
     """NO 482: say no to an offer (no reason needed)."""
     if command.code is None:
         return render("missing_code", keyword=command.keyword)
-    result = services.decline_offer_by_code(ctx.person, command.code, now=ctx.now)
+    result = decline_offer_by_code(ctx.person, command.code, now=ctx.now)
     if result.outcome == "declined":
         return render("declined", first_name=ctx.person.first_name, **_shift_values(result))
     if result.outcome == "already_yours":
@@ -80,7 +83,7 @@ def decline(ctx: SmsContext, command: Command) -> str:
 @sms_command("shifts")
 def shifts(ctx: SmsContext, command: Command) -> str:
     """SHIFTS: the next five booked shifts, in each team's time zone."""
-    booked = services.next_shifts(ctx.person, 5, now=ctx.now)
+    booked = next_shifts(ctx.person, 5, now=ctx.now)
     if not booked:
         return render("no_shifts")
     return shift_list([(when_text(view.shift, view.zone), view.team_name, view.code) for view in booked])
@@ -89,7 +92,7 @@ def shifts(ctx: SmsContext, command: Command) -> str:
 @sms_command("cover")
 def cover(ctx: SmsContext, command: Command) -> str:
     """COVER 482: ask for cover; the worker stays booked until someone accepts."""
-    result = services.request_cover_by_code(ctx.person, command.code or "", now=ctx.now)
+    result = request_cover_by_code(ctx.person, command.code or "", now=ctx.now)
     if result.outcome == "cover_requested":
         return render("cover_requested", **_shift_values(result))
     if result.outcome == "not_booked":
@@ -100,7 +103,7 @@ def cover(ctx: SmsContext, command: Command) -> str:
 @sms_command("here")
 def here(ctx: SmsContext, command: Command) -> str:
     """HERE 482: the worker has arrived (stops the missed-visit alert)."""
-    result = services.mark_arrival_by_code(ctx.person, command.code or "", now=ctx.now)
+    result = mark_arrival_by_code(ctx.person, command.code or "", now=ctx.now)
     if result.outcome == "arrived":
         return render("arrived", first_name=ctx.person.first_name, **_shift_values(result))
     if result.outcome == "not_booked":

@@ -1,18 +1,14 @@
-"""Rota JSON API and pages: thin adapters (parse, call one service, commit once, dump)."""
+"""Rota JSON API: thin adapters (parse, call one service, commit once, dump). Pages are in pages.py."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import url_for
 from flask.views import MethodView
-from flask_login import login_required
+from flask_smorest import Blueprint
 
 from careteams.auth.current import current_actor, current_person
 from careteams.errors import Conflict, Forbidden, NotFound, ValidationError
 from careteams.extensions import db
-from careteams.rota import api_bp, bp, ical
-from careteams.rota import services as svc
 from careteams.rota.schemas import (
     BookSchema,
     CancelSchema,
@@ -39,6 +35,20 @@ from careteams.rota.schemas import (
     SwapDecisionSchema,
     SwapSchema,
 )
+from careteams.rota.services import (
+    attendance,
+    checks,
+    cover,
+    feeds,
+    offers,
+    reading,
+    series,
+    settings,
+    shifts,
+)
+from careteams.rota.services.common import OfferResult
+
+api_bp = Blueprint("rota_api", __name__, url_prefix="/api/v1", description="Rotas: shifts, offers and bookings")
 
 # How each non-success outcome of an answer reads on the API.
 OUTCOME_ERRORS = {
@@ -52,7 +62,7 @@ OUTCOME_ERRORS = {
 }
 
 
-def _result(result: svc.OfferResult) -> dict:
+def _result(result: OfferResult) -> dict:
     # Commit either way: a lost race or an expiry is itself recorded on the offer.
     db.session.commit()
     if result.ok:
@@ -64,7 +74,7 @@ def _result(result: svc.OfferResult) -> dict:
     raise error(result.message, code=code, details=details if details["checks"] else None)
 
 
-def _week_payload(week: svc.RotaWeek) -> dict:
+def _week_payload(week: reading.RotaWeek) -> dict:
     return {"team_id": week.team.id, "week_start": week.week_start, "zone": week.team.zone, "shifts": week.shifts,
             "workers": [{"person_id": pid, "name": n, "hours_this_week": h, "average_weekly_hours": a}
                         for pid, (n, h, a) in sorted(week.hours.items())]}
@@ -76,7 +86,7 @@ class TeamRota(MethodView):
     @api_bp.response(200, RotaWeekSchema)
     def get(self, query: dict, team_id: int):
         """A week of the team's rota (Monday to Sunday in the team's zone), with warnings."""
-        week = svc.week_rota(current_actor(), team_id, query.get("week"))
+        week = reading.week_rota(current_actor(), team_id, query.get("week"))
         return _week_payload(week)
 
 
@@ -86,7 +96,7 @@ class TeamShifts(MethodView):
     @api_bp.response(201, ShiftSchema)
     def post(self, data: dict, team_id: int):
         """Add a one-off shift (leader or Rota wrangler)."""
-        view = svc.create_shift(current_actor(), team_id, data)
+        view = shifts.create_shift(current_actor(), team_id, data)
         db.session.commit()
         return view
 
@@ -97,9 +107,9 @@ class TeamSeries(MethodView):
     @api_bp.response(201, SeriesSchema)
     def post(self, data: dict, team_id: int):
         """Add a recurring visit (RRULE, local start time, duration)."""
-        series = svc.create_series(current_actor(), team_id, data)
+        created = series.create_series(current_actor(), team_id, data)
         db.session.commit()
-        return series
+        return created
 
 
 @api_bp.route("/shifts/<int:shift_id>")
@@ -109,7 +119,7 @@ class ShiftItem(MethodView):
     def patch(self, changes: dict, shift_id: int):
         """Edit this visit only, or (scope=following) this and the following visits."""
         scope = changes.pop("scope", "this")
-        view = svc.update_shift(current_actor(), shift_id, changes, scope)
+        view = shifts.update_shift(current_actor(), shift_id, changes, scope)
         db.session.commit()
         return view
 
@@ -120,7 +130,7 @@ class ShiftCancel(MethodView):
     @api_bp.response(200, ShiftSchema)
     def post(self, data: dict, shift_id: int):
         """Cancel a shift; the notice given is recorded for pay."""
-        view = svc.cancel_shift(current_actor(), shift_id, data["reason"])
+        view = shifts.cancel_shift(current_actor(), shift_id, data["reason"])
         db.session.commit()
         return view
 
@@ -131,7 +141,7 @@ class ShiftChecks(MethodView):
     @api_bp.response(200, FindingSchema(many=True))
     def get(self, query: dict, shift_id: int):
         """Working-time and care-quality warnings for booking a worker on the shift."""
-        return svc.check_shift(current_actor(), shift_id, query.get("person_id"))
+        return checks.check_shift(current_actor(), shift_id, query.get("person_id"))
 
 
 @api_bp.route("/shifts/<int:shift_id>/offers")
@@ -140,9 +150,9 @@ class ShiftOffers(MethodView):
     @api_bp.response(201, OfferBriefSchema(many=True))
     def post(self, data: dict, shift_id: int):
         """Offer the shift to the team's eligible workers (all at once or the first wave)."""
-        offers = svc.offer_shift(current_actor(), shift_id, data.get("wave_size"))
+        sent = offers.offer_shift(current_actor(), shift_id, data.get("wave_size"))
         db.session.commit()
-        return offers
+        return sent
 
 
 @api_bp.route("/shifts/<int:shift_id>/outside-consent")
@@ -150,7 +160,7 @@ class ShiftOutsideConsent(MethodView):
     @api_bp.response(200, ShiftSchema)
     def post(self, shift_id: int):
         """The leader or Rota wrangler agrees to offer this shift outside the team."""
-        view = svc.consent_outside_offer(current_actor(), shift_id)
+        view = offers.consent_outside_offer(current_actor(), shift_id)
         db.session.commit()
         return view
 
@@ -161,9 +171,9 @@ class ShiftOutsideOffers(MethodView):
     @api_bp.response(201, OfferBriefSchema(many=True))
     def post(self, data: dict, shift_id: int):
         """Offer the shift to named workers outside the team (needs consent for this shift)."""
-        offers = svc.offer_outside(current_actor(), shift_id, data["person_ids"])
+        sent = offers.offer_outside(current_actor(), shift_id, data["person_ids"])
         db.session.commit()
-        return offers
+        return sent
 
 
 @api_bp.route("/shifts/<int:shift_id>/booking")
@@ -172,7 +182,7 @@ class ShiftBooking(MethodView):
     @api_bp.response(200, OfferResultSchema)
     def post(self, data: dict, shift_id: int):
         """Book a team worker directly (e.g. a trial worker on a trial shift)."""
-        return _result(svc.book_directly(current_actor(), shift_id, data["person_id"]))
+        return _result(offers.book_directly(current_actor(), shift_id, data["person_id"]))
 
 
 @api_bp.route("/shifts/<int:shift_id>/cover")
@@ -180,7 +190,7 @@ class ShiftCover(MethodView):
     @api_bp.response(200, OfferResultSchema)
     def post(self, shift_id: int):
         """Ask for cover for your booked shift."""
-        return _result(svc.request_cover(current_person(), shift_id))
+        return _result(cover.request_cover(current_person(), shift_id))
 
 
 @api_bp.route("/shifts/<int:shift_id>/arrival")
@@ -188,7 +198,7 @@ class ShiftArrival(MethodView):
     @api_bp.response(200, OfferResultSchema)
     def post(self, shift_id: int):
         """Mark that you have arrived for your booked shift."""
-        return _result(svc.mark_arrival(current_person(), shift_id))
+        return _result(attendance.mark_arrival(current_person(), shift_id))
 
 
 @api_bp.route("/me/offers")
@@ -198,7 +208,7 @@ class MyOffers(MethodView):
         """Your open offers."""
         return [{"id": o.id, "shift_id": o.shift_id, "code": o.code, "status": o.status, "wave": o.wave,
                  "is_cover": o.is_cover, "expires_at": o.expires_at, "shift": v}
-                for o, v in svc.my_offers(current_person())]
+                for o, v in reading.my_offers(current_person())]
 
 
 @api_bp.route("/me/shifts")
@@ -206,7 +216,7 @@ class MyShifts(MethodView):
     @api_bp.response(200, ShiftSchema(many=True))
     def get(self):
         """Your upcoming booked shifts, with their codes."""
-        return svc.my_shifts(current_person())
+        return reading.my_shifts(current_person())
 
 
 @api_bp.route("/offers/<int:offer_id>/accept")
@@ -214,7 +224,7 @@ class OfferAccept(MethodView):
     @api_bp.response(200, OfferResultSchema)
     def post(self, offer_id: int):
         """Accept an offer. Exactly one acceptance wins; the others get 409 already_filled."""
-        return _result(svc.accept_offer(current_person(), offer_id))
+        return _result(offers.accept_offer(current_person(), offer_id))
 
 
 @api_bp.route("/offers/<int:offer_id>/decline")
@@ -222,7 +232,7 @@ class OfferDecline(MethodView):
     @api_bp.response(200, OfferResultSchema)
     def post(self, offer_id: int):
         """Say no to an offer."""
-        return _result(svc.decline_offer(current_person(), offer_id))
+        return _result(offers.decline_offer(current_person(), offer_id))
 
 
 @api_bp.route("/swaps")
@@ -231,7 +241,7 @@ class Swaps(MethodView):
     @api_bp.response(201, SwapSchema)
     def post(self, data: dict):
         """Propose swapping your booked shift with a team-mate's."""
-        swap = svc.propose_swap(current_person(), data["shift_id"], data["other_shift_id"])
+        swap = cover.propose_swap(current_person(), data["shift_id"], data["other_shift_id"])
         db.session.commit()
         return swap
 
@@ -242,7 +252,7 @@ class SwapAnswer(MethodView):
     @api_bp.response(200, SwapSchema)
     def post(self, data: dict, swap_id: int):
         """The team-mate consents (or not); the proposer may withdraw."""
-        swap = svc.agree_swap(current_person(), swap_id, data["agree"])
+        swap = cover.agree_swap(current_person(), swap_id, data["agree"])
         db.session.commit()
         return swap
 
@@ -253,7 +263,7 @@ class SwapDecision(MethodView):
     @api_bp.response(200, SwapSchema)
     def post(self, data: dict, swap_id: int):
         """The leader or Rota wrangler approves or refuses an agreed swap."""
-        swap = svc.decide_swap(current_actor(), swap_id, data["approve"])
+        swap = cover.decide_swap(current_actor(), swap_id, data["approve"])
         db.session.commit()
         return swap
 
@@ -264,7 +274,7 @@ class Feeds(MethodView):
     @api_bp.response(201, FeedSchema)
     def post(self, data: dict):
         """A private calendar URL (your shifts, or a team's rota for its circle). Shown once."""
-        feed, token = svc.create_feed(current_actor(), data.get("team_id"))
+        feed, token = feeds.create_feed(current_actor(), data.get("team_id"))
         db.session.commit()
         return {"id": feed.id, "team_id": feed.team_id, "url": url_for("rota.calendar_feed", token=token, _external=True)}
 
@@ -274,7 +284,7 @@ class FeedItem(MethodView):
     @api_bp.response(204)
     def delete(self, feed_id: int):
         """Revoke a calendar URL."""
-        svc.revoke_feed(current_person(), feed_id)
+        feeds.revoke_feed(current_person(), feed_id)
         db.session.commit()
 
 
@@ -284,83 +294,6 @@ class Settings(MethodView):
     @api_bp.response(200, RotaSettingsSchema)
     def put(self, changes: dict, cooperative_id: int):
         """Change the co-op's rota rules (its admins): which checks block, speeds, waves."""
-        row = svc.update_settings(current_actor(), cooperative_id, changes)
+        row = settings.update_settings(current_actor(), cooperative_id, changes)
         db.session.commit()
         return row
-
-
-# ---------------------------------------------------------------- calendar
-
-
-@bp.route("/calendar/<token>.ics")
-def calendar_feed(token: str):
-    name, shifts = svc.feed_events(token)
-    events = [{"uid": f"shift-{s.id}", "start": s.starts_at, "end": s.ends_at,
-               "summary": (f"Shift with {s.team_name}'s team" if name == "My shifts"
-                           else f"Visit: {s.booked_person_name or 'not yet booked'}"),
-               "status": "CONFIRMED" if s.booked_person_id else "TENTATIVE"} for s in shifts]
-    body = ical.calendar(name, events, host=request.host)
-    return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, no-store"})
-
-
-# ---------------------------------------------------------------- pages
-
-
-def _week_arg() -> date | None:
-    raw = request.args.get("week")
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError(details={"fields": {"week": ["Use a date like 2026-11-23."]}}) from None
-
-
-@bp.route("/teams/<int:team_id>/rota")
-@login_required
-def rota_page(team_id: int):
-    week = svc.week_rota(current_actor(), team_id, _week_arg())
-    return render_template("rota/week.html", week=week)
-
-
-@bp.route("/my/shifts")
-@login_required
-def my_shifts_page():
-    return render_template("rota/my_shifts.html", shifts=svc.my_shifts(current_person()))
-
-
-@bp.route("/my/offers")
-@login_required
-def my_offers_page():
-    return render_template("rota/my_offers.html", offers=svc.my_offers(current_person()))
-
-
-def _page_answer(result: svc.OfferResult, target: str):
-    db.session.commit()
-    flash(result.message)
-    return redirect(url_for(target), code=303)
-
-
-@bp.route("/my/offers/<int:offer_id>/accept", methods=["POST"])
-@login_required
-def accept_offer_page(offer_id: int):
-    return _page_answer(svc.accept_offer(current_person(), offer_id), "rota.my_offers_page")
-
-
-@bp.route("/my/offers/<int:offer_id>/decline", methods=["POST"])
-@login_required
-def decline_offer_page(offer_id: int):
-    return _page_answer(svc.decline_offer(current_person(), offer_id), "rota.my_offers_page")
-
-
-@bp.route("/my/shifts/<int:shift_id>/arrival", methods=["POST"])
-@login_required
-def arrival_page(shift_id: int):
-    return _page_answer(svc.mark_arrival(current_person(), shift_id), "rota.my_shifts_page")
-
-
-@bp.route("/my/shifts/<int:shift_id>/cover", methods=["POST"])
-@login_required
-def cover_page(shift_id: int):
-    return _page_answer(svc.request_cover(current_person(), shift_id), "rota.my_shifts_page")
-

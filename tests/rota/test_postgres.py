@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from careteams.auth.services import create_api_token
 from careteams.extensions import db
 from careteams.members.services import actor_for
-from careteams.rota import services
 from careteams.rota.models import Offer, Shift, ShiftStatus
+from careteams.rota.services import offers as offers_service
+from careteams.rota.services.offers import offer_shift
 from careteams.teams.models import Team
 from tests.conftest import requires_postgres
 from tests.factories import PersonFactory
@@ -56,7 +57,7 @@ def test_fifty_concurrent_acceptances_one_winner(committed_app, database_url):
         world = build_world()
         workers = [add_member(world.team, PersonFactory()) for _ in range(48)] + [world.worker, world.worker2]
         shift = make_shift(world.team, MONDAY + timedelta(hours=9))
-        offers = services.offer_shift(actor_for(world.leader), shift.id)
+        offers = offer_shift(actor_for(world.leader), shift.id)
         assert len(offers) == 50
         by_person = {o.person_id: o.id for o in offers}
         requests = []
@@ -104,7 +105,7 @@ def test_concurrent_bookings_of_one_worker_in_many_teams(committed_app, database
     exactly one booking survives, even with the application's own check switched off."""
     requires_postgres(database_url)
     if not app_check:
-        monkeypatch.setattr(services, "_clash", lambda *args, **kwargs: False)
+        monkeypatch.setattr(offers_service, "booked_elsewhere", lambda *args, **kwargs: False)
     app = committed_app
     with app.app_context():
         world = build_world()
@@ -116,7 +117,7 @@ def test_concurrent_bookings_of_one_worker_in_many_teams(committed_app, database
         requests = []
         for i, team in enumerate(teams):
             shift = make_shift(team, MONDAY + timedelta(hours=9, minutes=5 * i))
-            offer = next(o for o in services.offer_shift(actor_for(team.leader), shift.id) if o.person_id == world.worker.id)
+            offer = next(o for o in offer_shift(actor_for(team.leader), shift.id) if o.person_id == world.worker.id)
             requests.append((f"/api/v1/offers/{offer.id}/accept", headers))
         worker_id = world.worker.id
         db.session.commit()

@@ -12,8 +12,13 @@ import sqlalchemy as sa
 from careteams.extensions import db
 from careteams.members.models import ContactChannel
 from careteams.members.services import actor_for
-from careteams.rota import jobs, services
+from careteams.rota import jobs
 from careteams.rota.models import Offer, OfferStatus, Shift, ShiftStatus
+from careteams.rota.services.attendance import alert_missed_visits, reminder_label, send_reminders
+from careteams.rota.services.common import when_text
+from careteams.rota.services.offers import book_directly, expire_and_escalate, offer_shift
+from careteams.rota.services.reading import next_shifts
+from careteams.rota.services.shifts import cancel_shift
 from careteams.sms import rules as sms_rules
 from careteams.sms import services as sms
 from careteams.sms.models import OutboundMessage, WebNotice
@@ -34,7 +39,7 @@ def say(world, person, body: str, now: datetime = NOW, phone: str | None = None)
 
 def offered(world, start=SHIFT_START, hours=1.0):
     shift = make_shift(world.team, start, hours)
-    offers = services.offer_shift(actor_for(world.leader), shift.id, now=NOW)
+    offers = offer_shift(actor_for(world.leader), shift.id, now=NOW)
     return shift, {o.person_id: o for o in offers}
 
 
@@ -47,7 +52,7 @@ def outbox(**where):
 
 
 def booked_text(shift, code, team="Ann"):
-    return render("booked", when=services.when_text(shift, "Europe/London"), team=f"{team}'s team", code=code)
+    return render("booked", when=when_text(shift, "Europe/London"), team=f"{team}'s team", code=code)
 
 
 # --- accepting ------------------------------------------------------------------
@@ -174,8 +179,8 @@ def test_shifts_lists_the_next_five_in_the_teams_time_zone(world):
     codes = []
     for day in range(6):
         shift = make_shift(world.team, july + timedelta(days=day))
-        services.book_directly(actor_for(world.leader), shift.id, world.worker.id, now=NOW)
-        codes.append(services.next_shifts(world.worker, 6, now=NOW)[-1].code)
+        book_directly(actor_for(world.leader), shift.id, world.worker.id, now=NOW)
+        codes.append(next_shifts(world.worker, 6, now=NOW)[-1].code)
     reply = say(world, world.worker, "SHIFTS")
     # Five shifts fit one segment (weekdays, then team names, give way as the codes'
     # lengths need: rules tests pin that down), on the worker's summer-time clock.
@@ -187,8 +192,8 @@ def test_shifts_lists_the_next_five_in_the_teams_time_zone(world):
 
 def test_cover_by_code_keeps_the_worker_booked_and_texts_the_others(world):
     shift = make_shift(world.team, SHIFT_START)
-    services.book_directly(actor_for(world.leader), shift.id, world.worker.id, now=NOW)
-    code = services.next_shifts(world.worker, now=NOW)[0].code
+    book_directly(actor_for(world.leader), shift.id, world.worker.id, now=NOW)
+    code = next_shifts(world.worker, now=NOW)[0].code
     reply = say(world, world.worker, f"COVER {code}")
     assert reply == render("cover_requested", when="Mon 4 Jan 09:00-10:00", team="Ann's team")
     assert shift.booked_person_id == world.worker.id and shift.cover_requested_at is not None
@@ -206,15 +211,15 @@ def test_cover_by_code_keeps_the_worker_booked_and_texts_the_others(world):
 
 def test_here_marks_arrival_only_around_the_shift(world):
     shift = make_shift(world.team, SHIFT_START)
-    services.book_directly(actor_for(world.leader), shift.id, world.worker.id, now=NOW)
-    code = services.next_shifts(world.worker, now=NOW)[0].code
+    book_directly(actor_for(world.leader), shift.id, world.worker.id, now=NOW)
+    code = next_shifts(world.worker, now=NOW)[0].code
     assert say(world, world.worker, f"HERE {code}") == render("arrival_not_now", code=code)
     assert shift.arrived_at is None
     at = SHIFT_START + timedelta(minutes=2)
     assert say(world, world.worker, f"here {code}", now=at) == \
         "Thanks Wendy, your arrival for Mon 4 Jan 09:00-10:00 with Ann's team is recorded."
     assert shift.arrived_at == at
-    assert services.alert_missed_visits(SHIFT_START + timedelta(minutes=30)) == 0
+    assert alert_missed_visits(SHIFT_START + timedelta(minutes=30)) == 0
 
 
 # --- offer texts ------------------------------------------------------------------
@@ -231,8 +236,8 @@ def test_each_offered_worker_gets_one_text_asking_for_y_code_from_the_co_ops_num
         assert message.from_number == world.coop.sms_number
         assert message.dedupe_key == f"rota.offer:{offers[message.person_id].id}"
     # Re-running the clock's offer job and offering again add no second text.
-    services.expire_and_escalate(NOW)
-    services.offer_shift(actor_for(world.leader), shift.id, now=NOW)
+    expire_and_escalate(NOW)
+    offer_shift(actor_for(world.leader), shift.id, now=NOW)
     assert len(outbox(kind="rota.offer")) == len(offers)
 
 
@@ -270,8 +275,8 @@ def test_notify_person_texts_sms_people_and_records_web_notices_for_the_rest(wor
 def test_missed_visit_alerts_go_by_web_to_an_opted_out_circle_member(world):
     sms.record_opt_out(world.circle.phone, world.circle, world.coop, "STOP")
     shift = make_shift(world.team, SHIFT_START)
-    services.book_directly(actor_for(world.leader), shift.id, world.worker.id, now=NOW)
-    assert services.alert_missed_visits(SHIFT_START + timedelta(minutes=20)) == 1
+    book_directly(actor_for(world.leader), shift.id, world.worker.id, now=NOW)
+    assert alert_missed_visits(SHIFT_START + timedelta(minutes=20)) == 1
     texted = {m.person_id for m in outbox(kind="rota.missed_visit")}
     assert texted == {world.leader.id, world.wrangler.id, world.facilitator.id}
     notice = db.session.scalar(sa.select(WebNotice).where(WebNotice.person_id == world.circle.id))
@@ -284,8 +289,8 @@ def test_missed_visit_alerts_go_by_web_to_an_opted_out_circle_member(world):
 
 def _booked(world, start=SHIFT_START):
     shift = make_shift(world.team, start)
-    services.book_directly(actor_for(world.leader), shift.id, world.worker.id, now=NOW)
-    return shift, services.next_shifts(world.worker, 10, now=NOW)[-1].code
+    book_directly(actor_for(world.leader), shift.id, world.worker.id, now=NOW)
+    return shift, next_shifts(world.worker, 10, now=NOW)[-1].code
 
 
 OFFSETS = [timedelta(hours=24), timedelta(hours=2)]
@@ -297,40 +302,40 @@ def reminders():
 
 def test_reminders_go_once_at_24_and_2_hours(world):
     shift, code = _booked(world)
-    assert services.send_reminders(SHIFT_START - timedelta(hours=25), OFFSETS) == 0
-    assert services.send_reminders(SHIFT_START - timedelta(hours=23, minutes=58), OFFSETS) == 1
-    assert services.send_reminders(SHIFT_START - timedelta(hours=23, minutes=53), OFFSETS) == 0  # a re-run
-    assert services.send_reminders(SHIFT_START - timedelta(hours=3), OFFSETS) == 0
-    assert services.send_reminders(SHIFT_START - timedelta(hours=1, minutes=59), OFFSETS) == 1
-    assert services.send_reminders(SHIFT_START - timedelta(hours=1, minutes=59), OFFSETS) == 0  # again
+    assert send_reminders(SHIFT_START - timedelta(hours=25), OFFSETS) == 0
+    assert send_reminders(SHIFT_START - timedelta(hours=23, minutes=58), OFFSETS) == 1
+    assert send_reminders(SHIFT_START - timedelta(hours=23, minutes=53), OFFSETS) == 0  # a re-run
+    assert send_reminders(SHIFT_START - timedelta(hours=3), OFFSETS) == 0
+    assert send_reminders(SHIFT_START - timedelta(hours=1, minutes=59), OFFSETS) == 1
+    assert send_reminders(SHIFT_START - timedelta(hours=1, minutes=59), OFFSETS) == 0  # again
     sent = reminders()
     assert [m.dedupe_key for m in sent] == [f"reminder:{shift.id}:24h:{world.worker.id}",
                                             f"reminder:{shift.id}:2h:{world.worker.id}"]
     assert sent[0].body == render("reminder", when="Mon 4 Jan 09:00-10:00", team="Ann's team", code=code)
     assert {m.to_number for m in sent} == {world.worker.phone}
-    assert services.send_reminders(SHIFT_START + timedelta(minutes=1), OFFSETS) == 0  # started
+    assert send_reminders(SHIFT_START + timedelta(minutes=1), OFFSETS) == 0  # started
 
 
 def test_no_reminders_for_cancelled_shifts(world):
     shift, _ = _booked(world)
-    services.cancel_shift(actor_for(world.leader), shift.id, "Hospital admission", now=NOW)
-    assert services.send_reminders(SHIFT_START - timedelta(hours=23), OFFSETS) == 0
-    assert services.send_reminders(SHIFT_START - timedelta(hours=1), OFFSETS) == 0
+    cancel_shift(actor_for(world.leader), shift.id, "Hospital admission", now=NOW)
+    assert send_reminders(SHIFT_START - timedelta(hours=23), OFFSETS) == 0
+    assert send_reminders(SHIFT_START - timedelta(hours=1), OFFSETS) == 0
     assert reminders() == []
 
 
 def test_a_worker_booked_after_the_reminder_point_gets_only_the_next_one(world):
     shift = make_shift(world.team, SHIFT_START)
-    services.book_directly(actor_for(world.leader), shift.id, world.worker.id, now=SHIFT_START - timedelta(hours=10))
-    assert services.send_reminders(SHIFT_START - timedelta(hours=9), OFFSETS) == 0
-    assert services.send_reminders(SHIFT_START - timedelta(hours=2), OFFSETS) == 1
+    book_directly(actor_for(world.leader), shift.id, world.worker.id, now=SHIFT_START - timedelta(hours=10))
+    assert send_reminders(SHIFT_START - timedelta(hours=9), OFFSETS) == 0
+    assert send_reminders(SHIFT_START - timedelta(hours=2), OFFSETS) == 1
     assert [m.dedupe_key.split(":")[2] for m in reminders()] == ["2h"]
 
 
 def test_a_clock_that_was_down_does_not_send_a_stale_reminder(world):
     _booked(world)
-    assert services.send_reminders(SHIFT_START - timedelta(hours=1), OFFSETS) == 1
-    assert services.send_reminders(SHIFT_START - timedelta(minutes=50), OFFSETS) == 0
+    assert send_reminders(SHIFT_START - timedelta(hours=1), OFFSETS) == 1
+    assert send_reminders(SHIFT_START - timedelta(minutes=50), OFFSETS) == 0
     assert [m.dedupe_key.split(":")[2] for m in reminders()] == ["2h"]
 
 
@@ -344,13 +349,13 @@ def test_the_reminder_job_uses_the_configured_offsets(world, app):
 
 def test_the_default_reminder_offsets_are_24_and_2_hours(app):
     assert tuple(app.config["ROTA_REMINDER_HOURS"]) == (24, 2)
-    assert services.reminder_label(timedelta(minutes=90)) == "90m"
+    assert reminder_label(timedelta(minutes=90)) == "90m"
 
 
 def test_an_opted_out_worker_gets_reminders_on_the_website_only(world):
     shift, _ = _booked(world)
     say(world, world.worker, "STOP")
-    assert services.send_reminders(SHIFT_START - timedelta(hours=2), OFFSETS) == 1
+    assert send_reminders(SHIFT_START - timedelta(hours=2), OFFSETS) == 1
     assert reminders() == []
     notice = db.session.scalar(sa.select(WebNotice).where(WebNotice.kind == "rota.reminder"))
     assert notice.person_id == world.worker.id and notice.dedupe_key == f"reminder:{shift.id}:2h:{world.worker.id}"

@@ -10,8 +10,10 @@ import sqlalchemy as sa
 
 from careteams.extensions import db
 from careteams.members.services import actor_for
-from careteams.rota import services
 from careteams.rota.models import Offer, Shift, ShiftKind, ShiftStatus
+from careteams.rota.services.cover import agree_swap, propose_swap
+from careteams.rota.services.offers import book_directly, offer_shift
+from careteams.rota.services.reading import week_rota
 from tests.factories import PersonFactory
 from tests.rota.conftest import MONDAY, add_member, csrf_from, make_shift
 
@@ -105,10 +107,10 @@ def test_matrix_edit_shift_and_add_recurring_visit(world, client, auth_headers, 
 def test_matrix_approve_swap(world, client, auth_headers, who):
     a = make_shift(world.team, MONDAY + timedelta(hours=9))
     b = make_shift(world.team, MONDAY + timedelta(days=1, hours=9))
-    services.book_directly(actor_for(world.leader), a.id, world.worker.id)
-    services.book_directly(actor_for(world.leader), b.id, world.worker2.id)
-    swap = services.propose_swap(world.worker, a.id, b.id)
-    services.agree_swap(world.worker2, swap.id, True)
+    book_directly(actor_for(world.leader), a.id, world.worker.id)
+    book_directly(actor_for(world.leader), b.id, world.worker2.id)
+    swap = propose_swap(world.worker, a.id, b.id)
+    agree_swap(world.worker2, swap.id, True)
     response = ask(client, "post", f"/api/v1/swaps/{swap.id}/decision", auth_headers(getattr(world, who)),
                    json={"approve": True})
     assert response.status_code == ok_or(EDIT[who], 200)
@@ -118,7 +120,7 @@ def test_matrix_approve_swap(world, client, auth_headers, who):
 @pytest.mark.parametrize("who", ACTORS)
 def test_matrix_accept_someone_elses_offer(world, client, auth_headers, who):
     shift = make_shift(world.team, MONDAY + timedelta(hours=9))
-    offers = services.offer_shift(actor_for(world.leader), shift.id)
+    offers = offer_shift(actor_for(world.leader), shift.id)
     mine = next(o for o in offers if o.person_id == world.worker2.id)
     response = ask(client, "post", f"/api/v1/offers/{mine.id}/accept", auth_headers(getattr(world, who)))
     assert response.status_code == 404 and response.json["error"]["code"] == "unknown_offer"
@@ -173,7 +175,7 @@ def test_calendar_feeds_parse_carry_times_and_no_health_details(world, client, a
     # The night the clocks go back in 2027: 20:00 BST to 08:00 GMT is 13 hours.
     shift = make_shift(world.team, datetime(2027, 10, 30, 19, tzinfo=UTC), hours=13, kind=ShiftKind.personal_care,
                        notes="Insulin at 8pm")
-    services.book_directly(actor_for(world.leader), shift.id, world.worker.id)
+    book_directly(actor_for(world.leader), shift.id, world.worker.id)
     r = client.post("/api/v1/calendar-feeds", json={}, headers=auth_headers(world.worker))
     assert r.status_code == 201
     url = r.json["url"]
@@ -210,7 +212,7 @@ def test_team_feed_is_for_the_circle(world, client, auth_headers):
 
 def test_pages_offer_accept_and_shifts_without_javascript(world, client, login):
     shift = make_shift(world.team, MONDAY + timedelta(hours=9))
-    services.offer_shift(actor_for(world.leader), shift.id)
+    offer_shift(actor_for(world.leader), shift.id)
     db.session.flush()
     login(world.worker)
     page = client.get("/my/offers")
@@ -230,7 +232,7 @@ def test_pages_offer_accept_and_shifts_without_javascript(world, client, login):
 
 def test_rota_page_is_an_accessible_table(world, client, login):
     s = make_shift(world.team, MONDAY + timedelta(hours=9), hours=0.5)
-    services.book_directly(actor_for(world.leader), s.id, world.worker.id)
+    book_directly(actor_for(world.leader), s.id, world.worker.id)
     login(world.leader)
     page = client.get(f"/teams/{world.team.id}/rota?week=2027-01-04")
     html = page.get_data(as_text=True)
@@ -261,7 +263,7 @@ def test_week_rota_takes_constant_queries(world, app):
         engine = db.session.get_bind()
         sa.event.listen(engine, "before_cursor_execute", listener)
         try:
-            week = services.week_rota(actor_for(team.leader), team.id, MONDAY.date())
+            week = week_rota(actor_for(team.leader), team.id, MONDAY.date())
         finally:
             sa.event.remove(engine, "before_cursor_execute", listener)
         assert len(week.shifts) == 2 * len(workers)
@@ -303,8 +305,8 @@ def test_rota_settings_refuse_unknown_checks(world, client, auth_headers):
 def test_swap_over_the_api(world, client, auth_headers):
     a = make_shift(world.team, MONDAY + timedelta(hours=9))
     b = make_shift(world.team, MONDAY + timedelta(days=1, hours=9))
-    services.book_directly(actor_for(world.leader), a.id, world.worker.id)
-    services.book_directly(actor_for(world.leader), b.id, world.worker2.id)
+    book_directly(actor_for(world.leader), a.id, world.worker.id)
+    book_directly(actor_for(world.leader), b.id, world.worker2.id)
     r = ask(client, "post", "/api/v1/swaps", auth_headers(world.worker), json={"shift_id": a.id, "other_shift_id": b.id})
     assert r.status_code == 201 and r.json["status"] == "proposed"
     swap_id = r.json["id"]
@@ -323,7 +325,7 @@ def test_cover_and_arrival_pages(world, client, login):
 
     # Arrival can be marked from shortly before the start: a shift starting soon.
     shift = make_shift(world.team, utcnow().replace(microsecond=0) + timedelta(minutes=30))
-    services.book_directly(actor_for(world.leader), shift.id, world.worker.id)
+    book_directly(actor_for(world.leader), shift.id, world.worker.id)
     db.session.commit()
     token = login(world.worker)
     r = client.post(f"/my/shifts/{shift.id}/arrival", data={"csrf_token": token})
@@ -339,7 +341,7 @@ def test_cover_and_arrival_pages(world, client, login):
 
 def test_someone_elses_shift_cannot_be_marked_or_covered(world, client, auth_headers):
     shift = make_shift(world.team, MONDAY + timedelta(hours=9))
-    services.book_directly(actor_for(world.leader), shift.id, world.worker.id)
+    book_directly(actor_for(world.leader), shift.id, world.worker.id)
     for who in ("worker2", "leader", "stranger"):
         r = ask(client, "post", f"/api/v1/shifts/{shift.id}/cover", auth_headers(getattr(world, who)))
         assert r.status_code == 404

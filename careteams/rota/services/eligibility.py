@@ -1,4 +1,4 @@
-"""Worker-profile lookups the rota needs, behind one seam.
+"""Worker-profile lookups the rota needs, behind one seam (a helper of the rota's services).
 
 The matching domain owns worker profiles (skills, checks such as DBS, the 48-hour
 opt-out); the rota asks through these functions only, so tests can monkeypatch
@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from careteams.extensions import db
 from careteams.matching import services as matching
+from careteams.matching.models import WorkerProfile
 
 
 def worker_eligibility(person_ids: Iterable[int], required_skills: Iterable[str], at: datetime) -> dict[int, list[str]]:
@@ -30,8 +31,6 @@ def weekly_hours_opt_out(person_id: int) -> bool:
 
 def weekly_hours_opt_outs(person_ids: Iterable[int]) -> dict[int, bool]:
     """weekly_hours_opt_out for many workers in one query (rota pages)."""
-    from careteams.matching.models import WorkerProfile
-
     ids = list(dict.fromkeys(person_ids))
     if not ids:
         return {}

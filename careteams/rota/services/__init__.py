@@ -1,0 +1,28 @@
+"""Use cases for rotas, one module each. Services flush; the caller (view, page, job,
+SMS command, signal) commits once.
+
+    common       how a shift is shown (ShiftView, when_text), OfferResult, loading with
+                 access checks, the double-booking check, releasing a booking, notices
+    settings     each co-op's rota settings
+    eligibility  worker-profile lookups (skills, checks, the 48-hour opt-out) from matching
+    checks       working-time and care-quality checks of a shift
+    shifts       one-off shifts: add, edit, cancel
+    series       recurring visits: add, materialise (clock), split "this and following"
+    offers       offering, answering (website or text code), booking directly, the
+                 clock's expiry and escalation
+    cover        cover requests, swaps, a leaver's shifts re-offered
+    attendance   reminders, arrival, missed-visit alerts, completing ended shifts (clock)
+    reading      a team's week, someone's shifts and open offers
+    feeds        private calendar feeds
+
+Booking is the heart of it (offers): inside one transaction the application checks the
+worker is free and the checks allow it, then a conditional UPDATE books the shift
+only if nobody else has (`status IN ('open', 'offered') AND booked_person_id IS
+NULL`), so exactly one acceptance wins; on PostgreSQL an exclusion constraint
+also makes an overlapping booking of one worker impossible.
+"""
+
+# TEMPORARY: re-exported for callers outside this domain until the import rewrite; do not add to this list
+from careteams.rota.services.common import when_text  # noqa: F401
+from careteams.rota.services.offers import book_directly, offer_shift, team_worker_ids  # noqa: F401
+from careteams.rota.services.reading import my_offers  # noqa: F401

@@ -1,0 +1,352 @@
+"""Offers: offering a shift (in waves, or outside the team), answering by the website or
+a text's code (exactly one acceptance wins), booking directly, and the clock's expiry
+and escalation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from careteams.db import utcnow
+from careteams.errors import Conflict, ValidationError, ensure
+from careteams.extensions import db
+from careteams.members.models import Person
+from careteams.members.permissions import Actor
+from careteams.rota import permissions as perm
+from careteams.rota import rules
+from careteams.rota.models import Offer, OfferStatus, Shift, ShiftStatus
+from careteams.rota.services import eligibility
+from careteams.rota.services.checks import findings_for
+from careteams.rota.services.common import (
+    BOOKABLE,
+    OfferResult,
+    ShiftView,
+    booked_elsewhere,
+    circle_of,
+    facilitators_of,
+    live_offer,
+    shift_for_update,
+    tell,
+    visible_shift,
+    when_text,
+)
+from careteams.rota.services.settings import settings_for
+from careteams.teams.models import TeamMember, TeamMemberStatus, TeamRole
+from careteams.teams.services import team_access
+
+
+def team_worker_ids(team_id: int) -> list[int]:
+    """The team's active paid workers (offers go to them; trial workers are booked directly)."""
+    return list(db.session.scalars(sa.select(TeamMember.person_id).where(
+        TeamMember.team_id == team_id, TeamMember.status == TeamMemberStatus.active,
+        TeamMember.role == TeamRole.paid_worker)))
+
+
+def _busy(person_ids: Sequence[int], starts_at: datetime, ends_at: datetime) -> set[int]:
+    if not person_ids:
+        return set()
+    return set(db.session.scalars(sa.select(Shift.booked_person_id).where(
+        Shift.booked_person_id.in_(person_ids), Shift.status == ShiftStatus.booked,
+        Shift.starts_at < ends_at, Shift.ends_at > starts_at)))
+
+
+def eligible_workers(shift: Shift, exclude: Iterable[int] = ()) -> list[int]:
+    """The team's active workers who are free then and whose profile allows the shift."""
+    skip = set(exclude)
+    if shift.booked_person_id:
+        skip.add(shift.booked_person_id)
+    candidates = [p for p in team_worker_ids(shift.team_id) if p not in skip]
+    busy = _busy(candidates, shift.starts_at, shift.ends_at)
+    candidates = [p for p in candidates if p not in busy]
+    reasons = eligibility.worker_eligibility(candidates, shift.required_skills or [], shift.starts_at)
+    return sorted(p for p in candidates if not reasons.get(p))
+
+
+def create_offers(shift: Shift, person_ids: Sequence[int], wave: int, ttl_minutes: int, now: datetime,
+                   *, outside: bool = False) -> list[Offer]:
+    if not person_ids:
+        return []
+    live: dict[int, set[str]] = defaultdict(set)
+    for pid, code in db.session.execute(sa.select(Offer.person_id, Offer.code).where(
+            Offer.person_id.in_(person_ids), Offer.code_live)):
+        live[pid].add(code)
+    offers = []
+    for pid in person_ids:
+        offer = Offer(shift_id=shift.id, person_id=pid, code=rules.new_code(live[pid]), wave=wave,
+                      is_cover=shift.status == ShiftStatus.booked, outside_team=outside, status=OfferStatus.open,
+                      sent_at=now, expires_at=min(now + timedelta(minutes=ttl_minutes), shift.starts_at))
+        db.session.add(offer)
+        offers.append(offer)
+    if shift.status == ShiftStatus.open:
+        shift.status = ShiftStatus.offered
+    db.session.flush()
+    team = shift.team
+    people = {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(person_ids)))}
+    for offer in offers:
+        # Asks for "Y 482", never a lone YES (Twilio's own opt-in word). One text per
+        # offer, whatever re-runs: the offer's id is its key.
+        tell(people[offer.person_id], team, "Cover needed" if offer.is_cover else "Shift offer",
+              "cover_offer" if offer.is_cover else "offer", shift, code=offer.code,
+              dedupe_key=f"rota.offer:{offer.id}")
+    return offers
+
+
+def offered_to(shift_id: int) -> set[int]:
+    return set(db.session.scalars(sa.select(Offer.person_id).where(Offer.shift_id == shift_id)))
+
+
+def next_wave(shift_id: int) -> int:
+    """The number of the shift's next wave of offers."""
+    return (db.session.scalar(sa.select(sa.func.max(Offer.wave)).where(Offer.shift_id == shift_id)) or 0) + 1
+
+
+def offer_shift(actor: Actor, shift_id: int, wave_size: int | None = None, now: datetime | None = None) -> list[Offer]:
+    """Offer an open shift to the team's eligible active workers: all at once or the first wave."""
+    now = now or utcnow()
+    shift, team, access = visible_shift(actor, shift_id)
+    ensure(perm.can_offer_shifts(access))
+    shift = shift_for_update(shift.id)
+    if shift.status not in BOOKABLE or shift.starts_at <= now:
+        raise Conflict("Only an open shift in the future can be offered.", code="not_offerable")
+    settings = settings_for(team.cooperative_id)
+    candidates = eligible_workers(shift, exclude=offered_to(shift.id))
+    batches = rules.waves(candidates, settings.offer_wave_size if wave_size is None else wave_size)
+    if not batches:
+        # Nobody in the team can take it: the clock escalates it to the circle next.
+        shift.status = ShiftStatus.offered
+        db.session.flush()
+        return []
+    wave = next_wave(shift.id)
+    return create_offers(shift, batches[0], wave, settings.offer_ttl_minutes, now)
+
+
+def consent_outside_offer(actor: Actor, shift_id: int) -> ShiftView:
+    """The leader's or Rota wrangler's consent to offer this one shift outside the team."""
+    shift, team, access = visible_shift(actor, shift_id)
+    ensure(perm.can_consent_outside_offer(access))
+    shift.outside_consent_by_id = actor.person_id
+    db.session.flush()
+    return ShiftView(shift, team.zone, team_name=team.display_name)
+
+
+def offer_outside(actor: Actor, shift_id: int, person_ids: Sequence[int], now: datetime | None = None) -> list[Offer]:
+    """Offer a shift to named workers outside the team, once the team consented for it."""
+    now = now or utcnow()
+    shift, team, access = visible_shift(actor, shift_id)
+    ensure(perm.can_offer_shifts(access))
+    if shift.outside_consent_by_id is None:
+        raise Conflict("The leader or Rota wrangler must agree to offering this shift outside the team.",
+                       code="outside_consent_needed")
+    if shift.status not in BOOKABLE or shift.starts_at <= now:
+        raise Conflict("Only an open shift in the future can be offered.", code="not_offerable")
+    ids = sorted(set(person_ids) - offered_to(shift.id))
+    known = set(db.session.scalars(sa.select(Person.id).where(Person.id.in_(ids), Person.active)))
+    if known != set(ids):
+        raise ValidationError(details={"fields": {"person_ids": ["Unknown people."]}})
+    busy = _busy(ids, shift.starts_at, shift.ends_at)
+    reasons = eligibility.worker_eligibility(ids, shift.required_skills or [], shift.starts_at)
+    ids = [p for p in ids if p not in busy and not reasons.get(p)]
+    settings = settings_for(team.cooperative_id)
+    return create_offers(shift, ids, 0, settings.offer_ttl_minutes, now, outside=True)
+
+
+def _offer_by_code(person: Person, code: str, now: datetime) -> Offer | None:
+    """The live offer with this code, else the latest recent one that had it: a late
+    "Y 482" must hear "already filled" or "expired", never a puzzling "unknown code"."""
+    live = live_offer(person, code)
+    if live is not None:
+        return live
+    return db.session.scalar(
+        sa.select(Offer).join(Shift, Shift.id == Offer.shift_id)
+        .where(Offer.person_id == person.id, Offer.code == code.strip(), Shift.ends_at > now - timedelta(days=2))
+        .order_by(Offer.id.desc()).limit(1))
+
+
+def _book(shift_id: int, person_id: int, now: datetime, *, cover_from: int | None = None) -> OfferResult:
+    """Book in this transaction: the app checks, then one conditional UPDATE that only one
+    concurrent caller can win; on PostgreSQL the exclusion constraint backs it up."""
+    shift = db.session.get(Shift, shift_id)
+    team = shift.team
+    if booked_elsewhere(person_id, shift.starts_at, shift.ends_at, shift.id):
+        return OfferResult("double_booked", "You are already booked at that time.", shift)
+    findings = findings_for(shift, team, person_id)
+    if any(f.blocking for f in findings):
+        return OfferResult("blocked", "The co-op's rota rules do not allow this booking.", shift, tuple(findings))
+    condition = ((Shift.status == ShiftStatus.booked) & (Shift.booked_person_id == cover_from)
+                 & Shift.cover_requested_at.is_not(None)) if cover_from is not None else \
+        (Shift.status.in_(BOOKABLE) & Shift.booked_person_id.is_(None))
+    try:
+        with db.session.begin_nested():
+            result = db.session.execute(
+                sa.update(Shift).where(Shift.id == shift_id, condition)
+                .values(status=ShiftStatus.booked, booked_person_id=person_id, booked_at=now, cover_requested_at=None)
+                .execution_options(synchronize_session=False))
+    except IntegrityError:
+        return OfferResult("double_booked", "You are already booked at that time.", shift)
+    db.session.refresh(shift)
+    if result.rowcount != 1:
+        return OfferResult("already_filled", "Sorry, that shift has already been filled.", shift)
+    return OfferResult("booked", f"You are booked: {when_text(shift, team.zone)} with {team.display_name}'s team.",
+                       shift, tuple(findings))
+
+
+def _close_other_offers(shift: Shift, winner: Offer | None, now: datetime) -> None:
+    for other in db.session.scalars(sa.select(Offer).where(Offer.shift_id == shift.id, Offer.code_live)):
+        if winner is not None and other.id == winner.id:
+            continue
+        if other.status == OfferStatus.open:
+            other.status = OfferStatus.filled
+        elif other.status == OfferStatus.accepted:  # the worker who asked for cover
+            other.status = OfferStatus.withdrawn
+        other.code_live = False
+    db.session.flush()
+
+
+def _answer(person: Person, offer: Offer | None, now: datetime) -> OfferResult:
+    if offer is None or offer.person_id != person.id:
+        return OfferResult("unknown_code", "That code does not match a shift offered to you.")
+    shift = offer.shift
+    if offer.status == OfferStatus.accepted:
+        return OfferResult("already_yours", "That shift is already yours.", shift)
+    if offer.status == OfferStatus.filled or (offer.status == OfferStatus.open and not offer.is_cover
+                                              and shift.booked_person_id is not None):
+        return OfferResult("already_filled", "Sorry, that shift has already been filled.", shift)
+    if offer.status != OfferStatus.open or shift.status == ShiftStatus.cancelled:
+        return OfferResult("expired", "That offer is no longer open.", shift)
+    if (offer.expires_at and offer.expires_at <= now) or shift.starts_at <= now:
+        offer.status, offer.code_live = OfferStatus.expired, False
+        db.session.flush()
+        return OfferResult("expired", "Sorry, that offer has expired.", shift)
+    return None  # type: ignore[return-value]
+
+
+def accept_offer(person: Person, offer_id: int, now: datetime | None = None) -> OfferResult:
+    """Accept an offer; exactly one acceptance of a shift wins."""
+    return _accept(person, db.session.get(Offer, offer_id), now or utcnow())
+
+
+def accept_offer_by_code(person: Person, code: str, now: datetime | None = None) -> OfferResult:
+    """Accept by the short code from a text message."""
+    now = now or utcnow()
+    return _accept(person, _offer_by_code(person, code, now), now)
+
+
+def _accept(person: Person, offer: Offer | None, now: datetime) -> OfferResult:
+    early = _answer(person, offer, now)
+    if early is not None:
+        return early
+    shift = offer.shift
+    if not offer.outside_team:
+        access = team_access(_worker_actor(person), shift.team, now)
+        if not perm.can_take_team_shifts(access):
+            return OfferResult("not_eligible", "You are no longer an active worker in that team.", shift)
+    cover_from = shift.booked_person_id if offer.is_cover else None
+    if offer.is_cover and cover_from is None:
+        return OfferResult("already_filled", "Sorry, that shift has already been filled.", shift)
+    result = _book(shift.id, person.id, now, cover_from=cover_from)
+    if result.outcome == "already_filled":
+        offer.status, offer.code_live, offer.answered_at = OfferStatus.filled, False, now
+        db.session.flush()
+    if result.outcome != "booked":
+        return result
+    offer.status, offer.answered_at = OfferStatus.accepted, now
+    _close_other_offers(shift, offer, now)
+    if cover_from is not None:
+        previous = db.session.get(Person, cover_from)
+        tell(previous, shift.team, "Cover found", "cover_found", shift, first_name=person.first_name)
+    return result
+
+
+def _worker_actor(person: Person) -> Actor:
+    return Actor(person_id=person.id)
+
+
+def decline_offer(person: Person, offer_id: int, now: datetime | None = None) -> OfferResult:
+    """Say no to an offer (no reason needed)."""
+    return _decline(person, db.session.get(Offer, offer_id), now or utcnow())
+
+
+def decline_offer_by_code(person: Person, code: str, now: datetime | None = None) -> OfferResult:
+    """Say no by the short code from a text message."""
+    now = now or utcnow()
+    return _decline(person, _offer_by_code(person, code, now), now)
+
+
+def _decline(person: Person, offer: Offer | None, now: datetime) -> OfferResult:
+    early = _answer(person, offer, now)
+    if early is not None:
+        return early
+    offer.status, offer.code_live, offer.answered_at = OfferStatus.declined, False, now
+    db.session.flush()
+    return OfferResult("declined", "Thanks, you said no to that shift.", offer.shift)
+
+
+def book_directly(actor: Actor, shift_id: int, person_id: int, now: datetime | None = None) -> OfferResult:
+    """Book a named team worker (e.g. a trial worker for a trial shift) without an offer."""
+    now = now or utcnow()
+    shift, team, access = visible_shift(actor, shift_id)
+    ensure(perm.can_edit_rota(access))
+    person = db.session.get(Person, person_id)
+    if person is None:
+        raise ValidationError(details={"fields": {"person_id": ["No such person."]}})
+    worker_access = team_access(_worker_actor(person), team, now)
+    if not perm.can_be_booked(worker_access, shift.is_trial):
+        raise ValidationError(details={"fields": {"person_id": ["Not an active worker in this team (a trial worker only for a trial shift)."]}})
+    reasons = eligibility.worker_eligibility([person.id], shift.required_skills or [], shift.starts_at).get(person.id)
+    if reasons:
+        raise ValidationError(details={"fields": {"person_id": reasons}})
+    result = _book(shift.id, person.id, now)
+    if result.outcome == "booked":
+        taken = set(db.session.scalars(sa.select(Offer.code).where(Offer.person_id == person.id, Offer.code_live)))
+        offer = Offer(shift_id=shift.id, person_id=person.id, code=rules.new_code(taken), wave=0,
+                      status=OfferStatus.accepted, sent_at=now, answered_at=now)
+        db.session.add(offer)
+        db.session.flush()
+        _close_other_offers(shift, offer, now)
+        tell(person, team, "You are booked", "booked_by_team", shift, code=offer.code)
+    return result
+
+
+def expire_and_escalate(now: datetime) -> dict[str, int]:
+    """Expire unanswered offers; then the next wave, then the circle, then facilitators."""
+    counts = {"expired": 0, "waves": 0, "circle": 0, "facilitators": 0}
+    for offer in db.session.scalars(sa.select(Offer).where(Offer.status == OfferStatus.open,
+                                                           Offer.expires_at <= now)).all():
+        offer.status, offer.code_live = OfferStatus.expired, False
+        counts["expired"] += 1
+    db.session.flush()
+    open_offer = sa.select(Offer.id).where(Offer.shift_id == Shift.id, Offer.status == OfferStatus.open).exists()
+    needing = db.session.scalars(sa.select(Shift).where(
+        Shift.starts_at > now, ~open_offer,
+        sa.or_(Shift.status == ShiftStatus.offered,
+               (Shift.status == ShiftStatus.booked) & Shift.cover_requested_at.is_not(None)))).all()
+    for shift in needing:
+        team = shift.team
+        settings = settings_for(team.cooperative_id)
+        if shift.escalation_level == 0:
+            candidates = eligible_workers(shift, exclude=offered_to(shift.id))
+            batches = rules.waves(candidates, settings.offer_wave_size)
+            if batches:
+                wave = next_wave(shift.id)
+                create_offers(shift, batches[0], wave, settings.offer_ttl_minutes, now)
+                counts["waves"] += 1
+                continue
+            # The last offer names this round of asking, so a later round can escalate again.
+            last_offer = db.session.scalar(sa.select(sa.func.max(Offer.id)).where(Offer.shift_id == shift.id)) or 0
+            for person in circle_of(team, now):
+                tell(person, team, "Shift not filled", "not_filled_circle", shift,
+                      dedupe_key=f"rota.escalation:{shift.id}:1:{last_offer}:{person.id}")
+            shift.escalation_level, shift.escalated_at = 1, now
+            counts["circle"] += 1
+        elif shift.escalation_level == 1 and shift.escalated_at + timedelta(minutes=settings.offer_ttl_minutes) <= now:
+            for person in facilitators_of(team.cooperative_id):
+                tell(person, team, "Shift not filled", "not_filled_facilitators", shift,
+                      dedupe_key=f"rota.escalation:{shift.id}:2:{shift.escalated_at:%Y%m%dT%H%M%S}:{person.id}")
+            shift.escalation_level, shift.escalated_at = 2, now
+            counts["facilitators"] += 1
+    db.session.flush()
+    return counts

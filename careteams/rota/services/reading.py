@@ -1,0 +1,123 @@
+"""What people read: a team's week of the rota, someone's shifts and open offers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from careteams.db import utcnow
+from careteams.errors import NotFound, ensure
+from careteams.extensions import db
+from careteams.members.models import Person
+from careteams.members.permissions import Actor
+from careteams.rota import permissions as perm
+from careteams.rota import rules
+from careteams.rota.models import Offer, OfferStatus, Shift, ShiftStatus
+from careteams.rota.services import eligibility
+from careteams.rota.services.checks import findings_for, visit_of, visits_of
+from careteams.rota.services.common import ShiftView, team_with_access
+from careteams.rota.services.settings import settings_for
+from careteams.teams.models import Team
+
+
+@dataclass
+class RotaWeek:
+    team: Team
+    week_start: date
+    days: list[date]
+    shifts: list[ShiftView]
+    hours: dict[int, tuple[str, float, float]]  # person_id -> (name, this week, 17-week average)
+
+    @property
+    def previous_week(self) -> date:
+        return self.week_start - timedelta(days=7)
+
+    @property
+    def next_week(self) -> date:
+        return self.week_start + timedelta(days=7)
+
+
+def week_rota(actor: Actor, team_id: int, day: date | None = None) -> RotaWeek:
+    """A team's shifts for the week holding `day` (default: today in the team's zone), with
+    warnings: a fixed number of queries whatever the team's size."""
+    team, access = team_with_access(actor, team_id)
+    ensure(perm.can_view_rota(access))
+    zone = team.zone
+    day = day or utcnow().astimezone(ZoneInfo(zone)).date()
+    week_start_utc, week_end_utc = rules.week_bounds(day, zone)
+    shifts = db.session.scalars(
+        sa.select(Shift).options(selectinload(Shift.booked_person))
+        .where(Shift.team_id == team.id, Shift.starts_at < week_end_utc, Shift.ends_at > week_start_utc)
+        .order_by(Shift.starts_at, Shift.id)).all()
+    settings = settings_for(team.cooperative_id)
+    workers = {s.booked_person_id for s in shifts if s.booked_person_id}
+    visits = visits_of(workers, week_start_utc - timedelta(weeks=rules.REFERENCE_WEEKS + 1), week_end_utc + timedelta(days=2))
+    opted = eligibility.weekly_hours_opt_outs(workers)
+    views, hours = [], {}
+    week = (week_start_utc, week_end_utc)
+    common = dict(team_minimum_minutes=team.effective_min_visit_minutes,
+                  allow_short_personal_care=settings.allow_short_personal_care,
+                  blocking_checks=settings.blocking_checks or [])
+    for s in shifts:
+        visit = visit_of(s, team)
+        if s.booked_person_id and s.status in (ShiftStatus.booked, ShiftStatus.completed):
+            others = [v for sid, v in visits.get(s.booked_person_id, []) if sid != s.id]
+            found = rules.check_visit(visit, others, week=week, opted_out=opted[s.booked_person_id],
+                                      speed_kmh=settings.travel_speed_kmh, **common)
+        elif s.status == ShiftStatus.cancelled:
+            found = []
+        else:
+            found = rules.check_shape(visit, **common)
+        views.append(ShiftView(s, zone, found, team_name=team.display_name))
+    for pid in workers:
+        all_visits = [v for _, v in visits.get(pid, [])]
+        _, average, this_week = rules.check_weekly_hours(rules.Visit(week_start_utc, week_start_utc), all_visits, week, True)
+        name = next(s.booked_person.name for s in shifts if s.booked_person_id == pid)
+        hours[pid] = (name, round(this_week, 2), round(average, 2))
+    monday = day - timedelta(days=day.weekday())
+    return RotaWeek(team, monday, [monday + timedelta(days=i) for i in range(7)], views, hours)
+
+
+def my_shifts(person: Person, now: datetime | None = None, limit: int = 50) -> list[ShiftView]:
+    """The person's upcoming booked shifts, in every team, with their codes."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        sa.select(Shift, Offer.code).options(selectinload(Shift.team))
+        .outerjoin(Offer, (Offer.shift_id == Shift.id) & (Offer.person_id == person.id)
+                   & (Offer.status == OfferStatus.accepted) & Offer.code_live)
+        .where(Shift.booked_person_id == person.id, Shift.status == ShiftStatus.booked, Shift.ends_at > now)
+        .order_by(Shift.starts_at).limit(limit)).all()
+    return [ShiftView(s, s.team.zone, code=code, team_name=s.team.display_name) for s, code in rows]
+
+
+def next_shifts(person: Person, n: int = 5, now: datetime | None = None) -> list[ShiftView]:
+    """The next `n` booked shifts (for the SMS 'list my shifts' command)."""
+    return my_shifts(person, now, limit=n)
+
+
+def my_offers(person: Person, now: datetime | None = None) -> list[tuple[Offer, ShiftView]]:
+    """The person's open offers that can still be accepted."""
+    now = now or utcnow()
+    offers = db.session.scalars(
+        sa.select(Offer).join(Shift, Shift.id == Offer.shift_id)
+        .where(Offer.person_id == person.id, Offer.status == OfferStatus.open, Offer.code_live,
+               Shift.starts_at > now, sa.or_(Offer.expires_at.is_(None), Offer.expires_at > now))
+        .order_by(Shift.starts_at)).all()
+    teams = {t.id: t for t in db.session.scalars(sa.select(Team).where(Team.id.in_({o.shift.team_id for o in offers})))}
+    out = []
+    for o in offers:
+        team = teams[o.shift.team_id]
+        out.append((o, ShiftView(o.shift, team.zone, findings_for(o.shift, team, person.id), code=o.code,
+                                 team_name=team.display_name)))
+    return out
+
+
+def get_own_offer(person: Person, offer_id: int) -> Offer:
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or offer.person_id != person.id:
+        raise NotFound("No such offer.")
+    return offer
