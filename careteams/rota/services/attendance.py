@@ -68,7 +68,7 @@ def alert_missed_visits(now: datetime) -> int:
         people = {p.id: p for p in circle_of(team, now) + facilitators_of(team.cooperative_id)}
         for person in people.values():
             tell(person, team, "Visit may be missed", "missed_visit", shift,
-                  dedupe_key=f"rota.missed:{shift.id}:{person.id}")
+                 dedupe_key=f"rota.missed:{shift.id}:{person.id}")
         sent += 1
     db.session.flush()
     return sent
@@ -112,7 +112,7 @@ def send_reminders(now: datetime, offsets: Sequence[timedelta]) -> int:
         code = codes.get((shift.id, person.id))
         extra = {"code": code} if code else {}
         channel = tell(person, shift.team, "Shift reminder", "reminder" if code else "reminder_plain", shift,
-                        dedupe_key=f"reminder:{shift.id}:{reminder_label(offset)}:{person.id}", **extra)
+                       dedupe_key=f"reminder:{shift.id}:{reminder_label(offset)}:{person.id}", **extra)
         sent += channel != "none"
     db.session.flush()
     return sent

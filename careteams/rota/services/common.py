@@ -151,7 +151,7 @@ def unbook(shift: Shift, why: str) -> None:
 
 
 def tell(person: Person, team: Team, subject: str, template: str, shift: Shift | None, *,
-          dedupe_key: str | None = None, **values: str) -> str:
+         dedupe_key: str | None = None, **values: str) -> str:
     """One notice from the rota, built from an SMS template (first names, team names,
     times and codes only), through the SMS domain: a text for people who take texts,
     otherwise the website and email; nothing is texted to someone who said STOP."""

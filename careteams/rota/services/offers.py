@@ -67,7 +67,7 @@ def eligible_workers(shift: Shift, exclude: Iterable[int] = ()) -> list[int]:
 
 
 def create_offers(shift: Shift, person_ids: Sequence[int], wave: int, ttl_minutes: int, now: datetime,
-                   *, outside: bool = False) -> list[Offer]:
+                  *, outside: bool = False) -> list[Offer]:
     if not person_ids:
         return []
     live: dict[int, set[str]] = defaultdict(set)
@@ -90,8 +90,8 @@ def create_offers(shift: Shift, person_ids: Sequence[int], wave: int, ttl_minute
         # Asks for "Y 482", never a lone YES (Twilio's own opt-in word). One text per
         # offer, whatever re-runs: the offer's id is its key.
         tell(people[offer.person_id], team, "Cover needed" if offer.is_cover else "Shift offer",
-              "cover_offer" if offer.is_cover else "offer", shift, code=offer.code,
-              dedupe_key=f"rota.offer:{offer.id}")
+             "cover_offer" if offer.is_cover else "offer", shift, code=offer.code,
+             dedupe_key=f"rota.offer:{offer.id}")
     return offers
 
 
@@ -339,13 +339,13 @@ def expire_and_escalate(now: datetime) -> dict[str, int]:
             last_offer = db.session.scalar(sa.select(sa.func.max(Offer.id)).where(Offer.shift_id == shift.id)) or 0
             for person in circle_of(team, now):
                 tell(person, team, "Shift not filled", "not_filled_circle", shift,
-                      dedupe_key=f"rota.escalation:{shift.id}:1:{last_offer}:{person.id}")
+                     dedupe_key=f"rota.escalation:{shift.id}:1:{last_offer}:{person.id}")
             shift.escalation_level, shift.escalated_at = 1, now
             counts["circle"] += 1
         elif shift.escalation_level == 1 and shift.escalated_at + timedelta(minutes=settings.offer_ttl_minutes) <= now:
             for person in facilitators_of(team.cooperative_id):
                 tell(person, team, "Shift not filled", "not_filled_facilitators", shift,
-                      dedupe_key=f"rota.escalation:{shift.id}:2:{shift.escalated_at:%Y%m%dT%H%M%S}:{person.id}")
+                     dedupe_key=f"rota.escalation:{shift.id}:2:{shift.escalated_at:%Y%m%dT%H%M%S}:{person.id}")
             shift.escalation_level, shift.escalated_at = 2, now
             counts["facilitators"] += 1
     db.session.flush()

@@ -113,5 +113,5 @@ def cancel_shift(actor: Actor, shift_id: int, reason: str, now: datetime | None 
     db.session.flush()
     if worker is not None:
         tell(worker, team, "A shift was cancelled", "cancelled", shift,
-              dedupe_key=f"rota.cancelled:{shift.id}:{worker.id}")
+             dedupe_key=f"rota.cancelled:{shift.id}:{worker.id}")
     return ShiftView(shift, team.zone, [], team_name=team.display_name)
