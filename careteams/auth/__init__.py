@@ -1,9 +1,6 @@
-"""Accounts: login, invitations, password reset and personal API tokens."""
+"""Accounts: login, invitations, password reset and personal API tokens.
 
-from flask import Blueprint
-from flask_smorest import Blueprint as ApiBlueprint
-
-bp = Blueprint("auth", __name__, template_folder="templates")
-api_bp = ApiBlueprint("auth_api", __name__, url_prefix="/api/v1", description="Personal API tokens")
-
-from careteams.auth import views  # noqa: E402,F401
+Pages in `pages.py` (blueprint "auth"), the token API in `views.py` ("auth_api"),
+use cases in `services.py`; `current.py` finds the person making a request for
+every domain's pages and views.
+"""

@@ -8,6 +8,7 @@ from flask_login import current_user
 from careteams.errors import Unauthorized
 from careteams.members.models import Person
 from careteams.members.permissions import Actor
+from careteams.members.services import actor_for
 
 
 def current_person() -> Person:
@@ -19,7 +20,5 @@ def current_person() -> Person:
 def current_actor() -> Actor:
     """The logged-in person's Actor, built once per request."""
     if "actor" not in g:
-        from careteams.members.services import actor_for
-
         g.actor = actor_for(current_person())
     return g.actor

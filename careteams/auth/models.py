@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from careteams.auth.enums import LinkPurpose
 from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.members.models import Person, _enum
@@ -28,11 +28,6 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship(lazy="joined")
-
-
-class LinkPurpose(enum.StrEnum):
-    invite = "invite"
-    reset = "reset"
 
 
 class OneTimeLink(db.Model):

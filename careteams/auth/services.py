@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 
 from careteams import notify
-from careteams.auth.models import ApiToken, LinkPurpose, OneTimeLink
+from careteams.auth.enums import LinkPurpose
+from careteams.auth.models import ApiToken, OneTimeLink
 from careteams.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from careteams.db import utcnow
 from careteams.errors import NotFound, Unauthorized, ValidationError

@@ -1,8 +1,6 @@
 """Text messages: the gateway, the outbox and its sender, the Twilio webhooks and
-the text commands (see careteams/sms/README.md)."""
+the text commands (see careteams/sms/README.md).
 
-from flask import Blueprint
-
-bp = Blueprint("sms", __name__)
-
-from careteams.sms import views  # noqa: E402,F401
+Twilio's webhooks are in `views.py` (blueprint "sms"); the notices page and the
+development simulator in `pages.py` (blueprint "sms_pages").
+"""

@@ -9,13 +9,14 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from twilio.request_validator import RequestValidator
 
+from careteams.scheduler import run_job
+from careteams.sms import services
+
 sms_cli = AppGroup("sms", help="Text messages: simulate inbound texts, send the outbox.")
 
 
 def simulate_text(app, from_number: str, body: str, to_number: str | None = None) -> tuple[int, str, str]:
     """Post a signed text to /sms/inbound exactly as Twilio would; (status, reply, to_number)."""
-    from careteams.sms import services
-
     with app.app_context():
         to_number = to_number or services.default_simulation_number()
     if not to_number:
@@ -56,12 +57,8 @@ def simulate(from_number: str, to_number: str | None, send: bool, history: int, 
         click.echo(f"(the webhook answered HTTP {status})")
     click.echo(f"{to_number} < {reply}" if reply else "(no reply: nothing is sent to this number)")
     if send:
-        from careteams.scheduler import run_job
-
         run_job(app, "sms.send_outbox")
     if history:
-        from careteams.sms import services
-
         with app.app_context():
             lines = services.conversation(from_number, limit=history)
         click.echo(f"\nConversation with {from_number}:")
@@ -74,6 +71,4 @@ def simulate(from_number: str, to_number: str | None, send: bool, history: int, 
 @with_appcontext
 def send():
     """Send every due text in the outbox now (what the clock does every 30 seconds)."""
-    from careteams.scheduler import run_job
-
     click.echo(f"sms.send_outbox: {run_job(current_app._get_current_object(), 'sms.send_outbox')!r}")  # type: ignore[attr-defined]

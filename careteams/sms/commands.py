@@ -28,6 +28,7 @@ from functools import cached_property
 from careteams.domains import domain_modules
 from careteams.members.models import Cooperative, Person
 from careteams.members.permissions import Actor
+from careteams.members.services import actor_for
 from careteams.sms.rules import DISPATCHED_VERBS, Command, Verb
 
 
@@ -42,8 +43,6 @@ class SmsContext:
 
     @cached_property
     def actor(self) -> Actor:
-        from careteams.members.services import actor_for
-
         return actor_for(self.person)
 
 

@@ -71,7 +71,7 @@ class MemoryGateway:
 
 class TwilioGateway:
     def __init__(self, account_sid: str, auth_token: str, default_from: str | None, http_client=None) -> None:
-        from twilio.rest import Client
+        from twilio.rest import Client  # heavy: twilio.rest, only for a real Twilio gateway
 
         self.client = Client(account_sid, auth_token, http_client=http_client)
         self.default_from = default_from
@@ -91,6 +91,7 @@ class TwilioGateway:
 
 def classify(exc: Exception) -> GatewayError:
     """What a failed call to Twilio means for the message: retry, unknown or failed."""
+    # heavy: requests and twilio's exceptions, only after a real Twilio call failed
     import requests
     from twilio.base.exceptions import TwilioRestException
 
@@ -109,6 +110,7 @@ def classify(exc: Exception) -> GatewayError:
 
 
 def _never_connected(exc: Exception) -> bool:
+    # heavy: urllib3, only after a real Twilio call failed
     from urllib3.exceptions import NewConnectionError
 
     seen: set[int] = set()

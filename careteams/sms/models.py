@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.members.models import _enum
-from careteams.sms.rules import DeliveryStatus
+from careteams.sms.enums import DeliveryStatus
 
 
 class OutboundMessage(db.Model):

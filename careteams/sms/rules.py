@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import enum
 import math
 import re
 import string
@@ -16,22 +15,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import time, timedelta
 
+# The enums live in enums.py; they stay importable from here (`rules.Verb`).
+from careteams.sms.enums import DeliveryStatus, SendOutcome, Verb
+
 # --- commands -----------------------------------------------------------------
-
-
-class Verb(enum.StrEnum):
-    accept = "accept"
-    decline = "decline"
-    shifts = "shifts"
-    cover = "cover"
-    here = "here"
-    done = "done"
-    help = "help"
-    stop = "stop"
-    start = "start"
-    cancel_hint = "cancel_hint"  # CANCEL/END with more words: not an opt-out, point at COVER
-    unknown = "unknown"
-
 
 # Verbs that other domains handle (the rota registers handlers for them).
 DISPATCHED_VERBS = frozenset({Verb.accept, Verb.decline, Verb.shifts, Verb.cover, Verb.here, Verb.done})
@@ -291,13 +278,6 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
 
 
-class SendOutcome(enum.StrEnum):
-    accepted = "accepted"  # Twilio took it
-    retry = "retry"  # Twilio cannot have taken it: connection refused, 429, 503
-    unknown = "unknown"  # the request may have reached Twilio: never resend
-    failed = "failed"  # Twilio refused it for good (21610 opted out, bad number...)
-
-
 # Twilio errors that say the message was refused before it was accepted and that
 # another try may succeed.
 RETRYABLE_HTTP_STATUSES = frozenset({429, 503})
@@ -312,18 +292,6 @@ def outcome_for_http_error(status: int) -> SendOutcome:
         # A 500/502/504 may come after Twilio queued the message.
         return SendOutcome.unknown
     return SendOutcome.failed
-
-
-class DeliveryStatus(enum.StrEnum):
-    pending = "pending"  # waiting to be sent (or to be retried)
-    claimed = "claimed"  # a sender is sending it now
-    queued = "queued"  # Twilio accepted it
-    sent = "sent"  # handed to the carrier
-    delivered = "delivered"
-    undelivered = "undelivered"
-    failed = "failed"
-    unknown = "unknown"  # we cannot tell whether Twilio accepted it; a callback may say
-    skipped = "skipped"  # not sent: the person has opted out
 
 
 FINAL_STATUSES = frozenset({DeliveryStatus.delivered, DeliveryStatus.undelivered, DeliveryStatus.failed,

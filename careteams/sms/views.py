@@ -1,16 +1,16 @@
-"""Twilio's webhooks (signed, so exempt from CSRF) and the development simulator."""
+"""Twilio's webhooks (signed, so exempt from CSRF). The pages are in pages.py."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask import Blueprint, Response, current_app, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from careteams.errors import Forbidden, NotFound, ValidationError
+from careteams.errors import Forbidden, ValidationError
 from careteams.extensions import db, limiter
-from careteams.sms import bp, services
-from careteams.sms.forms import SimulateForm
+from careteams.sms import services
+
+bp = Blueprint("sms", __name__)
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 
@@ -68,39 +68,3 @@ def status():
                                     request.form.get("ErrorCode"))
     db.session.commit()
     return Response(status=204)
-
-
-# --- notices on the website ----------------------------------------------------
-
-
-@bp.route("/my/notices")
-@login_required
-def my_notices():
-    """What the co-op told you on the website (instead of texts, or after STOP)."""
-    from careteams.auth.current import current_person
-
-    return render_template("sms/my_notices.html", notices=services.web_notices(current_person()))
-
-
-# --- development only ---------------------------------------------------------
-
-
-def _development_only() -> None:
-    if current_app.config.get("ENV") != "development":
-        raise NotFound()
-
-
-@bp.route("/dev/sms", methods=["GET", "POST"])
-def simulate():
-    """Text the app as if from a phone, through the same service as the webhook."""
-    _development_only()
-    form = SimulateForm(data={"from_number": request.args.get("from", ""), "to_number": request.args.get("to", "")}
-                        if request.method == "GET" else None)
-    if form.validate_on_submit():
-        to_number = form.to_number.data or services.default_simulation_number() or ""
-        services.receive_text(services.simulated_sid(), form.from_number.data, to_number, form.body.data)
-        db.session.commit()
-        return redirect(url_for("sms.simulate", **{"from": form.from_number.data, "to": to_number}))
-    number = form.from_number.data
-    lines = services.conversation(number) if number else []
-    return render_template("sms/simulate.html", form=form, lines=lines)

@@ -1,7 +1,2 @@
-"""The web shell: home page and health check."""
-
-from flask import Blueprint
-
-bp = Blueprint("web", __name__)
-
-from careteams.web import views  # noqa: E402,F401
+"""The web shell: the home page (`pages.py`, blueprint "web") and the health
+check (`views.py`, blueprint "health"); `home.py` lists each person's actions."""

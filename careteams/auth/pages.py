@@ -1,0 +1,84 @@
+"""Login, logout, invitations and password reset pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import login_user, logout_user
+
+from careteams.auth import services as auth
+from careteams.auth.enums import LinkPurpose
+from careteams.auth.forms import LoginForm, ResetRequestForm, SetPasswordForm
+from careteams.auth.limits import address_and_account, ip_limit, login_limit
+from careteams.errors import AppError
+from careteams.extensions import db, limiter
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: never an open redirect.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("web.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"], key_func=address_and_account)
+@limiter.limit(ip_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            person = auth.authenticate(form.email.data, form.password.data)
+        except AppError as exc:
+            error = exc.message
+        else:
+            session.clear()  # no session fixation
+            login_user(person, remember=form.remember.data)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+    status = 401 if error else (422 if form.errors else 200)
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash("You have logged out.")
+    return redirect(url_for("auth.login"))
+
+
+def _password_page(token: str, purpose: LinkPurpose, template: str):
+    person = auth.check_link(token, purpose)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        person = auth.use_link(token, purpose, form.password.data)
+        db.session.commit()
+        session.clear()
+        login_user(person)
+        flash("Your password is set. Welcome.")
+        return redirect(url_for("web.home"))
+    return render_template(template, form=form, person=person), (422 if form.errors else 200)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str):
+    return _password_page(token, LinkPurpose.invite, "auth/accept_invite.html")
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    return _password_page(token, LinkPurpose.reset, "auth/reset_password.html")
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+def request_reset():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        auth.request_password_reset(form.email.data)
+        db.session.commit()
+        return render_template("auth/reset_sent.html")
+    return render_template("auth/reset_request.html", form=form), (422 if form.errors else 200)
