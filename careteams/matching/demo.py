@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from careteams.db import utcnow
 from careteams.demo import DEMO_STEPS
 from careteams.extensions import db
-from careteams.matching import services as svc
 from careteams.matching.models import (
     AvailabilityWindow,
     CheckKind,
@@ -26,7 +25,10 @@ from careteams.matching.models import (
     WorkerCheck,
     WorkerProfile,
 )
-from careteams.matching.rules import Action
+from careteams.matching.rules import Action, parse_windows
+from careteams.matching.services.matches import act_on_match, invite_worker
+from careteams.matching.services.suggestions import suggest_candidates
+from careteams.matching.services.vacancies import post_vacancy
 from careteams.members.models import Cooperative, Person
 from careteams.members.services import actor_for
 from careteams.teams.models import Team
@@ -60,8 +62,6 @@ VACANCY_NEEDS = "Help getting up, washed and dressed, and breakfast, three morni
 
 
 def _windows(lines) -> list[AvailabilityWindow]:
-    from careteams.matching.rules import parse_windows
-
     return [AvailabilityWindow(weekday=d, start_minute=s, end_minute=e) for d, s, e in parse_windows("\n".join(lines))]
 
 
@@ -107,7 +107,7 @@ def seed_matching(coop: Cooperative, people: dict[str, Person]) -> None:
         db.session.flush()
     vacancy = db.session.scalar(sa.select(Vacancy).where(Vacancy.team_id == team.id, Vacancy.needs == VACANCY_NEEDS))
     if vacancy is None:
-        vacancy = svc.post_vacancy(actor_for(ann), team.id, {
+        vacancy = post_vacancy(actor_for(ann), team.id, {
             "needs": VACANCY_NEEDS, "what_matters": "Her garden, Radio 4 and a proper cup of tea",
             "latitude": team.latitude if team.latitude is not None else ANN_HOME[0],
             "longitude": team.longitude if team.longitude is not None else ANN_HOME[1],
@@ -119,7 +119,7 @@ def seed_matching(coop: Cooperative, people: dict[str, Person]) -> None:
         })
     if vacancy.status == VacancyStatus.open:
         # Record who Ann was shown, so the facilitators' report has something to count.
-        svc.suggest_candidates(actor_for(ann), vacancy.id)
+        suggest_candidates(actor_for(ann), vacancy.id)
     # Two matches in review, so facilitators have a queue to work through:
     # Ann invited Wendy and Omar, and both said yes.
     for key, team_note, worker_note in (("wendy", "Lovely on the phone", "Close to home"),
@@ -127,8 +127,8 @@ def seed_matching(coop: Cooperative, people: dict[str, Person]) -> None:
         worker = people[key]
         match = db.session.scalar(sa.select(Match).where(Match.vacancy_id == vacancy.id, Match.worker_id == worker.id))
         if match is None and vacancy.status == VacancyStatus.open:
-            match = svc.invite_worker(actor_for(ann), vacancy.id, worker.id, note=team_note)
-            svc.act_on_match(actor_for(worker), match.id, Action.answer_yes, note=worker_note)
+            match = invite_worker(actor_for(ann), vacancy.id, worker.id, note=team_note)
+            act_on_match(actor_for(worker), match.id, Action.answer_yes, note=worker_note)
     db.session.flush()
 
 

@@ -8,8 +8,9 @@ import sqlalchemy as sa
 
 from careteams.extensions import db
 from careteams.matching import rules
-from careteams.matching import services as svc
 from careteams.matching.models import MatchingSettings, WorkerCheck, WorkerProfile
+from careteams.matching.services.common import DEFAULT_CHECK_WARNING_DAYS
+from careteams.matching.services.notifications import notify_person
 from careteams.scheduler import job
 
 
@@ -18,7 +19,7 @@ def warn_expiring_checks(now: datetime) -> int:
     """Tell each worker once per expiry date that a check runs out soon; returns how many were told."""
     today = now.date()
     settings = {s.cooperative_id: s.check_warning_days for s in db.session.scalars(sa.select(MatchingSettings))}
-    default_days = svc.DEFAULT_CHECK_WARNING_DAYS
+    default_days = DEFAULT_CHECK_WARNING_DAYS
     rows = db.session.execute(
         sa.select(WorkerCheck, WorkerProfile.person_id, WorkerProfile.cooperative_id)
         .join(WorkerProfile, WorkerProfile.id == WorkerCheck.worker_profile_id)
@@ -38,7 +39,7 @@ def warn_expiring_checks(now: datetime) -> int:
         if not claimed:
             continue
         label = check.name or rules.CHECK_LABELS[check.kind]
-        svc.notify_person(person_id, f"Your {label} runs out on {check.expires_on:%d %B %Y}. "
+        notify_person(person_id, f"Your {label} runs out on {check.expires_on:%d %B %Y}. "
                                      "Please show the renewal to a facilitator.", cooperative_id=coop_id)
         told += 1
     db.session.flush()

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from marshmallow import ValidationError as SchemaError
 
 from careteams.auth.current import current_actor
 from careteams.errors import AppError, Conflict
 from careteams.extensions import db
-from careteams.matching import bp, rules
-from careteams.matching import services as svc
+from careteams.matching import rules
 from careteams.matching.models import EmploymentType, VacancyStatus
 from careteams.matching.schemas import (
     CheckInAnswerSchema,
@@ -21,7 +20,26 @@ from careteams.matching.schemas import (
     VacancyInSchema,
     WorkerProfileInSchema,
 )
+from careteams.matching.services.check_ins import answer_check_in
+from careteams.matching.services.facilitator import (
+    facilitator_queue,
+    fairness_report,
+    matching_figures,
+)
+from careteams.matching.services.match_summaries import (
+    list_my_matches,
+    list_vacancy_matches,
+    view_match,
+)
+from careteams.matching.services.matches import act_on_match, ask_to_join, invite_worker
+from careteams.matching.services.notifications import list_notifications
+from careteams.matching.services.profiles import get_own_profile, save_profile
+from careteams.matching.services.settings import list_skills
+from careteams.matching.services.suggestions import suggest_candidates, suggest_vacancies
+from careteams.matching.services.vacancies import list_team_vacancies, post_vacancy, view_vacancy
 from careteams.members.services import get_visible_cooperative
+
+bp = Blueprint("matching", __name__)
 
 ACTION_LABELS = {
     "answer_yes": "Yes, I'd like to go ahead", "answer_no": "No, thank you", "approve": "Approve after review",
@@ -68,9 +86,9 @@ def _windows_from_form(text: str, errors: dict) -> list[str]:
 def worker_profile(slug: str):
     actor = current_actor()
     coop = get_visible_cooperative(actor, slug)
-    skills = [s for s in svc.list_skills(actor, coop) if s.active]
+    skills = [s for s in list_skills(actor, coop) if s.active]
     try:
-        profile = svc.get_own_profile(actor, coop)
+        profile = get_own_profile(actor, coop)
     except AppError:
         profile = None
     errors: dict = {}
@@ -94,7 +112,7 @@ def worker_profile(slug: str):
                 errors["hourly_rate_pence"] = ["Give the rate in pounds, like 14.50."]
         if not errors:
             try:
-                svc.save_profile(actor, coop, WorkerProfileInSchema().load(raw))
+                save_profile(actor, coop, WorkerProfileInSchema().load(raw))
             except (SchemaError, AppError) as exc:
                 db.session.rollback()
                 errors = _form_errors(exc)
@@ -112,15 +130,15 @@ def worker_profile(slug: str):
 def suggested_vacancies(slug: str):
     actor = current_actor()
     coop = get_visible_cooperative(actor, slug)
-    result = svc.suggest_vacancies(actor, coop)
+    result = suggest_vacancies(actor, coop)
     return render_template("matching/suggested_vacancies.html", coop=coop, result=result,
-                           matches=svc.list_my_matches(actor, coop))
+                           matches=list_my_matches(actor, coop))
 
 
 @bp.route("/vacancies/<int:vacancy_id>/ask", methods=["POST"])
 @login_required
 def ask(vacancy_id: int):
-    match = svc.ask_to_join(current_actor(), vacancy_id, request.form.get("note") or None)
+    match = ask_to_join(current_actor(), vacancy_id, request.form.get("note") or None)
     db.session.commit()
     flash("You have asked to join. The team will answer; you will hear either way.")
     return redirect(url_for("matching.match_page", match_id=match.id), 303)
@@ -133,7 +151,7 @@ def ask(vacancy_id: int):
 @login_required
 def team_vacancies(team_id: int):
     actor = current_actor()
-    team, vacancies = svc.list_team_vacancies(actor, team_id)
+    team, vacancies = list_team_vacancies(actor, team_id)
     errors: dict = {}
     form = request.form
     if request.method == "POST":
@@ -145,7 +163,7 @@ def team_vacancies(team_id: int):
             errors["windows"] = ["Give at least one day and time, like 'Monday 09:00-12:00'."]
         if not errors:
             try:
-                vacancy = svc.post_vacancy(actor, team_id, VacancyInSchema().load(raw))
+                vacancy = post_vacancy(actor, team_id, VacancyInSchema().load(raw))
             except (SchemaError, AppError) as exc:
                 db.session.rollback()
                 errors = _form_errors(exc)
@@ -153,7 +171,7 @@ def team_vacancies(team_id: int):
                 db.session.commit()
                 flash("The vacancy is published. Suggestions are below.")
                 return redirect(url_for("matching.vacancy_page", vacancy_id=vacancy.id), 303)
-    skills = [s for s in svc.list_skills(actor, team.cooperative) if s.active]
+    skills = [s for s in list_skills(actor, team.cooperative) if s.active]
     return render_template("matching/team_vacancies.html", team=team, vacancies=vacancies, skills=skills, form=form,
                            errors=errors), (422 if errors else 200)
 
@@ -162,13 +180,13 @@ def team_vacancies(team_id: int):
 @login_required
 def vacancy_page(vacancy_id: int):
     actor = current_actor()
-    vacancy = svc.view_vacancy(actor, vacancy_id)
+    vacancy = view_vacancy(actor, vacancy_id)
     team_side = "team_id" in vacancy
     suggestions, matches = [], []
     if team_side:
-        matches = svc.list_vacancy_matches(actor, vacancy_id)
+        matches = list_vacancy_matches(actor, vacancy_id)
         if vacancy["status"] == VacancyStatus.open.value:
-            suggestions = svc.suggest_candidates(actor, vacancy_id)
+            suggestions = suggest_candidates(actor, vacancy_id)
             db.session.commit()  # remembers who was shown, for the fairness report
     return render_template("matching/vacancy.html", vacancy=vacancy, team_side=team_side, suggestions=suggestions,
                            matches=matches)
@@ -181,7 +199,7 @@ def invite(vacancy_id: int):
         person_id = int(request.form.get("person_id", ""))
     except ValueError:
         raise Conflict("Choose a worker to invite.") from None
-    match = svc.invite_worker(current_actor(), vacancy_id, person_id, request.form.get("note") or None)
+    match = invite_worker(current_actor(), vacancy_id, person_id, request.form.get("note") or None)
     db.session.commit()
     flash("Invitation sent. The worker will answer; you will hear either way.")
     return redirect(url_for("matching.match_page", match_id=match.id), 303)
@@ -193,7 +211,7 @@ def invite(vacancy_id: int):
 @bp.route("/matches/<int:match_id>")
 @login_required
 def match_page(match_id: int):
-    view = svc.view_match(current_actor(), match_id)
+    view = view_match(current_actor(), match_id)
     return render_template("matching/match.html", match=view, labels=ACTION_LABELS, note_actions=NOTE_ACTIONS,
                            date_actions=DATE_ACTIONS, check_in_labels=rules.CHECK_IN_LABELS)
 
@@ -203,7 +221,7 @@ def match_page(match_id: int):
 def match_act(match_id: int):
     try:
         data = MatchActionSchema().load({k: v for k, v in request.form.items() if k != "csrf_token" and v != ""})
-        svc.act_on_match(current_actor(), match_id, data["action"], note=data["note"], on=data["on"])
+        act_on_match(current_actor(), match_id, data["action"], note=data["note"], on=data["on"])
     except SchemaError as exc:
         db.session.rollback()
         flash("Please check: " + "; ".join(f"{k}: {' '.join(v) if isinstance(v, list) else v}"
@@ -224,7 +242,7 @@ def match_act(match_id: int):
 def match_check_in(match_id: int, after_shift: int):
     try:
         data = CheckInAnswerSchema().load({k: v for k, v in request.form.items() if k != "csrf_token" and v != ""})
-        svc.answer_check_in(current_actor(), match_id, after_shift, data["answer"])
+        answer_check_in(current_actor(), match_id, after_shift, data["answer"])
     except SchemaError:
         db.session.rollback()
         flash("Please choose one of the answers.")
@@ -247,7 +265,7 @@ def match_check_in(match_id: int, after_shift: int):
 def queue(slug: str):
     actor = current_actor()
     coop = get_visible_cooperative(actor, slug)
-    return render_template("matching/queue.html", coop=coop, queue=svc.facilitator_queue(actor, coop))
+    return render_template("matching/queue.html", coop=coop, queue=facilitator_queue(actor, coop))
 
 
 @bp.route("/coops/<slug>/matching/report")
@@ -255,11 +273,11 @@ def queue(slug: str):
 def report(slug: str):
     actor = current_actor()
     coop = get_visible_cooperative(actor, slug)
-    return render_template("matching/report.html", coop=coop, report=svc.fairness_report(actor, coop),
-                           figures=svc.matching_figures(actor, coop))
+    return render_template("matching/report.html", coop=coop, report=fairness_report(actor, coop),
+                           figures=matching_figures(actor, coop))
 
 
 @bp.route("/matching/notifications")
 @login_required
 def notifications():
-    return render_template("matching/notifications.html", notifications=svc.list_notifications(current_actor()))
+    return render_template("matching/notifications.html", notifications=list_notifications(current_actor()))

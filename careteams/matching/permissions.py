@@ -8,9 +8,9 @@ hold and report, but never answer for either side.
 
 from __future__ import annotations
 
-from careteams.matching.models import Side
+from careteams.matching.enums import Side
 from careteams.matching.rules import Action
-from careteams.members.models import MemberClass
+from careteams.members.enums import MemberClass
 from careteams.members.permissions import Actor, is_admin, is_facilitator
 from careteams.teams.permissions import TeamAccess, TeamPermission, holds
 

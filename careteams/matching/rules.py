@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from careteams.matching.models import CheckKind, MatchState, Side
+from careteams.matching.enums import CheckKind, MatchState, Side
 
 # --- the consent state machine ---------------------------------------------------
 

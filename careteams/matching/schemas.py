@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from careteams.matching import rules
-from careteams.matching.models import CheckKind, EmploymentType, VacancyStatus
+from careteams.matching.enums import CheckKind, EmploymentType, VacancyStatus
 from careteams.matching.rules import Action, CheckInAnswer
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_smorest import Blueprint as ApiBlueprint
 
 from careteams.auth.current import current_actor
 from careteams.extensions import db
-from careteams.matching import api_bp
-from careteams.matching import services as svc
 from careteams.matching.schemas import (
     AskSchema,
     CheckInAnswerSchema,
@@ -26,7 +25,44 @@ from careteams.matching.schemas import (
     WorkerProfileInSchema,
     WorkerProfileSchema,
 )
+from careteams.matching.services.check_ins import answer_check_in
+from careteams.matching.services.facilitator import (
+    facilitator_queue,
+    fairness_report,
+    matching_figures,
+)
+from careteams.matching.services.match_summaries import (
+    list_my_matches,
+    list_vacancy_matches,
+    view_match,
+)
+from careteams.matching.services.matches import act_on_match, ask_to_join, invite_worker
+from careteams.matching.services.notifications import list_notifications, mark_notification_read
+from careteams.matching.services.profiles import (
+    forget_equality_data,
+    get_own_profile,
+    record_check,
+    save_equality_data,
+    save_profile,
+)
+from careteams.matching.services.settings import (
+    add_skill,
+    list_skills,
+    matching_settings,
+    update_matching_settings,
+    update_skill,
+)
+from careteams.matching.services.suggestions import suggest_candidates, suggest_vacancies
+from careteams.matching.services.vacancies import (
+    list_team_vacancies,
+    post_vacancy,
+    update_vacancy,
+    view_vacancy,
+)
 from careteams.members.services import get_visible_cooperative
+
+api_bp = ApiBlueprint("matching_api", __name__, url_prefix="/api/v1",
+                      description="Worker profiles, vacancies, suggestions and matches by mutual consent")
 
 
 def _coop(slug: str):
@@ -38,13 +74,13 @@ class Settings(MethodView):
     @api_bp.response(200, MatchingSettingsSchema)
     def get(self, slug: str):
         """The co-op's matching settings."""
-        return svc.matching_settings(_coop(slug).id)
+        return matching_settings(_coop(slug).id)
 
     @api_bp.arguments(MatchingSettingsSchema)
     @api_bp.response(200, MatchingSettingsSchema)
     def patch(self, changes: dict, slug: str):
         """Change matching settings, e.g. switch facilitator review off (admins)."""
-        result = svc.update_matching_settings(current_actor(), _coop(slug), changes)
+        result = update_matching_settings(current_actor(), _coop(slug), changes)
         db.session.commit()
         return result
 
@@ -54,13 +90,13 @@ class Skills(MethodView):
     @api_bp.response(200, SkillSchema(many=True))
     def get(self, slug: str):
         """The co-op's list of skills."""
-        return svc.list_skills(current_actor(), _coop(slug))
+        return list_skills(current_actor(), _coop(slug))
 
     @api_bp.arguments(SkillInSchema)
     @api_bp.response(201, SkillSchema)
     def post(self, data: dict, slug: str):
         """Add a skill to the list (facilitators and admins)."""
-        skill = svc.add_skill(current_actor(), _coop(slug), data["name"])
+        skill = add_skill(current_actor(), _coop(slug), data["name"])
         db.session.commit()
         return skill
 
@@ -71,7 +107,7 @@ class SkillItem(MethodView):
     @api_bp.response(200, SkillSchema)
     def patch(self, changes: dict, slug: str, skill_id: int):
         """Rename a skill or retire it (facilitators and admins)."""
-        skill = svc.update_skill(current_actor(), _coop(slug), skill_id, changes)
+        skill = update_skill(current_actor(), _coop(slug), skill_id, changes)
         db.session.commit()
         return skill
 
@@ -81,13 +117,13 @@ class OwnProfile(MethodView):
     @api_bp.response(200, WorkerProfileSchema)
     def get(self, slug: str):
         """Your own worker profile."""
-        return svc.get_own_profile(current_actor(), _coop(slug))
+        return get_own_profile(current_actor(), _coop(slug))
 
     @api_bp.arguments(WorkerProfileInSchema)
     @api_bp.response(200, WorkerProfileSchema)
     def put(self, data: dict, slug: str):
         """Create or replace your worker profile (worker members)."""
-        profile = svc.save_profile(current_actor(), _coop(slug), data)
+        profile = save_profile(current_actor(), _coop(slug), data)
         db.session.commit()
         return profile
 
@@ -98,14 +134,14 @@ class OwnEquality(MethodView):
     @api_bp.response(200, EqualityDataSchema)
     def put(self, data: dict, slug: str):
         """Give (voluntary) equality data; only ever reported in aggregate."""
-        row = svc.save_equality_data(current_actor(), _coop(slug), data)
+        row = save_equality_data(current_actor(), _coop(slug), data)
         db.session.commit()
         return row
 
     @api_bp.response(204)
     def delete(self, slug: str):
         """Remove your equality data."""
-        svc.forget_equality_data(current_actor(), _coop(slug))
+        forget_equality_data(current_actor(), _coop(slug))
         db.session.commit()
 
 
@@ -115,7 +151,7 @@ class WorkerChecks(MethodView):
     @api_bp.response(201, CheckSchema)
     def post(self, data: dict, slug: str, person_id: int):
         """Record a check or training item for a worker (facilitators)."""
-        check = svc.record_check(current_actor(), _coop(slug), person_id, data)
+        check = record_check(current_actor(), _coop(slug), person_id, data)
         db.session.commit()
         return check
 
@@ -125,7 +161,7 @@ class SuggestedVacancies(MethodView):
     @api_bp.response(200)
     def get(self, slug: str):
         """Open vacancies that fit you, ranked with reasons (summaries only)."""
-        return svc.suggest_vacancies(current_actor(), _coop(slug))
+        return suggest_vacancies(current_actor(), _coop(slug))
 
 
 @api_bp.route("/cooperatives/<slug>/my-matches")
@@ -133,7 +169,7 @@ class MyMatches(MethodView):
     @api_bp.response(200)
     def get(self, slug: str):
         """Your matches as a worker."""
-        return svc.list_my_matches(current_actor(), _coop(slug))
+        return list_my_matches(current_actor(), _coop(slug))
 
 
 @api_bp.route("/teams/<int:team_id>/vacancies")
@@ -141,16 +177,16 @@ class TeamVacancies(MethodView):
     @api_bp.response(200)
     def get(self, team_id: int):
         """A team's vacancies (the team side and facilitators)."""
-        _, vacancies = svc.list_team_vacancies(current_actor(), team_id)
-        return [svc.view_vacancy(current_actor(), v.id) for v in vacancies]
+        _, vacancies = list_team_vacancies(current_actor(), team_id)
+        return [view_vacancy(current_actor(), v.id) for v in vacancies]
 
     @api_bp.arguments(VacancyInSchema)
     @api_bp.response(201)
     def post(self, data: dict, team_id: int):
         """Post a vacancy (the leader, an arranger or a Team builder)."""
-        vacancy = svc.post_vacancy(current_actor(), team_id, data)
+        vacancy = post_vacancy(current_actor(), team_id, data)
         db.session.commit()
-        return svc.view_vacancy(current_actor(), vacancy.id)
+        return view_vacancy(current_actor(), vacancy.id)
 
 
 @api_bp.route("/vacancies/<int:vacancy_id>")
@@ -158,15 +194,15 @@ class VacancyItem(MethodView):
     @api_bp.response(200)
     def get(self, vacancy_id: int):
         """A vacancy: in full for the team side, a summary for workers."""
-        return svc.view_vacancy(current_actor(), vacancy_id)
+        return view_vacancy(current_actor(), vacancy_id)
 
     @api_bp.arguments(VacancyChangeSchema(partial=True))
     @api_bp.response(200)
     def patch(self, changes: dict, vacancy_id: int):
         """Change a vacancy or its status (open, paused, filled, closed)."""
-        svc.update_vacancy(current_actor(), vacancy_id, changes)
+        update_vacancy(current_actor(), vacancy_id, changes)
         db.session.commit()
-        return svc.view_vacancy(current_actor(), vacancy_id)
+        return view_vacancy(current_actor(), vacancy_id)
 
 
 @api_bp.route("/vacancies/<int:vacancy_id>/suggestions")
@@ -174,7 +210,7 @@ class Suggestions(MethodView):
     @api_bp.response(200)
     def get(self, vacancy_id: int):
         """Ranked candidate workers with the reasons (the team side)."""
-        results = svc.suggest_candidates(current_actor(), vacancy_id)
+        results = suggest_candidates(current_actor(), vacancy_id)
         db.session.commit()  # remembers who was shown, for the fairness report
         return results
 
@@ -184,7 +220,7 @@ class VacancyMatches(MethodView):
     @api_bp.response(200)
     def get(self, vacancy_id: int):
         """The matches on a vacancy (the team side and facilitators)."""
-        return svc.list_vacancy_matches(current_actor(), vacancy_id)
+        return list_vacancy_matches(current_actor(), vacancy_id)
 
 
 @api_bp.route("/vacancies/<int:vacancy_id>/invitations")
@@ -193,9 +229,9 @@ class Invitations(MethodView):
     @api_bp.response(201)
     def post(self, data: dict, vacancy_id: int):
         """Invite a worker to this vacancy (team side); the worker answers."""
-        match = svc.invite_worker(current_actor(), vacancy_id, data["person_id"], data["note"])
+        match = invite_worker(current_actor(), vacancy_id, data["person_id"], data["note"])
         db.session.commit()
-        return svc.view_match(current_actor(), match.id)
+        return view_match(current_actor(), match.id)
 
 
 @api_bp.route("/vacancies/<int:vacancy_id>/requests")
@@ -204,9 +240,9 @@ class Requests(MethodView):
     @api_bp.response(201)
     def post(self, data: dict, vacancy_id: int):
         """Ask to join this vacancy (a worker); the team side answers."""
-        match = svc.ask_to_join(current_actor(), vacancy_id, data["note"])
+        match = ask_to_join(current_actor(), vacancy_id, data["note"])
         db.session.commit()
-        return svc.view_match(current_actor(), match.id)
+        return view_match(current_actor(), match.id)
 
 
 @api_bp.route("/matches/<int:match_id>")
@@ -214,7 +250,7 @@ class MatchItem(MethodView):
     @api_bp.response(200)
     def get(self, match_id: int):
         """A match as you may see it."""
-        return svc.view_match(current_actor(), match_id)
+        return view_match(current_actor(), match_id)
 
 
 @api_bp.route("/matches/<int:match_id>/actions")
@@ -224,9 +260,9 @@ class MatchActions(MethodView):
     def post(self, data: dict, match_id: int):
         """Answer yes/no, approve, hold, release, record the introduction, start the trial,
         record a shift, confirm or withdraw. Invalid transitions get 409."""
-        svc.act_on_match(current_actor(), match_id, data["action"], note=data["note"], on=data["on"])
+        act_on_match(current_actor(), match_id, data["action"], note=data["note"], on=data["on"])
         db.session.commit()
-        return svc.view_match(current_actor(), match_id)
+        return view_match(current_actor(), match_id)
 
 
 @api_bp.route("/matches/<int:match_id>/check-ins/<int:after_shift>")
@@ -236,9 +272,9 @@ class MatchCheckIn(MethodView):
     def post(self, data: dict, match_id: int, after_shift: int):
         """Say whether it is working after that many shifts together (once per side:
         working, not_sure or not_working). Answering twice gets 409."""
-        svc.answer_check_in(current_actor(), match_id, after_shift, data["answer"])
+        answer_check_in(current_actor(), match_id, after_shift, data["answer"])
         db.session.commit()
-        return svc.view_match(current_actor(), match_id)
+        return view_match(current_actor(), match_id)
 
 
 @api_bp.route("/cooperatives/<slug>/matching/queue")
@@ -246,7 +282,7 @@ class Queue(MethodView):
     @api_bp.response(200)
     def get(self, slug: str):
         """The facilitators' queue."""
-        return svc.facilitator_queue(current_actor(), _coop(slug))
+        return facilitator_queue(current_actor(), _coop(slug))
 
 
 @api_bp.route("/cooperatives/<slug>/matching/fairness")
@@ -254,7 +290,7 @@ class Fairness(MethodView):
     @api_bp.response(200)
     def get(self, slug: str):
         """Aggregate fairness report, small cells suppressed (facilitators)."""
-        return svc.fairness_report(current_actor(), _coop(slug))
+        return fairness_report(current_actor(), _coop(slug))
 
 
 @api_bp.route("/cooperatives/<slug>/matching/figures")
@@ -262,7 +298,7 @@ class Figures(MethodView):
     @api_bp.response(200)
     def get(self, slug: str):
         """Matching success and median days from vacancy to join (facilitators)."""
-        return svc.matching_figures(current_actor(), _coop(slug))
+        return matching_figures(current_actor(), _coop(slug))
 
 
 @api_bp.route("/matching/notifications")
@@ -270,7 +306,7 @@ class Notifications(MethodView):
     @api_bp.response(200, NotificationSchema(many=True))
     def get(self):
         """Your matching notifications, newest first."""
-        return svc.list_notifications(current_actor())
+        return list_notifications(current_actor())
 
 
 @api_bp.route("/matching/notifications/<int:notification_id>/read")
@@ -278,6 +314,6 @@ class NotificationRead(MethodView):
     @api_bp.response(200, NotificationSchema)
     def post(self, notification_id: int):
         """Mark a notification read."""
-        found = svc.mark_notification_read(current_actor(), notification_id)
+        found = mark_notification_read(current_actor(), notification_id)
         db.session.commit()
         return found

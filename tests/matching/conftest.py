@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from careteams.auth.services import create_api_token
 from careteams.extensions import db
 from careteams.matching.models import (
     AvailabilityWindow,
@@ -18,6 +19,7 @@ from careteams.matching.models import (
     WorkerCheck,
     WorkerProfile,
 )
+from careteams.matching.services import vacancies
 from careteams.members.models import MemberClass, StaffRoleName
 from careteams.members.services import actor_for
 from careteams.teams.models import Hat, HatStatus, HatType, Team
@@ -118,9 +120,7 @@ def vacancy_data(world, **overrides):
 
 
 def post_vacancy(world, **overrides):
-    from careteams.matching import services as svc
-
-    vacancy = svc.post_vacancy(actor(world.leader), world.team.id, vacancy_data(world, **overrides))
+    vacancy = vacancies.post_vacancy(actor(world.leader), world.team.id, vacancy_data(world, **overrides))
     assert vacancy.status == VacancyStatus.open
     return vacancy
 
@@ -128,8 +128,6 @@ def post_vacancy(world, **overrides):
 @pytest.fixture
 def auth_headers(app):
     """Bearer headers whose token survives a refused request (committed to the savepoint)."""
-    from careteams.auth.services import create_api_token
-
     def make(person) -> dict:
         _, secret = create_api_token(person, "test")
         db.session.commit()

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from careteams.extensions import db
-from careteams.matching import services as svc
 from careteams.matching.models import (
+    EqualityData,
     Match,
     MatchingSettings,
     MatchState,
@@ -20,6 +20,9 @@ from careteams.matching.models import (
     WorkerCheck,
 )
 from careteams.matching.rules import Action
+from careteams.matching.services.matches import act_on_match, ask_to_join, invite_worker
+from careteams.matching.services.profiles import weekly_hours_opt_out, worker_eligibility
+from careteams.matching.services.vacancies import update_vacancy
 from careteams.members.models import MemberClass, StaffRoleName
 from tests.factories import MembershipFactory, StaffRoleFactory
 from tests.matching.conftest import HOME, NOW, actor, make_worker, post_vacancy
@@ -106,7 +109,7 @@ def test_vacancies_are_invisible_to_people_outside(world, pair, client, auth_hea
     for person in (world.outsider, world.other_facilitator):
         assert client.get(f"/api/v1/vacancies/{vacancy.id}", headers=auth_headers(person)).status_code == 404
     # A worker sees a paused vacancy no more.
-    svc.update_vacancy(actor(world.leader), vacancy.id, {"status": "paused"})
+    update_vacancy(actor(world.leader), vacancy.id, {"status": "paused"})
     worker = pair[0]
     assert client.get(f"/api/v1/vacancies/{vacancy.id}", headers=auth_headers(worker)).status_code == 404
 
@@ -138,18 +141,18 @@ def cast(world, pair):
 
 
 def _asked_match(world, cast, vacancy):
-    return svc.ask_to_join(actor(cast["worker"]), vacancy.id, now=NOW)
+    return ask_to_join(actor(cast["worker"]), vacancy.id, now=NOW)
 
 
 def _review_match(world, cast, vacancy):
     match = _asked_match(world, cast, vacancy)
-    svc.act_on_match(actor(world.leader), match.id, Action.answer_yes, now=NOW)
+    act_on_match(actor(world.leader), match.id, Action.answer_yes, now=NOW)
     return match
 
 
 def _introduction_match(world, cast, vacancy):
     match = _review_match(world, cast, vacancy)
-    svc.act_on_match(actor(world.facilitator), match.id, Action.approve, now=NOW)
+    act_on_match(actor(world.facilitator), match.id, Action.approve, now=NOW)
     return match
 
 
@@ -249,7 +252,7 @@ def test_worker_profile_round_trip_and_validation(world, client, auth_headers):
     body = client.get(url, headers=h).get_json()
     assert body["skills"][0]["name"] == "Driving" and body["windows"][0]["label"] == "Tuesday 09:00-17:00"
     assert body["hourly_rate_pence"] == 1450
-    assert svc.weekly_hours_opt_out(person.id) == date(2026, 1, 5)
+    assert weekly_hours_opt_out(person.id) == date(2026, 1, 5)
     # Only worker members keep a profile.
     assert client.put(url, headers=leader_h, json={
         "employment_type": "employed", "travel_km": 8, "latitude": 53.7, "longitude": -2.0}).status_code == 403
@@ -258,20 +261,20 @@ def test_worker_profile_round_trip_and_validation(world, client, auth_headers):
 def test_worker_eligibility_for_other_domains(world):
     ok = make_worker(world.coop, "Wendy Ali", skills=[world.skills["Personal care"]])
     expired = make_worker(world.coop, "Xena Ford", skills=[world.skills["Driving"]], dbs_expires=date(2026, 12, 1))
-    result = svc.worker_eligibility([ok.id, expired.id, world.leader.id], ["Personal care"], NOW)
+    result = worker_eligibility([ok.id, expired.id, world.leader.id], ["Personal care"], NOW)
     assert result == {ok.id: [], expired.id: ["missing skill: Personal care"], world.leader.id: ["no worker profile"]}
-    later = svc.worker_eligibility([expired.id], [], date(2026, 12, 1))
+    later = worker_eligibility([expired.id], [], date(2026, 12, 1))
     assert later == {expired.id: ["Enhanced DBS check: expired on 2026-12-01"]}
-    assert svc.weekly_hours_opt_out(ok.id) is None
+    assert weekly_hours_opt_out(ok.id) is None
     # The co-op's required training counts too.
     db.session.add(MatchingSettings(cooperative_id=world.coop.id, required_training=["Moving and handling"]))
     db.session.flush()
-    assert svc.worker_eligibility([ok.id], [], NOW) == {ok.id: ["Moving and handling: missing"]}
+    assert worker_eligibility([ok.id], [], NOW) == {ok.id: ["Moving and handling: missing"]}
 
 
 def test_notifications_api(world, pair, client, auth_headers):
     worker, vacancy = pair
-    svc.invite_worker(actor(world.leader), vacancy.id, worker.id, now=NOW)
+    invite_worker(actor(world.leader), vacancy.id, worker.id, now=NOW)
     h = auth_headers(worker)
     (note,) = client.get("/api/v1/matching/notifications", headers=h).get_json()
     assert note["read_at"] is None
@@ -305,8 +308,6 @@ def test_equality_data_is_voluntary_and_can_be_removed(world, pair, client, auth
     assert bad.status_code == 422 and "age_band" in bad.get_json()["error"]["details"]["fields"]
     saved = client.put(url, headers=h, json={"ethnicity": "Asian British", "age_band": "25-34"})
     assert saved.status_code == 200 and saved.get_json()["ethnicity"] == "Asian British"
-    from careteams.matching.models import EqualityData
-
     assert db.session.scalar(sa.select(EqualityData.gender).where(EqualityData.person_id == worker.id)) is None
     assert client.delete(url, headers=h).status_code == 204
     assert db.session.scalar(sa.select(sa.func.count()).select_from(EqualityData)) == 0

@@ -10,10 +10,13 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from careteams.errors import Conflict, NotFound
 from careteams.extensions import db
-from careteams.matching import services as svc
 from careteams.matching.models import MatchState, Notification, ReviewPrompt
 from careteams.matching.rules import Action, CheckInAnswer
+from careteams.matching.services.check_ins import answer_check_in
+from careteams.matching.services.facilitator import facilitator_queue
+from careteams.matching.services.match_summaries import view_match
 from tests.factories import PersonFactory
 from tests.matching.conftest import actor, make_worker
 from tests.matching.test_flow import act, to_state
@@ -41,13 +44,13 @@ def facilitator_notices(world):
 
 def test_each_side_answers_once_and_sees_only_its_own_answer(world):
     worker, match = three_shifts(world)
-    svc.answer_check_in(actor(worker), match.id, 3, CheckInAnswer.working)
-    svc.answer_check_in(actor(world.answerer), match.id, 3, CheckInAnswer.not_sure)
+    answer_check_in(actor(worker), match.id, 3, CheckInAnswer.working)
+    answer_check_in(actor(world.answerer), match.id, 3, CheckInAnswer.not_sure)
     assert (prompt(match).worker_answer, prompt(match).team_answer) == ("working", "not_sure")
 
-    worker_view = svc.view_match(actor(worker), match.id)["check_ins"]
-    team_view = svc.view_match(actor(world.leader), match.id)["check_ins"]
-    facilitator_view = svc.view_match(actor(world.facilitator), match.id)["check_ins"]
+    worker_view = view_match(actor(worker), match.id)["check_ins"]
+    team_view = view_match(actor(world.leader), match.id)["check_ins"]
+    facilitator_view = view_match(actor(world.facilitator), match.id)["check_ins"]
     assert worker_view == [{"after_shift": 3, "due_at": worker_view[0]["due_at"], "worker_answer": "working",
                             "your_answer": "working"}]
     assert team_view == [{"after_shift": 3, "due_at": team_view[0]["due_at"], "team_answer": "not_sure",
@@ -57,34 +60,30 @@ def test_each_side_answers_once_and_sees_only_its_own_answer(world):
 
 
 def test_answering_twice_is_a_conflict_and_changes_nothing(world):
-    from careteams.errors import Conflict
-
     worker, match = three_shifts(world)
-    svc.answer_check_in(actor(worker), match.id, 3, CheckInAnswer.working)
+    answer_check_in(actor(worker), match.id, 3, CheckInAnswer.working)
     with pytest.raises(Conflict, match="already answered"):
-        svc.answer_check_in(actor(worker), match.id, 3, CheckInAnswer.not_working)
+        answer_check_in(actor(worker), match.id, 3, CheckInAnswer.not_working)
     assert prompt(match).worker_answer == "working"
     assert facilitator_notices(world) == [] or all("not working" not in b for b in facilitator_notices(world))
 
 
 def test_no_check_in_before_the_third_shift(world):
-    from careteams.errors import NotFound
-
     worker, match = three_shifts(world)
     with pytest.raises(NotFound):
-        svc.answer_check_in(actor(worker), match.id, 8, CheckInAnswer.working)
+        answer_check_in(actor(worker), match.id, 8, CheckInAnswer.working)
 
 
 def test_not_working_tells_the_facilitators_without_details_and_queues_the_match(world):
     worker, match = three_shifts(world)
     before = facilitator_notices(world)
-    svc.answer_check_in(actor(worker), match.id, 3, CheckInAnswer.not_working)
+    answer_check_in(actor(worker), match.id, 3, CheckInAnswer.not_working)
     new = [b for b in facilitator_notices(world) if b not in before]
     assert new == ["A check-in on a match says it is not working. Log in to careteams to see it."]
-    queue = svc.facilitator_queue(actor(world.facilitator), world.coop)
+    queue = facilitator_queue(actor(world.facilitator), world.coop)
     assert [m["id"] for m in queue["check_ins_not_working"]] == [match.id]
     # The team side is not told what the worker said.
-    assert "worker_answer" not in svc.view_match(actor(world.leader), match.id)["check_ins"][0]
+    assert "worker_answer" not in view_match(actor(world.leader), match.id)["check_ins"][0]
 
 
 # --- the API, by actor ---------------------------------------------------------------------------
@@ -142,8 +141,8 @@ def test_the_worker_answers_on_the_match_page_without_javascript(world, client):
 
 def test_a_team_helper_without_the_match_hat_sees_no_answers_and_cannot_answer(world, client):
     worker, match = three_shifts(world)
-    svc.answer_check_in(actor(world.leader), match.id, 3, CheckInAnswer.not_sure)
-    svc.answer_check_in(actor(worker), match.id, 3, CheckInAnswer.not_working)
+    answer_check_in(actor(world.leader), match.id, 3, CheckInAnswer.not_sure)
+    answer_check_in(actor(worker), match.id, 3, CheckInAnswer.not_working)
     login(client, world.builder)
     page = client.get(f"/matches/{match.id}").get_data(as_text=True)
     assert "Check-in after 3 shifts together" in page and "Only the people who answer for that side" in page
@@ -153,7 +152,7 @@ def test_a_team_helper_without_the_match_hat_sees_no_answers_and_cannot_answer(w
 
 def test_facilitators_queue_page_lists_a_match_whose_check_in_says_not_working(world, client):
     worker, match = three_shifts(world)
-    svc.answer_check_in(actor(worker), match.id, 3, CheckInAnswer.not_working)
+    answer_check_in(actor(worker), match.id, 3, CheckInAnswer.not_working)
     login(client, world.facilitator)
     page = client.get(f"/coops/{world.coop.slug}/matching/queue").get_data(as_text=True)
     section = page.split('id="check-ins-not-working"')[1].split("<h2")[0]

@@ -8,10 +8,11 @@ from datetime import date
 import sqlalchemy as sa
 
 from careteams.extensions import db
-from careteams.matching import services as svc
 from careteams.matching.models import Match, MatchState
 from careteams.matching.rules import Action
-from careteams.members.models import MemberClass
+from careteams.matching.services.matches import act_on_match, invite_worker
+from careteams.matching.services.vacancies import post_vacancy
+from careteams.members.models import MemberClass, Person
 from careteams.members.services import actor_for
 from careteams.teams.models import Team, TeamMember, TeamMemberStatus
 from tests.conftest import requires_postgres
@@ -31,13 +32,13 @@ def test_simultaneous_confirmations_make_the_worker_active(committed_app, databa
         db.session.add(team)
         db.session.flush()
         worker = make_worker(coop)
-        vacancy = svc.post_vacancy(actor_for(leader), team.id, {"needs": "Mornings", "windows": [(0, 480, 660)]})
-        match = svc.invite_worker(actor_for(leader), vacancy.id, worker.id, now=NOW)
-        svc.act_on_match(actor_for(worker), match.id, Action.answer_yes, now=NOW)
-        svc.act_on_match(actor_for(facilitator), match.id, Action.approve, now=NOW)
-        svc.act_on_match(actor_for(leader), match.id, Action.record_introduction, on=date(2026, 11, 20), now=NOW)
-        svc.act_on_match(actor_for(worker), match.id, Action.start_trial, now=NOW)
-        svc.act_on_match(actor_for(worker), match.id, Action.record_shift, on=date(2026, 11, 21), now=NOW)
+        vacancy = post_vacancy(actor_for(leader), team.id, {"needs": "Mornings", "windows": [(0, 480, 660)]})
+        match = invite_worker(actor_for(leader), vacancy.id, worker.id, now=NOW)
+        act_on_match(actor_for(worker), match.id, Action.answer_yes, now=NOW)
+        act_on_match(actor_for(facilitator), match.id, Action.approve, now=NOW)
+        act_on_match(actor_for(leader), match.id, Action.record_introduction, on=date(2026, 11, 20), now=NOW)
+        act_on_match(actor_for(worker), match.id, Action.start_trial, now=NOW)
+        act_on_match(actor_for(worker), match.id, Action.record_shift, on=date(2026, 11, 21), now=NOW)
         db.session.commit()
         ids = {"match": match.id, "leader": leader.id, "worker": worker.id, "team": team.id}
 
@@ -46,13 +47,11 @@ def test_simultaneous_confirmations_make_the_worker_active(committed_app, databa
 
     def confirm(person_key: str) -> None:
         with committed_app.app_context():
-            from careteams.members.models import Person
-
             person = db.session.get(Person, ids[person_key])
             actor = actor_for(person)
             barrier.wait()
             try:
-                svc.act_on_match(actor, ids["match"], Action.confirm, now=NOW)
+                act_on_match(actor, ids["match"], Action.confirm, now=NOW)
                 db.session.commit()
             except Exception as exc:  # noqa: BLE001
                 db.session.rollback()

@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from careteams import demo
 from careteams.extensions import db
-from careteams.matching import services as svc
 from careteams.matching.models import (
     Match,
     MatchState,
@@ -16,6 +15,7 @@ from careteams.matching.models import (
     VacancyStatus,
     WorkerProfile,
 )
+from careteams.matching.services.suggestions import suggest_candidates
 from careteams.members.models import Person
 from careteams.members.services import actor_for
 from careteams.teams.models import TeamMember
@@ -38,7 +38,7 @@ def test_demo_matching_data_is_complete_and_idempotent(app):
     matches = db.session.scalars(sa.select(Match)).all()
     assert {m.state for m in matches} == {MatchState.review}
     assert {m.worker_id for m in matches} == {people["wendy"].id, people["omar"].id}
-    suggested = {r["person_id"] for r in svc.suggest_candidates(actor_for(people["ann"]), vacancy.id)}
+    suggested = {r["person_id"] for r in suggest_candidates(actor_for(people["ann"]), vacancy.id)}
     # Nobody already in Ann's team is suggested for it (the teams demo put Will and
     # Omar there); other workers with valid checks are.
     in_team = set(db.session.scalars(sa.select(TeamMember.person_id).where(

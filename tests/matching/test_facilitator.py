@@ -7,9 +7,15 @@ import json
 from datetime import date, timedelta
 
 from careteams.extensions import db
-from careteams.matching import services as svc
 from careteams.matching.models import EqualityData, MatchState
 from careteams.matching.rules import Action
+from careteams.matching.services.facilitator import (
+    facilitator_queue,
+    fairness_report,
+    matching_figures,
+)
+from careteams.matching.services.matches import ask_to_join, invite_worker
+from careteams.matching.services.suggestions import suggest_candidates
 from tests.matching.conftest import NOW, actor, make_worker, post_vacancy
 from tests.matching.test_flow import act, to_state
 
@@ -25,16 +31,16 @@ def test_fairness_report_suppresses_small_cells_and_names_nobody(world, client, 
     group_a = [_worker_in_group(world, n, "Group A") for n in range(7)]
     group_b = [_worker_in_group(world, n, "Group B") for n in range(7, 10)]
     vacancy = post_vacancy(world)
-    shown = svc.suggest_candidates(actor(world.leader), vacancy.id, now=NOW)
+    shown = suggest_candidates(actor(world.leader), vacancy.id, now=NOW)
     assert len(shown) == 10
     # The team invites five of group A and turns down every one of group B who asked.
     for person in group_a[:5]:
-        svc.invite_worker(actor(world.leader), vacancy.id, person.id, now=NOW)
+        invite_worker(actor(world.leader), vacancy.id, person.id, now=NOW)
     for person in group_b:
-        match = svc.ask_to_join(actor(person), vacancy.id, now=NOW)
+        match = ask_to_join(actor(person), vacancy.id, now=NOW)
         act(world.leader, match, Action.answer_no)
 
-    report = svc.fairness_report(actor(world.facilitator), world.coop)
+    report = fairness_report(actor(world.facilitator), world.coop)
     assert report["threshold"] == 5
     rows = {row["group"]: row for row in report["dimensions"]["ethnicity"]}
     assert rows["Group A"]["suggested"] == 7 and rows["Group A"]["team_yes"] == 5
@@ -67,7 +73,7 @@ def test_queue_lists_reviews_holds_stalled_introductions_lonely_vacancies_and_ex
     lonely = post_vacancy(world, required_skill_ids=[world.skills["Dementia"].id], nice_skill_ids=[])
     act(world.facilitator, in_review, Action.hold, note="Reference to check")
 
-    soon = svc.facilitator_queue(actor(world.facilitator), world.coop, now=NOW)
+    soon = facilitator_queue(actor(world.facilitator), world.coop, now=NOW)
     assert [m["id"] for m in soon["in_review"]] == [in_review.id]
     assert soon["in_review"][0]["hold_note"] == "Reference to check"
     assert [m["id"] for m in soon["held"]] == [in_review.id]
@@ -76,13 +82,13 @@ def test_queue_lists_reviews_holds_stalled_introductions_lonely_vacancies_and_ex
     assert [(c["name"], c["kind"], c["expired"]) for c in soon["expiring_checks"]] == [
         ("Eve Expiring", "enhanced_dbs", False)]
 
-    later = svc.facilitator_queue(actor(world.facilitator), world.coop, now=NOW + timedelta(days=15))
+    later = facilitator_queue(actor(world.facilitator), world.coop, now=NOW + timedelta(days=15))
     assert [m["id"] for m in later["stalled_introductions"]] == [stalled.id]
     assert ("Eve Expiring", True) in [(c["name"], c["expired"]) for c in later["expiring_checks"]]
     # Once the introduction has an outcome, it leaves the stalled list.
     act(world.facilitator, stalled, Action.record_introduction, on=date(2026, 11, 24))
     act(introducing, stalled, Action.start_trial)
-    assert svc.facilitator_queue(actor(world.facilitator), world.coop, now=NOW + timedelta(days=15))[
+    assert facilitator_queue(actor(world.facilitator), world.coop, now=NOW + timedelta(days=15))[
         "stalled_introductions"] == []
     assert expiring.id
 
@@ -98,7 +104,7 @@ def test_figures_success_share_and_median_days_to_join(world):
     joined.vacancy.created_at = NOW - timedelta(days=10)
     left.vacancy.created_at = NOW - timedelta(days=20)
     db.session.flush()
-    figures = svc.matching_figures(actor(world.facilitator), world.coop)
+    figures = matching_figures(actor(world.facilitator), world.coop)
     assert figures["mutual_matches_decided"] == 2 and figures["became_active"] == 1
     assert figures["success_percent"] == 50
     assert figures["joins"] == 2 and figures["median_days_vacancy_to_join"] == 15.0

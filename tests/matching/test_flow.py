@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from careteams.errors import Conflict, ValidationError
 from careteams.extensions import db
-from careteams.matching import services as svc
 from careteams.matching.models import (
     CheckKind,
     MatchingSettings,
@@ -21,24 +20,29 @@ from careteams.matching.models import (
     VacancyStatus,
 )
 from careteams.matching.rules import Action
+from careteams.matching.services.match_summaries import view_match
+from careteams.matching.services.matches import act_on_match, ask_to_join, invite_worker
+from careteams.matching.services.profiles import get_own_profile, worker_eligibility
+from careteams.matching.services.suggestions import rank_candidates
+from careteams.matching.services.vacancies import update_vacancy
 from careteams.teams.models import TeamMember, TeamMemberStatus
 from tests.matching.conftest import NOW, actor, make_worker, post_vacancy
 
 
 def act(person, match, action, **kw):
-    return svc.act_on_match(actor(person), match.id, action, now=NOW, **kw)
+    return act_on_match(actor(person), match.id, action, now=NOW, **kw)
 
 
 def to_state(world, worker, state, started_by=Side.team):
     """Drive a new match to `state` the legal way; return it."""
     vacancy = post_vacancy(world)
     if started_by == Side.team:
-        match = svc.invite_worker(actor(world.answerer), vacancy.id, worker.id, now=NOW)
+        match = invite_worker(actor(world.answerer), vacancy.id, worker.id, now=NOW)
         if state == MatchState.invited:
             return match
         act(worker, match, Action.answer_yes)
     else:
-        match = svc.ask_to_join(actor(worker), vacancy.id, now=NOW)
+        match = ask_to_join(actor(worker), vacancy.id, now=NOW)
         if state == MatchState.asked:
             return match
         act(world.leader, match, Action.answer_yes)
@@ -84,7 +88,7 @@ def test_invite_to_active_creates_the_team_place_trial_then_active(world, sms_ou
 def test_ask_direction_the_team_answers(world):
     worker = make_worker(world.coop, skills=[world.skills["Personal care"]])
     vacancy = post_vacancy(world)
-    match = svc.ask_to_join(actor(worker), vacancy.id, note="I live nearby", now=NOW)
+    match = ask_to_join(actor(worker), vacancy.id, note="I live nearby", now=NOW)
     assert match.state == MatchState.asked and match.worker_said_yes is True
     with pytest.raises(Conflict, match="other side"):
         act(worker, match, Action.answer_yes)
@@ -93,7 +97,7 @@ def test_ask_direction_the_team_answers(world):
     assert match.team_note == "Not this time" and match.worker_note == "I live nearby"
     # A "no" is not asked again for the same vacancy.
     with pytest.raises(Conflict):
-        svc.ask_to_join(actor(worker), vacancy.id, now=NOW)
+        ask_to_join(actor(worker), vacancy.id, now=NOW)
 
 
 def test_review_switched_off_goes_straight_to_introduction(world):
@@ -101,7 +105,7 @@ def test_review_switched_off_goes_straight_to_introduction(world):
     db.session.flush()
     worker = make_worker(world.coop, skills=[world.skills["Personal care"]])
     vacancy = post_vacancy(world)
-    match = svc.invite_worker(actor(world.leader), vacancy.id, worker.id, now=NOW)
+    match = invite_worker(actor(world.leader), vacancy.id, worker.id, now=NOW)
     act(worker, match, Action.answer_yes)
     assert match.state == MatchState.introduction and match.approved_at == NOW
 
@@ -151,9 +155,9 @@ def test_hold_blocks_approval_and_is_seen_only_by_facilitators(world):
     act(world.facilitator, match, Action.hold, note="Checking a safeguarding concern")
     with pytest.raises(Conflict, match="holding"):
         act(world.facilitator, match, Action.approve)
-    assert svc.view_match(actor(world.facilitator), match.id)["hold_note"] == "Checking a safeguarding concern"
+    assert view_match(actor(world.facilitator), match.id)["hold_note"] == "Checking a safeguarding concern"
     for person in (worker, world.leader, world.answerer):
-        view = svc.view_match(actor(person), match.id)
+        view = view_match(actor(person), match.id)
         assert "hold_note" not in view and "Checking" not in repr(view)
     act(world.facilitator, match, Action.release)
     act(world.facilitator, match, Action.approve)
@@ -163,14 +167,14 @@ def test_hold_blocks_approval_and_is_seen_only_by_facilitators(world):
 def test_an_expired_required_check_stops_suggestion_invitation_and_trial(world):
     expired = make_worker(world.coop, "Xena Ford", skills=[world.skills["Personal care"]], dbs_expires=date(2026, 11, 1))
     vacancy = post_vacancy(world)
-    assert expired.id not in [c["person_id"] for c in svc.rank_candidates(vacancy, NOW)]
+    assert expired.id not in [c["person_id"] for c in rank_candidates(vacancy, NOW)]
     with pytest.raises(Conflict, match="Enhanced DBS check: expired on 2026-11-01"):
-        svc.invite_worker(actor(world.leader), vacancy.id, expired.id, now=NOW)
+        invite_worker(actor(world.leader), vacancy.id, expired.id, now=NOW)
     # A check that runs out between the introduction and the trial stops the trial.
     worker = make_worker(world.coop, skills=[world.skills["Personal care"]])
     match = to_state(world, worker, MatchState.introduction)
     act(world.facilitator, match, Action.record_introduction, on=date(2026, 11, 20))
-    profile = svc.get_own_profile(actor(worker), world.coop)
+    profile = get_own_profile(actor(worker), world.coop)
     check = next(c for c in profile.checks if c.kind == CheckKind.enhanced_dbs)
     check.expires_on = NOW.date() - timedelta(days=1)
     db.session.flush()
@@ -186,13 +190,13 @@ def test_a_check_stops_counting_at_midnight_where_the_coop_is(world):
     vacancy = post_vacancy(world)
     before = datetime(2027, 5, 31, 22, 30, tzinfo=UTC)  # 23:30 on 31 May in London
     after = datetime(2027, 5, 31, 23, 30, tzinfo=UTC)  # 00:30 on 1 June in London, still 31 May in UTC
-    assert worker.id in [c["person_id"] for c in svc.rank_candidates(vacancy, before)]
-    assert worker.id not in [c["person_id"] for c in svc.rank_candidates(vacancy, after)]
+    assert worker.id in [c["person_id"] for c in rank_candidates(vacancy, before)]
+    assert worker.id not in [c["person_id"] for c in rank_candidates(vacancy, after)]
     with pytest.raises(Conflict, match="expired on 2027-06-01"):
-        svc.invite_worker(actor(world.leader), vacancy.id, worker.id, now=after)
+        invite_worker(actor(world.leader), vacancy.id, worker.id, now=after)
     # The rota asks the same question about a visit's start.
-    assert svc.worker_eligibility([worker.id], [], before, world.coop.id) == {worker.id: []}
-    assert svc.worker_eligibility([worker.id], [], after, world.coop.id)[worker.id] != []
+    assert worker_eligibility([worker.id], [], before, world.coop.id) == {worker.id: []}
+    assert worker_eligibility([worker.id], [], after, world.coop.id)[worker.id] != []
 
 
 def test_review_prompts_after_the_third_and_eighth_shift(world):
@@ -204,13 +208,13 @@ def test_review_prompts_after_the_third_and_eighth_shift(world):
         assert due == ([3] if day < 8 else [3, 8]) if day >= 3 else due == []
     assert len(match.shifts) == 8
     for person in (worker, world.leader):
-        assert svc.view_match(actor(person), match.id)["reviews_due"] == [3, 8]
+        assert view_match(actor(person), match.id)["reviews_due"] == [3, 8]
 
 
 def test_answering_a_closed_vacancy_is_a_conflict(world):
     worker = make_worker(world.coop, skills=[world.skills["Personal care"]])
     match = to_state(world, worker, MatchState.invited)
-    svc.update_vacancy(actor(world.leader), match.vacancy_id, {"status": VacancyStatus.paused})
+    update_vacancy(actor(world.leader), match.vacancy_id, {"status": VacancyStatus.paused})
     with pytest.raises(Conflict, match="no longer open"):
         act(worker, match, Action.answer_yes)
     assert match.state == MatchState.invited and match.worker_said_yes is None

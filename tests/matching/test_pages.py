@@ -8,8 +8,9 @@ import re
 import sqlalchemy as sa
 
 from careteams.extensions import db
-from careteams.matching import services as svc
 from careteams.matching.models import Match, MatchState, Vacancy
+from careteams.matching.services.matches import invite_worker
+from careteams.matching.services.profiles import get_own_profile
 from careteams.members.models import MemberClass
 from tests.factories import PASSWORD, MembershipFactory
 from tests.matching.conftest import actor, make_worker, post_vacancy
@@ -58,7 +59,7 @@ def test_team_posts_a_vacancy_and_invites_from_suggestions(world, client):
 def test_worker_answers_and_sees_more_after_yes(world, client):
     worker = make_worker(world.coop, "Wendy Ali", skills=[world.skills["Personal care"]])
     vacancy = post_vacancy(world)
-    match = svc.invite_worker(actor(world.leader), vacancy.id, worker.id)
+    match = invite_worker(actor(world.leader), vacancy.id, worker.id)
     login(client, worker)
     listing = client.get(f"/coops/{world.coop.slug}/vacancies")
     assert listing.status_code == 200 and b"Your matches" in listing.data
@@ -89,7 +90,7 @@ def test_worker_profile_form_and_csrf(world, client):
     good = client.post(url, data={**form, "hourly_rate": "14.50", "skill_ids": [str(world.skills["Driving"].id)],
                                   "languages": "English, Urdu", "available": "yes", "csrf_token": t})
     assert good.status_code == 303
-    profile = svc.get_own_profile(actor(person), world.coop)
+    profile = get_own_profile(actor(person), world.coop)
     assert profile.hourly_rate_pence == 1450 and profile.languages == ["English", "Urdu"]
     assert [s.name for s in profile.skills] == ["Driving"]
     assert b"Monday 09:00-12:00" in client.get(url).data

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 
 from careteams.extensions import db
 from careteams.matching import rules
-from careteams.matching import services as svc
 from careteams.matching.models import WorkerProfile
+from careteams.matching.services.common import SUGGESTION_LIMIT
+from careteams.matching.services.profiles import worker_eligibility
+from careteams.matching.services.suggestions import rank_candidates, suggest_candidates
 from careteams.matching.synthetic import generate_profiles
 from tests.matching.conftest import HOME, NOW, actor, post_vacancy
 
@@ -34,7 +36,7 @@ def suggestions_with_count(world):
     db.session.commit()
     db.session.expire_all()
     with counted() as statements:
-        results = svc.suggest_candidates(actor(world.leader), vacancy.id, now=NOW)
+        results = suggest_candidates(actor(world.leader), vacancy.id, now=NOW)
     return vacancy, results, len(statements)
 
 
@@ -48,7 +50,7 @@ def test_suggestions_scale_without_more_queries(world):
 
     assert small_queries == big_queries, (small_queries, big_queries)
     assert small_queries < 20
-    assert len(results) == svc.SUGGESTION_LIMIT and len(small_results) > 0
+    assert len(results) == SUGGESTION_LIMIT and len(small_results) > 0
     scores = [r["score"] for r in results]
     assert scores == sorted(scores, reverse=True)
     assert scores[0] > scores[-1] or len(set(scores)) == 1
@@ -60,7 +62,7 @@ def test_suggestions_scale_without_more_queries(world):
     # Every suggested worker passes the hard filters, checked again independently.
     chosen = [r["person_id"] for r in results]
     assert set(chosen) <= set(first) | set(more)
-    assert all(not reasons for reasons in svc.worker_eligibility(chosen, ["Personal care"], NOW).values())
+    assert all(not reasons for reasons in worker_eligibility(chosen, ["Personal care"], NOW).values())
     profiles = {p.person_id: p for p in db.session.scalars(
         sa.select(WorkerProfile).where(WorkerProfile.person_id.in_(chosen)))}
     for person_id in chosen:
@@ -70,5 +72,5 @@ def test_suggestions_scale_without_more_queries(world):
         assert rules.overlap_minutes([(w.weekday, w.start_minute, w.end_minute) for w in vacancy.windows],
                                      [(w.weekday, w.start_minute, w.end_minute) for w in p.windows]) > 0
     # The best candidate really is the best: no excluded-by-filter worker outranks it.
-    full = svc.rank_candidates(vacancy, NOW, limit=100_000)
+    full = rank_candidates(vacancy, NOW, limit=100_000)
     assert [r["person_id"] for r in full[:len(results)]] == chosen or [r["score"] for r in full[:len(results)]] == scores
