@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from careteams.db import utcnow
 from careteams.demo import DEMO_STEPS
 from careteams.extensions import db
-from careteams.governance import services as svc
 from careteams.governance.models import Resolution
+from careteams.governance.services import ballots, resolutions, results
 from careteams.members.models import Cooperative, Person
 from careteams.members.services import actor_for
 
@@ -38,30 +38,30 @@ def _exists(coop: Cooperative, title: str) -> bool:
 def _votes(coop: Cooperative, resolution: Resolution, people: dict[str, Person], votes: dict, now) -> None:
     keys = {o.key: o.id for o in resolution.options}
     for key, choice in votes.items():
-        svc.cast_ballot(actor_for(people[key]), coop, resolution, keys[choice] if choice else None, now=now)
+        ballots.cast_ballot(actor_for(people[key]), coop, resolution, keys[choice] if choice else None, now=now)
 
 
 def seed_votes(coop: Cooperative, people: dict[str, Person]) -> None:
     now = utcnow()
     if not _exists(coop, CLOSED_TITLE):
         opens = now - timedelta(days=21)
-        closed = svc.create_resolution(None, coop, {
+        closed = resolutions.create_resolution(None, coop, {
             "title": CLOSED_TITLE, "kind": "ordinary", "opens_at": opens, "closes_at": now - timedelta(days=7),
             "text": "That independent worker members set their own hourly rates within the bands "
                     "the co-op publishes each April, and that the co-op's contribution stays as it is.",
         })
-        svc.start_voting(closed.id, opens, tell=False)
+        resolutions.start_voting(closed.id, opens, tell=False)
         db.session.refresh(closed)
         _votes(coop, closed, people, CLOSED_VOTES, opens + timedelta(days=2))
-        svc.close_resolution(closed.id, closed.closes_at, tell=False)
+        results.close_resolution(closed.id, closed.closes_at, tell=False)
     if not _exists(coop, OPEN_TITLE):
         opens = now - timedelta(days=1)
-        open_ = svc.create_resolution(None, coop, {
+        open_ = resolutions.create_resolution(None, coop, {
             "title": OPEN_TITLE, "kind": "extraordinary", "opens_at": opens, "closes_at": now + timedelta(days=14),
             "text": "That travel time between visits is paid at each worker's full hourly rate, "
                     "funded from the co-op's contribution.",
         })
-        svc.start_voting(open_.id, opens, tell=False)
+        resolutions.start_voting(open_.id, opens, tell=False)
         db.session.refresh(open_)
         _votes(coop, open_, people, OPEN_VOTES, now)
     db.session.flush()

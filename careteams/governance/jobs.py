@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from careteams.extensions import db
-from careteams.governance import services
+from careteams.governance.services import resolutions, results
 from careteams.scheduler import job
 
 log = logging.getLogger(__name__)
@@ -21,8 +21,8 @@ def open_and_close(now: datetime) -> dict[str, int]:
     nothing left to do. Each resolution is handled in its own savepoint: one
     that fails is logged and retried on the next run without holding up the rest.
     """
-    opened = sum(_each(services.start_voting, rid, now) for rid in services.due_to_open(now))
-    closed = sum(_each(services.close_resolution, rid, now) for rid in services.due_to_close(now))
+    opened = sum(_each(resolutions.start_voting, rid, now) for rid in resolutions.due_to_open(now))
+    closed = sum(_each(results.close_resolution, rid, now) for rid in results.due_to_close(now))
     return {"opened": opened, "closed": closed}
 
 

@@ -7,7 +7,6 @@ was voted (no voter, no time, a random key). Nothing joins the two.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -15,21 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careteams.db import utcnow
 from careteams.extensions import db
-from careteams.governance.rules import ResolutionKind, Threshold
+from careteams.governance.enums import ProxyStatus, ResolutionKind, ResolutionStatus, Threshold
 from careteams.members.models import MemberClass, Membership, _enum
-
-
-class ResolutionStatus(enum.StrEnum):
-    draft = "draft"
-    scheduled = "scheduled"  # the secretary has asked for it to open at opens_at
-    open = "open"
-    closed = "closed"
-
-
-class ProxyStatus(enum.StrEnum):
-    active = "active"
-    used = "used"  # the proxy voted: that ballot stands
-    cancelled = "cancelled"  # the appointer voted in person or took it back
 
 
 class Resolution(db.Model):

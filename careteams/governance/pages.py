@@ -6,20 +6,27 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from marshmallow import ValidationError as SchemaError
 
 from careteams.auth.current import current_actor
 from careteams.errors import ValidationError
 from careteams.extensions import db
-from careteams.governance import bp, rules
 from careteams.governance import permissions as perm
-from careteams.governance import services as svc
-from careteams.governance.models import ResolutionStatus
-from careteams.governance.rules import KIND_LABELS, ResolutionKind
+from careteams.governance import rules
+from careteams.governance.enums import KIND_LABELS, ResolutionKind, ResolutionStatus
 from careteams.governance.schemas import ResolutionChangeSchema, ResolutionCreateSchema
+
+# Aliased: the page functions `resolutions`, `results` and `register` keep their
+# names (they are the endpoints), so the service modules go by other names here.
+from careteams.governance.services import ballots as ballot_svc
+from careteams.governance.services import register as register_svc
+from careteams.governance.services import resolutions as resolution_svc
+from careteams.governance.services import results as result_svc
 from careteams.members.services import get_visible_cooperative
+
+bp = Blueprint("governance", __name__)
 
 PREFIX = "/cooperatives/<slug>"
 
@@ -40,7 +47,7 @@ def _local_input(value: datetime | None, zone: str) -> str:
 def _context(slug: str, resolution_id: int | None = None):
     actor = current_actor()
     coop = get_visible_cooperative(actor, slug)
-    resolution = svc.get_resolution(actor, coop, resolution_id) if resolution_id is not None else None
+    resolution = resolution_svc.get_resolution(actor, coop, resolution_id) if resolution_id is not None else None
     return actor, coop, resolution
 
 
@@ -51,7 +58,7 @@ def _context(slug: str, resolution_id: int | None = None):
 @login_required
 def resolutions(slug: str):
     actor, coop, _ = _context(slug)
-    items = svc.list_resolutions(actor, coop)
+    items = resolution_svc.list_resolutions(actor, coop)
     return render_template("governance/resolutions.html", coop=coop, resolutions=items,
                            can_manage=perm.can_manage_resolutions(actor, coop.id), Status=ResolutionStatus)
 
@@ -99,14 +106,14 @@ def new_resolution(slug: str):
     actor, coop, _ = _context(slug)
     if request.method == "POST":
         try:
-            resolution = svc.create_resolution(actor, coop, _parse_form(request.form, coop, partial=False))
+            resolution = resolution_svc.create_resolution(actor, coop, _parse_form(request.form, coop, partial=False))
         except ValidationError as exc:
             db.session.rollback()
             return _edit_page(coop, None, _form_values(request.form, coop), exc.details.get("fields", {}), 422)
         db.session.commit()
         flash("The resolution is saved as a draft. Check it, then open voting.")
         return redirect(url_for("governance.resolution", slug=slug, resolution_id=resolution.id))
-    return _edit_page(coop, None, svc.resolution_defaults(actor, coop), {})
+    return _edit_page(coop, None, resolution_svc.resolution_defaults(actor, coop), {})
 
 
 @bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/edit", methods=["GET", "POST"])
@@ -115,7 +122,7 @@ def edit_resolution(slug: str, resolution_id: int):
     actor, coop, resolution = _context(slug, resolution_id)
     if request.method == "POST":
         try:
-            svc.update_resolution(actor, coop, resolution, _parse_form(request.form, coop, partial=True))
+            resolution_svc.update_resolution(actor, coop, resolution, _parse_form(request.form, coop, partial=True))
         except ValidationError as exc:
             db.session.rollback()
             return _edit_page(coop, resolution, _form_values(request.form, coop), exc.details.get("fields", {}), 422)
@@ -137,7 +144,7 @@ def edit_resolution(slug: str, resolution_id: int):
 @login_required
 def open_resolution(slug: str, resolution_id: int):
     actor, coop, resolution = _context(slug, resolution_id)
-    resolution = svc.open_resolution(actor, coop, resolution)
+    resolution = resolution_svc.open_resolution(actor, coop, resolution)
     db.session.commit()
     flash("Voting is open." if resolution.status == ResolutionStatus.open
           else "Voting will open at the opening time.")
@@ -148,8 +155,8 @@ def open_resolution(slug: str, resolution_id: int):
 @login_required
 def resolution(slug: str, resolution_id: int):
     actor, coop, resolution = _context(slug, resolution_id)
-    me = svc.voter_status(actor, coop, resolution)
-    voters = (svc.list_voters(actor, coop, resolution)
+    me = ballot_svc.voter_status(actor, coop, resolution)
+    voters = (ballot_svc.list_voters(actor, coop, resolution)
               if me["in_electorate"] and resolution.status == ResolutionStatus.open else [])
     return render_template("governance/resolution.html", coop=coop, resolution=resolution, me=me, voters=voters,
                            can_manage=perm.can_manage_resolutions(actor, coop.id), kinds=KIND_LABELS,
@@ -170,7 +177,7 @@ def _option_from_form() -> int | None:
 def cast(slug: str, resolution_id: int):
     actor, coop, resolution = _context(slug, resolution_id)
     on_behalf = request.form.get("on_behalf_of", "")
-    receipt = svc.cast_ballot(actor, coop, resolution, _option_from_form(),
+    receipt = ballot_svc.cast_ballot(actor, coop, resolution, _option_from_form(),
                               int(on_behalf) if on_behalf.isdigit() else None)
     db.session.commit()
     # Shown once, never put in a URL: the change token lets its holder change the vote.
@@ -182,7 +189,7 @@ def cast(slug: str, resolution_id: int):
 @login_required
 def change(slug: str, resolution_id: int):
     actor, coop, resolution = _context(slug, resolution_id)
-    receipt = svc.change_ballot(actor, coop, resolution, request.form.get("change_token", "").strip(),
+    receipt = ballot_svc.change_ballot(actor, coop, resolution, request.form.get("change_token", "").strip(),
                                 _option_from_form())
     db.session.commit()
     return render_template("governance/receipt.html", coop=coop, resolution=resolution, receipt=receipt,
@@ -196,7 +203,7 @@ def appoint(slug: str, resolution_id: int):
     chosen = request.form.get("proxy_membership_id", "")
     if not chosen.isdigit():
         raise ValidationError(details={"fields": {"proxy_membership_id": ["Choose who will vote for you."]}})
-    svc.appoint_proxy(actor, coop, resolution, int(chosen))
+    ballot_svc.appoint_proxy(actor, coop, resolution, int(chosen))
     db.session.commit()
     flash("Your proxy is appointed. You can still vote yourself until they have voted.")
     return redirect(url_for("governance.resolution", slug=slug, resolution_id=resolution_id))
@@ -206,7 +213,7 @@ def appoint(slug: str, resolution_id: int):
 @login_required
 def revoke(slug: str, resolution_id: int):
     actor, coop, resolution = _context(slug, resolution_id)
-    svc.revoke_proxy(actor, coop, resolution)
+    ballot_svc.revoke_proxy(actor, coop, resolution)
     db.session.commit()
     flash("Your proxy appointment is taken back.")
     return redirect(url_for("governance.resolution", slug=slug, resolution_id=resolution_id))
@@ -216,7 +223,7 @@ def revoke(slug: str, resolution_id: int):
 @login_required
 def results(slug: str, resolution_id: int):
     actor, coop, resolution = _context(slug, resolution_id)
-    published = svc.results(actor, coop, resolution)
+    published = result_svc.results(actor, coop, resolution)
     return render_template("governance/results.html", coop=coop, resolution=resolution,
                            result=published["result"], electorate=published["electorate"], kinds=KIND_LABELS)
 
@@ -228,14 +235,14 @@ def results(slug: str, resolution_id: int):
 @login_required
 def register(slug: str):
     actor, coop, _ = _context(slug)
-    return render_template("governance/register.html", coop=coop, rows=svc.register(actor, coop))
+    return render_template("governance/register.html", coop=coop, rows=register_svc.register(actor, coop))
 
 
 @bp.route(f"{PREFIX}/register.csv")
 @login_required
 def register_csv(slug: str):
     actor, coop, _ = _context(slug)
-    body = svc.register_csv(actor, coop)
+    body = register_svc.register_csv(actor, coop)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{coop.slug}-register.csv"',
         "Cache-Control": "no-store",
@@ -246,4 +253,4 @@ def register_csv(slug: str):
 @login_required
 def own_membership(slug: str):
     actor, coop, _ = _context(slug)
-    return render_template("governance/membership.html", coop=coop, **svc.own_membership(actor, coop))
+    return render_template("governance/membership.html", coop=coop, **register_svc.own_membership(actor, coop))

@@ -6,12 +6,13 @@ display only, never for deciding anything.
 
 from __future__ import annotations
 
-import enum
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+
+from careteams.governance.enums import ResolutionKind, Threshold
 
 INVESTOR = "investor"
 MEMBER_CLASSES = ("supported", "worker", "advocate", "investor")
@@ -19,26 +20,6 @@ MEMBER_CLASSES = ("supported", "worker", "advocate", "investor")
 SMALL_CLASS = 3
 FOR = "for"
 AGAINST = "against"
-
-
-class ResolutionKind(enum.StrEnum):
-    ordinary = "ordinary"
-    extraordinary = "extraordinary"
-    special = "special"  # a special resolution under the Act: one member, one vote
-    poll = "poll"
-
-
-class Threshold(enum.StrEnum):
-    at_least = "at_least"
-    more_than = "more_than"
-
-
-KIND_LABELS = {
-    ResolutionKind.ordinary: "Ordinary resolution (more than half)",
-    ResolutionKind.extraordinary: "Extraordinary resolution (three quarters)",
-    ResolutionKind.special: "Special resolution under the Act (three quarters, one member one vote)",
-    ResolutionKind.poll: "Poll (several options, the most support wins)",
-}
 
 
 def capped(kind: ResolutionKind) -> bool:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_smorest import Blueprint as ApiBlueprint
 
 from careteams.auth.current import current_actor
 from careteams.extensions import db
-from careteams.governance import api_bp
-from careteams.governance import services as svc
 from careteams.governance.schemas import (
     BallotCastSchema,
     BallotChangeSchema,
@@ -21,7 +20,11 @@ from careteams.governance.schemas import (
     ResultsSchema,
     VoterStatusSchema,
 )
+from careteams.governance.services import ballots, register, resolutions, results
 from careteams.members.services import get_visible_cooperative
+
+api_bp = ApiBlueprint("governance_api", __name__, url_prefix="/api/v1",
+                      description="Resolutions, secret ballots, proxies, results and the register")
 
 
 def _coop(slug: str):
@@ -31,7 +34,7 @@ def _coop(slug: str):
 def _resolution(slug: str, resolution_id: int):
     actor = current_actor()
     coop = get_visible_cooperative(actor, slug)
-    return actor, coop, svc.get_resolution(actor, coop, resolution_id)
+    return actor, coop, resolutions.get_resolution(actor, coop, resolution_id)
 
 
 @api_bp.route("/cooperatives/<slug>/resolutions")
@@ -39,13 +42,13 @@ class Resolutions(MethodView):
     @api_bp.response(200, ResolutionSchema(many=True))
     def get(self, slug: str):
         """Resolutions of the co-op (drafts for the secretary only)."""
-        return svc.list_resolutions(current_actor(), _coop(slug))
+        return resolutions.list_resolutions(current_actor(), _coop(slug))
 
     @api_bp.arguments(ResolutionCreateSchema)
     @api_bp.response(201, ResolutionSchema)
     def post(self, data: dict, slug: str):
         """Draft a resolution (the secretary)."""
-        resolution = svc.create_resolution(current_actor(), _coop(slug), data)
+        resolution = resolutions.create_resolution(current_actor(), _coop(slug), data)
         db.session.commit()
         return resolution
 
@@ -62,7 +65,7 @@ class ResolutionItem(MethodView):
     def patch(self, changes: dict, slug: str, resolution_id: int):
         """Change a draft (the secretary); fixed once scheduled or open."""
         actor, coop, resolution = _resolution(slug, resolution_id)
-        resolution = svc.update_resolution(actor, coop, resolution, changes)
+        resolution = resolutions.update_resolution(actor, coop, resolution, changes)
         db.session.commit()
         return resolution
 
@@ -73,7 +76,7 @@ class ResolutionOpen(MethodView):
     def post(self, slug: str, resolution_id: int):
         """Open voting now, or at the opening time if that is ahead (the secretary)."""
         actor, coop, resolution = _resolution(slug, resolution_id)
-        resolution = svc.open_resolution(actor, coop, resolution)
+        resolution = resolutions.open_resolution(actor, coop, resolution)
         db.session.commit()
         return resolution
 
@@ -84,7 +87,7 @@ class VoterStatus(MethodView):
     def get(self, slug: str, resolution_id: int):
         """Whether you may vote, have voted, and the proxies you gave or hold."""
         actor, coop, resolution = _resolution(slug, resolution_id)
-        return svc.voter_status(actor, coop, resolution)
+        return ballots.voter_status(actor, coop, resolution)
 
 
 @api_bp.route("/cooperatives/<slug>/resolutions/<int:resolution_id>/ballots")
@@ -94,7 +97,7 @@ class Ballots(MethodView):
     def post(self, data: dict, slug: str, resolution_id: int):
         """Cast your secret ballot (or one as proxy). Keep the receipt and the change token."""
         actor, coop, resolution = _resolution(slug, resolution_id)
-        receipt = svc.cast_ballot(actor, coop, resolution, data["option_id"], data["on_behalf_of"])
+        receipt = ballots.cast_ballot(actor, coop, resolution, data["option_id"], data["on_behalf_of"])
         db.session.commit()
         return receipt
 
@@ -103,7 +106,7 @@ class Ballots(MethodView):
     def put(self, data: dict, slug: str, resolution_id: int):
         """Change a ballot before the close with its change token."""
         actor, coop, resolution = _resolution(slug, resolution_id)
-        receipt = svc.change_ballot(actor, coop, resolution, data["change_token"], data["option_id"])
+        receipt = ballots.change_ballot(actor, coop, resolution, data["change_token"], data["option_id"])
         db.session.commit()
         return receipt
 
@@ -115,7 +118,7 @@ class Proxy(MethodView):
     def post(self, data: dict, slug: str, resolution_id: int):
         """Appoint a member of the electorate as your proxy on this resolution."""
         actor, coop, resolution = _resolution(slug, resolution_id)
-        appointment = svc.appoint_proxy(actor, coop, resolution, data["proxy_membership_id"])
+        appointment = ballots.appoint_proxy(actor, coop, resolution, data["proxy_membership_id"])
         db.session.commit()
         return appointment
 
@@ -123,7 +126,7 @@ class Proxy(MethodView):
     def delete(self, slug: str, resolution_id: int):
         """Take back your proxy appointment (not once the proxy has voted)."""
         actor, coop, resolution = _resolution(slug, resolution_id)
-        svc.revoke_proxy(actor, coop, resolution)
+        ballots.revoke_proxy(actor, coop, resolution)
         db.session.commit()
 
 
@@ -133,7 +136,7 @@ class Results(MethodView):
     def get(self, slug: str, resolution_id: int):
         """The published results: counts by class, weight, exact totals, quorum, hash, receipts."""
         actor, coop, resolution = _resolution(slug, resolution_id)
-        return svc.results(actor, coop, resolution)
+        return results.results(actor, coop, resolution)
 
 
 @api_bp.route("/cooperatives/<slug>/membership")
@@ -142,7 +145,4 @@ class OwnMembership(MethodView):
     def get(self, slug: str):
         """Your own place in the register, with its history."""
         actor = current_actor()
-        return svc.own_membership(actor, get_visible_cooperative(actor, slug))
-
-
-from careteams.governance import pages  # noqa: E402,F401
+        return register.own_membership(actor, get_visible_cooperative(actor, slug))

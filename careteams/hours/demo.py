@@ -11,15 +11,8 @@ import sqlalchemy as sa
 from careteams.db import utcnow
 from careteams.demo import DEMO_STEPS
 from careteams.extensions import db
-from careteams.hours.models import (
-    AreaBand,
-    CoopPayRate,
-    Funder,
-    FunderKind,
-    HoursSettings,
-    TimesheetEntry,
-)
-from careteams.hours.rules import TimesheetStatus
+from careteams.hours.enums import AreaBand, FunderKind, TimesheetStatus
+from careteams.hours.models import CoopPayRate, Funder, HoursSettings, TimesheetEntry
 from careteams.members.models import Cooperative, Person
 from careteams.rota.services import team_worker_ids
 from careteams.teams.models import Team

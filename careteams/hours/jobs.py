@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from careteams.hours import services
+from careteams.hours.services import clock
 from careteams.scheduler import job
 
 
 @job("hours.pending", "interval", minutes=10)
 def pending(now: datetime) -> int:
-    return services.create_pending_entries(now)
+    return clock.create_pending_entries(now)
 
 
 @job("hours.auto_confirm", "interval", minutes=15)
 def auto_confirm(now: datetime) -> int:
-    return services.auto_confirm_due(now)
+    return clock.auto_confirm_due(now)
 
 
 @job("hours.remind", "interval", hours=1)
 def remind(now: datetime) -> int:
-    return services.remind_pending(now)
+    return clock.remind_pending(now)

@@ -8,7 +8,6 @@ to it by `corrects_id`.
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -18,23 +17,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from careteams.db import utcnow
 from careteams.extensions import db
-from careteams.hours.rules import EntryKind, Frequency, TimesheetStatus
+from careteams.hours.enums import AreaBand, EntryKind, Frequency, FunderKind, TimesheetStatus
 from careteams.members.models import Person, _enum
 from careteams.teams.models import Team
-
-
-class AreaBand(enum.StrEnum):
-    urban = "urban"
-    rural = "rural"
-    very_rural = "very_rural"
-
-
-class FunderKind(enum.StrEnum):
-    direct_payment = "direct_payment"
-    individual_service_fund = "isf"  # individual service fund
-    council = "council"
-    self_funded = "self_funded"
-
 
 PERCENT = sa.Numeric(5, 2)
 

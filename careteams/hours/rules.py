@@ -8,7 +8,6 @@ totals are sums of rounded amounts. Nothing here ever makes a float.
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,29 +18,9 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from careteams.hours.enums import EntryKind, Frequency, TimesheetAction, TimesheetStatus
+
 # ---------------------------------------------------------------- state machine
-
-
-class TimesheetStatus(enum.StrEnum):
-    pending = "pending"  # made when a booked shift ends, or logged by the worker; not yet submitted
-    submitted = "submitted"  # the worker says this is what happened
-    adjustment_proposed = "adjustment_proposed"  # the checker proposes other figures
-    disputed = "disputed"  # for a facilitator to resolve
-    confirmed = "confirmed"  # both sides agree: immutable from here
-    void = "void"  # a facilitator resolved a dispute as "not worked"
-
-
-class TimesheetAction(enum.StrEnum):
-    edit = "edit"  # worker
-    submit = "submit"  # worker
-    confirm = "confirm"  # checker (leader or Hours checker hat)
-    adjust = "adjust"  # checker
-    dispute = "dispute"  # checker
-    accept = "accept"  # worker accepts the proposed adjustment
-    reject = "reject"  # worker rejects it: becomes a dispute
-    resolve = "resolve"  # facilitator: confirmed with the figures they settle on
-    resolve_void = "resolve_void"  # facilitator: nothing to pay
-    auto_confirm = "auto_confirm"  # the clock, a set time after submission
 
 
 S, A = TimesheetStatus, TimesheetAction
@@ -138,13 +117,6 @@ def rate_on(rates: Iterable[tuple[date, int]], day: date) -> int | None:
     return best[1] if best else None
 
 
-class EntryKind(enum.StrEnum):
-    visit = "visit"  # paid by the hour
-    overnight = "overnight"  # a waking night: by the hour, plus any night enhancement
-    sleep_in = "sleep_in"  # a flat allowance
-    cancellation = "cancellation"  # a booked visit cancelled at short notice
-
-
 @dataclass(frozen=True)
 class PayTerms:
     """What one entry is paid and charged at (all pence; percentages as Decimal)."""
@@ -233,11 +205,6 @@ def split_by_shares(total: int, shares: Sequence[int]) -> list[int]:
 
 
 # ---------------------------------------------------------------- periods
-
-
-class Frequency(enum.StrEnum):
-    weekly = "weekly"
-    monthly = "monthly"
 
 
 def period_bounds(frequency: Frequency, start: date) -> tuple[date, date]:

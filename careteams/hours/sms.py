@@ -6,7 +6,9 @@ Replies are definitive (submitted, or not and why) and fit one GSM-7 segment.
 
 from __future__ import annotations
 
-from careteams.hours import services
+from zoneinfo import ZoneInfo
+
+from careteams.hours.services import texts
 from careteams.sms.commands import SmsContext, sms_command
 from careteams.sms.rules import Command
 
@@ -22,11 +24,9 @@ REPLIES = {
 @sms_command("done")
 def done(ctx: SmsContext, command: Command) -> str:
     code = (command.code or "")[:8]
-    result = services.done_by_code(ctx.person, code, command.times, ctx.now)
+    result = texts.done_by_code(ctx.person, code, command.times, ctx.now)
     times = ""
     if result.entry is not None:
-        from zoneinfo import ZoneInfo
-
         zone = ZoneInfo(result.entry.team.zone)
         times = (f"{result.entry.started_at.astimezone(zone):%H:%M}-"
                  f"{result.entry.ended_at.astimezone(zone):%H:%M}")

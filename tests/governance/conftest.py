@@ -9,7 +9,7 @@ import pytest
 
 from careteams.db import utcnow
 from careteams.extensions import db
-from careteams.governance import services as svc
+from careteams.governance.services import ballots, resolutions
 from careteams.members.models import Cooperative, MemberClass, Membership, Person, StaffRoleName
 from careteams.members.services import actor_for
 from tests.factories import CooperativeFactory, MembershipFactory, PersonFactory, StaffRoleFactory
@@ -62,13 +62,13 @@ def draft(c: Coop, kind: str = "ordinary", now: datetime | None = None, **data):
     if kind == "poll" and "options" not in data:
         payload["options"] = ["Anna", "Ben", "Cleo"]
     payload.update(data)
-    return svc.create_resolution(c.actor(c.secretary), c.coop, payload)
+    return resolutions.create_resolution(c.actor(c.secretary), c.coop, payload)
 
 
 def opened(c: Coop, kind: str = "ordinary", now: datetime | None = None, **data):
     now = now or utcnow()
     resolution = draft(c, kind, now, **data)
-    return svc.open_resolution(c.actor(c.secretary), c.coop, resolution, now)
+    return resolutions.open_resolution(c.actor(c.secretary), c.coop, resolution, now)
 
 
 def option(resolution, key: str) -> int:
@@ -76,5 +76,5 @@ def option(resolution, key: str) -> int:
 
 
 def vote(c: Coop, who: Membership, resolution, key: str | None, now: datetime | None = None, on_behalf_of=None):
-    return svc.cast_ballot(c.actor(who), c.coop, resolution, option(resolution, key) if key else None,
+    return ballots.cast_ballot(c.actor(who), c.coop, resolution, option(resolution, key) if key else None,
                            on_behalf_of, now)

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from careteams.db import utcnow
 from careteams.errors import Conflict
 from careteams.extensions import db
-from careteams.governance import services as svc
 from careteams.governance.models import (
     Ballot,
     ElectorateEntry,
@@ -20,6 +19,7 @@ from careteams.governance.models import (
     ProxyStatus,
     Resolution,
 )
+from careteams.governance.services import ballots, results
 from careteams.members.models import Cooperative, Membership, Person
 from careteams.members.services import actor_for
 from tests.conftest import requires_postgres
@@ -86,7 +86,7 @@ def test_fifty_simultaneous_ballots_from_one_member_store_one(committed_app, dat
 
     def work(i):
         actor, coop, resolution = _load(ids, voter)
-        return svc.cast_ballot(actor, coop, resolution, ids["for"])
+        return ballots.cast_ballot(actor, coop, resolution, ids["for"])
 
     outcomes = _run(committed_app, 50, work)
     receipts = [o for o in outcomes if isinstance(o, dict)]
@@ -117,7 +117,7 @@ def test_a_ballot_racing_the_close_is_counted_before_it_or_refused(committed_app
         if scenario == "ballots_hold_locks_first":
             for _ in voters:
                 assert ballots_started.acquire(timeout=30)
-        done = svc.close_resolution(ids["resolution"], closes_at)
+        done = results.close_resolution(ids["resolution"], closes_at)
         close_started.set()
         if scenario == "close_holds_lock_first":
             time.sleep(hold)  # the close has updated the row but not committed yet
@@ -129,7 +129,7 @@ def test_a_ballot_racing_the_close_is_counted_before_it_or_refused(committed_app
         actor, coop, resolution = _load(ids, voters[i - 1])
         # Still inside the voting time: only the close itself can stop this ballot.
         try:
-            return svc.cast_ballot(actor, coop, resolution, ids["for"], now=closes_at - timedelta(seconds=1))
+            return ballots.cast_ballot(actor, coop, resolution, ids["for"], now=closes_at - timedelta(seconds=1))
         finally:
             if scenario == "ballots_hold_locks_first":
                 ballots_started.release()
@@ -177,7 +177,7 @@ def test_proxy_limit_holds_under_simultaneous_appointments(committed_app, databa
 
     def work(i):
         actor, coop, resolution = _load(ids, appointers[i])
-        return svc.appoint_proxy(actor, coop, resolution, holder).id
+        return ballots.appoint_proxy(actor, coop, resolution, holder).id
 
     outcomes = _run(committed_app, len(appointers), work)
     assert sum(isinstance(o, int) for o in outcomes) == 2, outcomes
@@ -193,15 +193,15 @@ def test_appointer_and_proxy_voting_at_once_make_one_ballot(committed_app, datab
     appointer, holder = ids["members"][0], ids["members"][1]
     with committed_app.app_context():
         actor, coop, resolution = _load(ids, appointer)
-        svc.appoint_proxy(actor, coop, resolution, holder)
+        ballots.appoint_proxy(actor, coop, resolution, holder)
         db.session.commit()
 
     def work(i):
         if i == 0:
             actor, coop, resolution = _load(ids, appointer)
-            return ("in person", svc.cast_ballot(actor, coop, resolution, ids["for"]))
+            return ("in person", ballots.cast_ballot(actor, coop, resolution, ids["for"]))
         actor, coop, resolution = _load(ids, holder)
-        return ("by proxy", svc.cast_ballot(actor, coop, resolution, ids["for"], on_behalf_of=appointer))
+        return ("by proxy", ballots.cast_ballot(actor, coop, resolution, ids["for"], on_behalf_of=appointer))
 
     outcomes = _run(committed_app, 2, work)
     cast = [o for o in outcomes if isinstance(o, tuple)]

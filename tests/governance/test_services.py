@@ -13,7 +13,6 @@ from careteams.db import utcnow
 from careteams.errors import Conflict, Forbidden, NotFound, ValidationError
 from careteams.extensions import db
 from careteams.governance import jobs
-from careteams.governance import services as svc
 from careteams.governance.models import (
     Ballot,
     ElectorateEntry,
@@ -22,13 +21,14 @@ from careteams.governance.models import (
     ResolutionStatus,
 )
 from careteams.governance.rules import electorate_hash
+from careteams.governance.services import ballots, register, resolutions, results
 from careteams.members.models import ContactChannel, MemberClass, MembershipStatus
 from tests.factories import MembershipFactory
 from tests.governance.conftest import build_coop, draft, opened, option, vote
 
 
 def _close(resolution, after=timedelta(days=8)):
-    return svc.close_resolution(resolution.id, utcnow() + after)
+    return results.close_resolution(resolution.id, utcnow() + after)
 
 
 # --- creating, changing, opening --------------------------------------------------------
@@ -50,12 +50,12 @@ def test_poll_keeps_its_options_in_order(gov):
 
 def test_quorum_can_change_before_opening_but_nothing_after(gov):
     r = draft(gov)
-    svc.update_resolution(gov.actor(gov.secretary), gov.coop, r, {"quorum_percent": 25, "kind": "poll",
+    resolutions.update_resolution(gov.actor(gov.secretary), gov.coop, r, {"quorum_percent": 25, "kind": "poll",
                                                                    "options": ["A", "B"]})
     assert r.quorum_percent == 25 and [o.label for o in r.options] == ["A", "B"]
-    svc.open_resolution(gov.actor(gov.secretary), gov.coop, r)
+    resolutions.open_resolution(gov.actor(gov.secretary), gov.coop, r)
     with pytest.raises(Conflict):
-        svc.update_resolution(gov.actor(gov.secretary), gov.coop, r, {"quorum_percent": 50})
+        resolutions.update_resolution(gov.actor(gov.secretary), gov.coop, r, {"quorum_percent": 50})
     db.session.refresh(r)
     assert r.quorum_percent == 25
 
@@ -103,7 +103,7 @@ def test_cap_is_copied_when_voting_opens(gov):
     r = draft(gov)
     gov.coop.investor_cap_num, gov.coop.investor_cap_den = 1, 5
     db.session.flush()
-    svc.open_resolution(gov.actor(gov.secretary), gov.coop, r)
+    resolutions.open_resolution(gov.actor(gov.secretary), gov.coop, r)
     assert (r.investor_cap_num, r.investor_cap_den) == (1, 5)
     gov.coop.investor_cap_num, gov.coop.investor_cap_den = 1, 20
     db.session.flush()
@@ -114,7 +114,7 @@ def test_cap_is_copied_when_voting_opens(gov):
 def test_opening_in_the_future_schedules_and_the_clock_opens_once(gov, sms_outbox):
     now = utcnow()
     r = draft(gov, opens_at=now + timedelta(hours=2), closes_at=now + timedelta(days=2))
-    svc.open_resolution(gov.actor(gov.secretary), gov.coop, r, now)
+    resolutions.open_resolution(gov.actor(gov.secretary), gov.coop, r, now)
     assert r.status == ResolutionStatus.scheduled
     assert jobs.open_and_close(now + timedelta(hours=1)) == {"opened": 0, "closed": 0}
     assert jobs.open_and_close(now + timedelta(hours=3)) == {"opened": 1, "closed": 0}
@@ -122,22 +122,22 @@ def test_opening_in_the_future_schedules_and_the_clock_opens_once(gov, sms_outbo
     db.session.refresh(r)
     assert r.status == ResolutionStatus.open and r.electorate_size == 8
     with pytest.raises(Conflict):
-        svc.update_resolution(gov.actor(gov.secretary), gov.coop, r, {"title": "Changed"})
+        resolutions.update_resolution(gov.actor(gov.secretary), gov.coop, r, {"title": "Changed"})
 
 
 def test_only_the_secretary_opens(gov):
     r = draft(gov)
     with pytest.raises(Forbidden):
-        svc.open_resolution(gov.actor(gov.member("worker")), gov.coop, r)
+        resolutions.open_resolution(gov.actor(gov.member("worker")), gov.coop, r)
     assert r.status == ResolutionStatus.draft
 
 
 def test_drafts_are_hidden_from_members(gov):
     r = draft(gov)
     with pytest.raises(NotFound):
-        svc.get_resolution(gov.actor(gov.member("worker")), gov.coop, r.id)
-    assert svc.list_resolutions(gov.actor(gov.member("worker")), gov.coop) == []
-    assert svc.list_resolutions(gov.actor(gov.secretary), gov.coop) == [r]
+        resolutions.get_resolution(gov.actor(gov.member("worker")), gov.coop, r.id)
+    assert resolutions.list_resolutions(gov.actor(gov.member("worker")), gov.coop) == []
+    assert resolutions.list_resolutions(gov.actor(gov.secretary), gov.coop) == [r]
 
 
 # --- ballots ------------------------------------------------------------------------
@@ -165,15 +165,15 @@ def test_change_vote_with_token_before_close(gov):
     r = opened(gov)
     worker = gov.member("worker")
     got = vote(gov, worker, r, "for")
-    changed = svc.change_ballot(gov.actor(worker), gov.coop, r, got["change_token"], option(r, "against"))
+    changed = ballots.change_ballot(gov.actor(worker), gov.coop, r, got["change_token"], option(r, "against"))
     assert changed["receipt"] == got["receipt"]
     assert db.session.scalar(sa.select(Ballot.option_id)) == option(r, "against")
     with pytest.raises(ValidationError):
-        svc.change_ballot(gov.actor(worker), gov.coop, r, "not-the-right-token", option(r, "for"))
+        ballots.change_ballot(gov.actor(worker), gov.coop, r, "not-the-right-token", option(r, "for"))
     assert db.session.scalar(sa.select(Ballot.option_id)) == option(r, "against")
     _close(r)
     with pytest.raises(Conflict):
-        svc.change_ballot(gov.actor(worker), gov.coop, r, got["change_token"], option(r, "for"))
+        ballots.change_ballot(gov.actor(worker), gov.coop, r, got["change_token"], option(r, "for"))
 
 
 def test_ballot_after_closing_time_is_refused_even_before_the_clock_runs(gov):
@@ -188,7 +188,7 @@ def test_unknown_option_is_422(gov):
     r = opened(gov)
     other = opened(gov)
     with pytest.raises(ValidationError):
-        svc.cast_ballot(gov.actor(gov.member("worker")), gov.coop, r, option(other, "for"))
+        ballots.cast_ballot(gov.actor(gov.member("worker")), gov.coop, r, option(other, "for"))
     entry = db.session.scalar(sa.select(ElectorateEntry).where(
         ElectorateEntry.resolution_id == r.id, ElectorateEntry.membership_id == gov.member("worker").id))
     assert entry.has_voted is False
@@ -200,7 +200,7 @@ def test_unknown_option_is_422(gov):
 def test_proxy_ballot_counts_in_the_appointers_class_and_stands(gov):
     r = opened(gov)
     investor, worker = gov.member("investor"), gov.member("worker")
-    appointment = svc.appoint_proxy(gov.actor(investor), gov.coop, r, worker.id)
+    appointment = ballots.appoint_proxy(gov.actor(investor), gov.coop, r, worker.id)
     vote(gov, worker, r, "against", on_behalf_of=investor.id)
     assert db.session.scalar(sa.select(Ballot.member_class)) == MemberClass.investor
     db.session.refresh(appointment)
@@ -208,7 +208,7 @@ def test_proxy_ballot_counts_in_the_appointers_class_and_stands(gov):
     with pytest.raises(Conflict):
         vote(gov, investor, r, "for")
     with pytest.raises(Conflict):
-        svc.revoke_proxy(gov.actor(investor), gov.coop, r)
+        ballots.revoke_proxy(gov.actor(investor), gov.coop, r)
     # The proxy still has their own vote.
     vote(gov, worker, r, "for")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ballot)) == 2
@@ -217,7 +217,7 @@ def test_proxy_ballot_counts_in_the_appointers_class_and_stands(gov):
 def test_voting_in_person_cancels_an_unused_proxy(gov):
     r = opened(gov)
     supported, worker = gov.member("supported"), gov.member("worker")
-    appointment = svc.appoint_proxy(gov.actor(supported), gov.coop, r, worker.id)
+    appointment = ballots.appoint_proxy(gov.actor(supported), gov.coop, r, worker.id)
     vote(gov, supported, r, "for")
     db.session.refresh(appointment)
     assert appointment.status == ProxyStatus.cancelled
@@ -230,10 +230,10 @@ def test_proxy_limit_from_the_coop(app):
     c = build_coop({"worker": 5}, proxy_limit=2)
     r = opened(c)
     holder = c.member("worker", 0)
-    svc.appoint_proxy(c.actor(c.member("worker", 1)), c.coop, r, holder.id)
-    svc.appoint_proxy(c.actor(c.member("worker", 2)), c.coop, r, holder.id)
+    ballots.appoint_proxy(c.actor(c.member("worker", 1)), c.coop, r, holder.id)
+    ballots.appoint_proxy(c.actor(c.member("worker", 2)), c.coop, r, holder.id)
     with pytest.raises(Conflict) as err:
-        svc.appoint_proxy(c.actor(c.member("worker", 3)), c.coop, r, holder.id)
+        ballots.appoint_proxy(c.actor(c.member("worker", 3)), c.coop, r, holder.id)
     assert err.value.code == "proxy_limit"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ProxyAppointment)) == 2
 
@@ -242,14 +242,14 @@ def test_no_proxy_for_oneself_or_someone_outside_the_electorate_or_twice(gov):
     r = opened(gov, "special", conversion=True)
     worker = gov.member("worker")
     with pytest.raises(ValidationError):
-        svc.appoint_proxy(gov.actor(worker), gov.coop, r, worker.id)
+        ballots.appoint_proxy(gov.actor(worker), gov.coop, r, worker.id)
     with pytest.raises(ValidationError):
-        svc.appoint_proxy(gov.actor(worker), gov.coop, r, gov.member("investor").id)
-    svc.appoint_proxy(gov.actor(worker), gov.coop, r, gov.member("supported").id)
+        ballots.appoint_proxy(gov.actor(worker), gov.coop, r, gov.member("investor").id)
+    ballots.appoint_proxy(gov.actor(worker), gov.coop, r, gov.member("supported").id)
     with pytest.raises(Conflict):
-        svc.appoint_proxy(gov.actor(worker), gov.coop, r, gov.member("advocate").id)
-    svc.revoke_proxy(gov.actor(worker), gov.coop, r)
-    svc.appoint_proxy(gov.actor(worker), gov.coop, r, gov.member("advocate").id)
+        ballots.appoint_proxy(gov.actor(worker), gov.coop, r, gov.member("advocate").id)
+    ballots.revoke_proxy(gov.actor(worker), gov.coop, r)
+    ballots.appoint_proxy(gov.actor(worker), gov.coop, r, gov.member("advocate").id)
 
 
 def test_cannot_vote_for_someone_without_their_proxy(gov):
@@ -276,7 +276,7 @@ def test_close_tallies_exactly_once_and_publishes_everything(app, sms_outbox, ma
     receipts.append(vote(c, c.members["supported"][3], r, None)["receipt"])
     assert jobs.open_and_close(r.closes_at - timedelta(seconds=1)) == {"opened": 0, "closed": 0}
     assert jobs.open_and_close(r.closes_at) == {"opened": 0, "closed": 1}
-    assert svc.close_resolution(r.id, r.closes_at + timedelta(hours=1)) is False
+    assert results.close_resolution(r.id, r.closes_at + timedelta(hours=1)) is False
     db.session.refresh(r)
     result = r.result
     # N = 9 (6 for, 3 against), I = 5: W = min(5, 9/9) = 1, each investor 1/5.
@@ -291,7 +291,7 @@ def test_close_tallies_exactly_once_and_publishes_everything(app, sms_outbox, ma
     assert result["electorate_hash"] == r.electorate_hash
     assert result["receipts"] == sorted(receipts)
     assert result["warnings"] == []
-    published = svc.results(c.actor(c.member("worker")), c.coop, r)
+    published = results.results(c.actor(c.member("worker")), c.coop, r)
     assert len(published["electorate"]) == 15
     db.session.commit()  # (the test's outer transaction still rolls it back)
     # Opened and closed: one text each to the 14 who prefer texts, one email each to the other.
@@ -306,7 +306,7 @@ def test_close_tallies_exactly_once_and_publishes_everything(app, sms_outbox, ma
 def test_results_are_not_published_before_close(gov):
     r = opened(gov)
     with pytest.raises(Conflict):
-        svc.results(gov.actor(gov.member("worker")), gov.coop, r)
+        results.results(gov.actor(gov.member("worker")), gov.coop, r)
 
 
 def test_small_class_warning_is_published(gov):
@@ -364,7 +364,7 @@ def test_stored_totals_recount_to_the_issue_example(app):
 def test_register_csv_defuses_formulas(gov):
     gov.member("worker").person.name = "=HYPERLINK(\"http://x\")"
     db.session.flush()
-    text = svc.register_csv(gov.actor(gov.secretary), gov.coop)
+    text = register.register_csv(gov.actor(gov.secretary), gov.coop)
     assert "'=HYPERLINK" in text
     assert gov.member("worker").person.phone in text  # phone numbers stay as they are
     assert text.splitlines()[0].startswith("membership_id,name")
@@ -373,35 +373,35 @@ def test_register_csv_defuses_formulas(gov):
 
 def test_register_is_for_the_secretary(gov):
     with pytest.raises(Forbidden):
-        svc.register(gov.actor(gov.member("worker")), gov.coop)
-    rows = svc.register(gov.actor(gov.secretary), gov.coop)
+        register.register(gov.actor(gov.member("worker")), gov.coop)
+    rows = register.register(gov.actor(gov.secretary), gov.coop)
     assert [r["membership"].member_class.value for r in rows][:2] == ["supported", "supported"]
 
 
 def test_own_membership(gov):
     m = gov.member("advocate")
-    mine = svc.own_membership(gov.actor(m), gov.coop)
+    mine = register.own_membership(gov.actor(m), gov.coop)
     assert mine["membership"].id == m.id
     with pytest.raises(NotFound):
-        svc.own_membership(gov.actor(gov.secretary), gov.coop)
+        register.own_membership(gov.actor(gov.secretary), gov.coop)
 
 
 def test_a_failing_close_does_not_hold_up_the_others(gov, monkeypatch):
     first, second = opened(gov), opened(gov)
-    real = svc.count
+    real = results.count
 
     def broken_for_first(resolution):
         if resolution.id == first.id:
             raise RuntimeError("disk on fire")
         return real(resolution)
 
-    monkeypatch.setattr(svc, "count", broken_for_first)
+    monkeypatch.setattr(results, "count", broken_for_first)
     assert jobs.open_and_close(first.closes_at + timedelta(seconds=1)) == {"opened": 0, "closed": 1}
     db.session.refresh(first)
     db.session.refresh(second)
     assert first.status == ResolutionStatus.open and first.closed_at is None
     assert second.status == ResolutionStatus.closed
-    monkeypatch.setattr(svc, "count", real)
+    monkeypatch.setattr(results, "count", real)
     assert jobs.open_and_close(first.closes_at + timedelta(minutes=1)) == {"opened": 0, "closed": 1}
     db.session.refresh(first)
     assert first.status == ResolutionStatus.closed

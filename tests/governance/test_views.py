@@ -13,8 +13,9 @@ from markupsafe import escape
 
 from careteams.db import utcnow
 from careteams.extensions import db
-from careteams.governance import services as svc
 from careteams.governance.models import Ballot, ElectorateEntry, Resolution, ResolutionStatus
+from careteams.governance.services import ballots, resolutions
+from careteams.governance.services import results as result_svc
 from careteams.members.models import StaffRoleName
 from tests.factories import StaffRoleFactory
 from tests.governance.conftest import build_coop, draft, opened, option, vote
@@ -106,7 +107,7 @@ def test_matrix_vote(world, client, auth_headers, who, status):
 def test_matrix_view_results(world, client, auth_headers, who, status):
     r = opened(world)
     receipt = vote(world, world.member("worker"), r, "for")["receipt"]
-    svc.close_resolution(r.id, r.closes_at)
+    result_svc.close_resolution(r.id, r.closes_at)
     response = client.get(api(world, f"/resolutions/{r.id}/results"), headers=auth_headers(person_for(world, who)))
     assert response.status_code == status
     if status == 200:
@@ -291,7 +292,7 @@ def test_results_page_shows_exact_totals_and_receipts(app, client, auth_headers)
         vote(c, m, r, "for")
     for m in c.members["worker"][6:] + c.members["investor"]:
         vote(c, m, r, "against")
-    svc.close_resolution(r.id, r.closes_at)
+    result_svc.close_resolution(r.id, r.closes_at)
     page = client.get(f"/cooperatives/{c.coop.slug}/resolutions/{r.id}/results",
                       headers=auth_headers(c.member("worker").person))
     body = page.get_data(as_text=True)
@@ -320,13 +321,13 @@ def test_pages_render_in_every_state(world, client, auth_headers):
     now = utcnow()
     d = draft(world, title="A draft")
     s = draft(world, title="A scheduled vote", opens_at=now + timedelta(days=1), closes_at=now + timedelta(days=2))
-    svc.open_resolution(world.actor(world.secretary), world.coop, s, now)
+    resolutions.open_resolution(world.actor(world.secretary), world.coop, s, now)
     o = opened(world, "poll", title="An open poll")
     c = opened(world, "special", title="A closed conversion", conversion=True)
     vote(world, world.member("worker"), c, "for")
-    svc.close_resolution(c.id, c.closes_at)
+    result_svc.close_resolution(c.id, c.closes_at)
     appointer, holder = world.member("supported"), world.member("worker")
-    svc.appoint_proxy(world.actor(appointer), world.coop, o, holder.id)
+    ballots.appoint_proxy(world.actor(appointer), world.coop, o, holder.id)
     base = f"/cooperatives/{world.coop.slug}/resolutions"
     sec, member = auth_headers(world.secretary), auth_headers(holder.person)
 

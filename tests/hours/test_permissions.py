@@ -14,9 +14,9 @@ import pytest
 
 from careteams.errors import Forbidden, NotFound
 from careteams.extensions import db
-from careteams.hours import services as svc
 from careteams.hours.models import TimesheetEntry
 from careteams.hours.rules import TimesheetStatus as S
+from careteams.hours.services import runs, timesheets
 from tests.hours.conftest import START, act, make_entry
 
 NOW = START + timedelta(hours=3)
@@ -26,25 +26,25 @@ OK, FORBID, HIDE = "ok", Forbidden, NotFound
 
 # action: (the entry's status before, the call, expected per actor in ACTORS order)
 MATRIX = {
-    "view": (S.submitted, lambda a, e: svc.get_entry(a, e.id),
+    "view": (S.submitted, lambda a, e: timesheets.get_entry(a, e.id),
              [OK, OK, HIDE, OK, HIDE, OK, HIDE, HIDE]),
-    "edit": (S.pending, lambda a, e: svc.update_entry(a, e.id, {"note": "x"}, NOW),
+    "edit": (S.pending, lambda a, e: timesheets.update_entry(a, e.id, {"note": "x"}, NOW),
              [FORBID, FORBID, HIDE, OK, HIDE, FORBID, HIDE, HIDE]),
-    "submit": (S.pending, lambda a, e: svc.submit_entry(a, e.id, NOW),
+    "submit": (S.pending, lambda a, e: timesheets.submit_entry(a, e.id, NOW),
                [FORBID, FORBID, HIDE, OK, HIDE, FORBID, HIDE, HIDE]),
-    "confirm": (S.submitted, lambda a, e: svc.confirm_entry(a, e.id, NOW),
+    "confirm": (S.submitted, lambda a, e: timesheets.confirm_entry(a, e.id, NOW),
                 [OK, OK, HIDE, FORBID, HIDE, FORBID, HIDE, HIDE]),
-    "adjust": (S.submitted, lambda a, e: svc.propose_adjustment(a, e.id, {"break_minutes": 10}, NOW),
+    "adjust": (S.submitted, lambda a, e: timesheets.propose_adjustment(a, e.id, {"break_minutes": 10}, NOW),
                [OK, OK, HIDE, FORBID, HIDE, FORBID, HIDE, HIDE]),
-    "dispute": (S.submitted, lambda a, e: svc.dispute_entry(a, e.id, "why", NOW),
+    "dispute": (S.submitted, lambda a, e: timesheets.dispute_entry(a, e.id, "why", NOW),
                 [OK, OK, HIDE, FORBID, HIDE, FORBID, HIDE, HIDE]),
-    "accept": (S.adjustment_proposed, lambda a, e: svc.accept_adjustment(a, e.id, NOW),
+    "accept": (S.adjustment_proposed, lambda a, e: timesheets.accept_adjustment(a, e.id, NOW),
                [FORBID, FORBID, HIDE, OK, HIDE, FORBID, HIDE, HIDE]),
-    "reject": (S.adjustment_proposed, lambda a, e: svc.reject_adjustment(a, e.id, "no", NOW),
+    "reject": (S.adjustment_proposed, lambda a, e: timesheets.reject_adjustment(a, e.id, "no", NOW),
                [FORBID, FORBID, HIDE, OK, HIDE, FORBID, HIDE, HIDE]),
-    "resolve": (S.disputed, lambda a, e: svc.resolve_dispute(a, e.id, {"outcome": "confirm"}, NOW),
+    "resolve": (S.disputed, lambda a, e: timesheets.resolve_dispute(a, e.id, {"outcome": "confirm"}, NOW),
                 [FORBID, FORBID, HIDE, FORBID, HIDE, OK, HIDE, HIDE]),
-    "correct": (S.confirmed, lambda a, e: svc.correct_entry(a, e.id, {"note": "fix"}, NOW),
+    "correct": (S.confirmed, lambda a, e: timesheets.correct_entry(a, e.id, {"note": "fix"}, NOW),
                 [OK, OK, HIDE, OK, HIDE, FORBID, HIDE, HIDE]),
 }
 
@@ -93,11 +93,11 @@ def test_who_may_log_unplanned_support(world, who, outcome):
     person = getattr(world, who)
     count = db.session.query(TimesheetEntry).count()
     if outcome == OK:
-        entry = svc.log_entry(act(person), world.team.id, data, NOW)
+        entry = timesheets.log_entry(act(person), world.team.id, data, NOW)
         assert entry.person_id == person.id and entry.status == S.pending
     else:
         with pytest.raises(outcome):
-            svc.log_entry(act(person), world.team.id, data, NOW)
+            timesheets.log_entry(act(person), world.team.id, data, NOW)
         assert db.session.query(TimesheetEntry).count() == count
 
 
@@ -105,7 +105,7 @@ def test_who_may_log_unplanned_support(world, who, outcome):
                                           ("other_facilitator", HIDE), ("stranger", HIDE)])
 def test_who_sees_disputes_and_runs(world, who, outcome):
     person = getattr(world, who)
-    for call in (lambda a: svc.disputes(a, world.coop.id), lambda a: svc.list_runs(a, world.coop.id)):
+    for call in (lambda a: timesheets.disputes(a, world.coop.id), lambda a: runs.list_runs(a, world.coop.id)):
         if outcome == OK:
             call(act(person))
         else:
@@ -116,7 +116,7 @@ def test_who_sees_disputes_and_runs(world, who, outcome):
 def test_to_confirm_lists_only_teams_where_the_actor_checks_and_never_their_own(world):
     mine = make_entry(world, person=world.checker, status=S.submitted)
     theirs = make_entry(world, status=S.submitted)
-    assert [e.id for e in svc.entries_to_confirm(act(world.checker), NOW)] == [theirs.id]
-    assert {e.id for e in svc.entries_to_confirm(act(world.leader), NOW)} == {mine.id, theirs.id}
-    assert svc.entries_to_confirm(act(world.circle), NOW) == []
-    assert svc.entries_to_confirm(act(world.facilitator), NOW) == []
+    assert [e.id for e in timesheets.entries_to_confirm(act(world.checker), NOW)] == [theirs.id]
+    assert {e.id for e in timesheets.entries_to_confirm(act(world.leader), NOW)} == {mine.id, theirs.id}
+    assert timesheets.entries_to_confirm(act(world.circle), NOW) == []
+    assert timesheets.entries_to_confirm(act(world.facilitator), NOW) == []

@@ -13,7 +13,6 @@ import pytest
 
 from careteams.errors import Forbidden, NotFound, ValidationError
 from careteams.extensions import db
-from careteams.hours import services as svc
 from careteams.hours.models import (
     AreaBand,
     CoopPayRate,
@@ -24,6 +23,7 @@ from careteams.hours.models import (
 )
 from careteams.hours.rules import EntryKind
 from careteams.hours.rules import TimesheetStatus as S
+from careteams.hours.services import fair_pay, runs, timesheets
 from tests.hours.conftest import act, make_entry, profile
 
 LONDON = ZoneInfo("Europe/London")
@@ -101,8 +101,8 @@ def october(world):
 
 
 def _run(world, now=AFTER_OCTOBER):
-    outcome = svc.close_run(act(world.facilitator), world.coop.id, date(2026, 10, 1), now)
-    return outcome, svc.run_report(act(world.facilitator), outcome.run.id)
+    outcome = runs.close_run(act(world.facilitator), world.coop.id, date(2026, 10, 1), now)
+    return outcome, runs.run_report(act(world.facilitator), outcome.run.id)
 
 
 def test_hand_worked_run_to_the_penny(world, october):
@@ -121,7 +121,7 @@ def test_hand_worked_run_to_the_penny(world, october):
     fair = {r.person_id: r.result for r in report.fair_pay}
     assert fair[world.worker.id].pay_pence == 22575 and fair[world.worker.id].working_minutes == 990
     assert not fair[world.worker.id].below
-    rows = list(csv.reader(io.StringIO(svc.payroll_csv(report))))
+    rows = list(csv.reader(io.StringIO(runs.payroll_csv(report))))
     assert rows[0][4:] == ["pay_element", "quantity", "amount_gbp"]
     assert [emma, "hours", "970.0", "208.58"] == rows[[r[4] for r in rows].index("hours")][3:]
 
@@ -136,8 +136,8 @@ def test_run_is_reproducible_and_late_confirmations_go_to_the_next_run(world, oc
     outcome, again = _run(world, datetime(2026, 11, 5, tzinfo=UTC))
     assert not outcome.created
     assert again.totals == first.totals and again.payroll == first.payroll and again.invoices == first.invoices
-    november = svc.close_run(act(world.facilitator), world.coop.id, date(2026, 11, 1), datetime(2026, 12, 1, 1, tzinfo=UTC))
-    report = svc.run_report(act(world.facilitator), november.run.id)
+    november = runs.close_run(act(world.facilitator), world.coop.id, date(2026, 11, 1), datetime(2026, 12, 1, 1, tzinfo=UTC))
+    report = runs.run_report(act(world.facilitator), november.run.id)
     assert [(r["element"], r["amount_pence"]) for r in report.payroll] == [("hours", 2000)]
     assert late.id in [line["entry_id"] for i in report.invoices for line in i["lines"]]
 
@@ -145,25 +145,25 @@ def test_run_is_reproducible_and_late_confirmations_go_to_the_next_run(world, oc
 def test_a_correction_of_paid_hours_pays_the_difference_next_run(world, october):
     _run(world)
     c = october["C"]
-    correction = svc.correct_entry(act(world.worker2), c.id, {"ended_at": c.ended_at + timedelta(minutes=60)},
+    correction = timesheets.correct_entry(act(world.worker2), c.id, {"ended_at": c.ended_at + timedelta(minutes=60)},
                                    datetime(2026, 11, 3, tzinfo=UTC))
-    svc.submit_entry(act(world.worker2), correction.id, datetime(2026, 11, 3, tzinfo=UTC))
-    svc.confirm_entry(act(world.leader), correction.id, datetime(2026, 11, 3, 1, tzinfo=UTC))
-    november = svc.close_run(act(world.facilitator), world.coop.id, date(2026, 11, 1), datetime(2026, 12, 1, 1, tzinfo=UTC))
-    [statement] = svc.run_report(act(world.facilitator), november.run.id).statements
+    timesheets.submit_entry(act(world.worker2), correction.id, datetime(2026, 11, 3, tzinfo=UTC))
+    timesheets.confirm_entry(act(world.leader), correction.id, datetime(2026, 11, 3, 1, tzinfo=UTC))
+    november = runs.close_run(act(world.facilitator), world.coop.id, date(2026, 11, 1), datetime(2026, 12, 1, 1, tzinfo=UTC))
+    [statement] = runs.run_report(act(world.facilitator), november.run.id).statements
     # 3 h at £15.00 less 7.5% = 4162.5 -> 4163, less the 2775 already paid = 1388.
     assert statement["total_pence"] == 4163 - 2775
 
 
 def test_run_refuses_an_open_period_and_outsiders(world, october):
     with pytest.raises(ValidationError):
-        svc.close_run(act(world.facilitator), world.coop.id, date(2026, 10, 1), datetime(2026, 10, 31, 22, tzinfo=UTC))
+        runs.close_run(act(world.facilitator), world.coop.id, date(2026, 10, 1), datetime(2026, 10, 31, 22, tzinfo=UTC))
     with pytest.raises(ValidationError):
-        svc.close_run(act(world.facilitator), world.coop.id, date(2026, 10, 2), AFTER_OCTOBER)
+        runs.close_run(act(world.facilitator), world.coop.id, date(2026, 10, 2), AFTER_OCTOBER)
     for person in (world.leader, world.checker, world.worker, world.other_facilitator, world.stranger):
         with pytest.raises((NotFound, Forbidden)):
-            svc.close_run(act(person), world.coop.id, date(2026, 10, 1), AFTER_OCTOBER)
-    assert svc.list_runs(act(world.facilitator), world.coop.id) == []
+            runs.close_run(act(person), world.coop.id, date(2026, 10, 1), AFTER_OCTOBER)
+    assert runs.list_runs(act(world.facilitator), world.coop.id) == []
 
 
 def test_entry_without_a_rate_is_held_back_not_lost(world):
@@ -207,7 +207,7 @@ def test_younger_worker_checked_against_their_band(world):
 
 
 def test_independent_worker_sees_their_figure_after_the_deduction(world, october):
-    [row] = svc.my_fair_pay(act(world.worker2), date(2026, 10, 1))
+    [row] = fair_pay.my_fair_pay(act(world.worker2), date(2026, 10, 1))
     # 2775 + 2097 = 4872 over 205 min = £14.26/h after the co-op's 7.5%.
     assert row["result"].pay_pence == 4872 and row["result"].working_minutes == 205
     assert row["result"].effective_pence_per_hour == Decimal("1425.95")

@@ -1,0 +1,225 @@
+"""Secret ballots: the voter's status, casting and changing a ballot, receipts, proxies."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from careteams.db import utcnow
+from careteams.errors import Conflict, ValidationError, ensure
+from careteams.extensions import db
+from careteams.governance import permissions as perm
+from careteams.governance import rules
+from careteams.governance.enums import ProxyStatus, ResolutionStatus
+from careteams.governance.models import Ballot, ElectorateEntry, ProxyAppointment, Resolution
+from careteams.governance.services.common import electorate_entry, membership_of
+from careteams.members.models import Cooperative
+from careteams.members.permissions import Actor
+
+# No 0/O or 1/I/L: receipts are read aloud and typed from paper.
+RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def voter_status(actor: Actor, coop: Cooperative, resolution: Resolution) -> dict[str, Any]:
+    """Whether the actor may vote, has voted, has a proxy, and holds proxies for others."""
+    membership = membership_of(actor, coop)
+    entry = electorate_entry(resolution, membership.id) if membership else None
+    status: dict[str, Any] = {"in_electorate": entry is not None, "has_voted": bool(entry and entry.has_voted),
+                              "membership_id": membership.id if membership else None, "proxy": None,
+                              "proxies_held": []}
+    if membership is None:
+        return status
+    status["proxy"] = db.session.scalar(sa.select(ProxyAppointment).where(
+        ProxyAppointment.resolution_id == resolution.id, ProxyAppointment.appointer_membership_id == membership.id,
+        ProxyAppointment.status.in_([ProxyStatus.active, ProxyStatus.used])))
+    held = db.session.scalars(sa.select(ProxyAppointment).where(
+        ProxyAppointment.resolution_id == resolution.id, ProxyAppointment.proxy_membership_id == membership.id,
+        ProxyAppointment.status.in_([ProxyStatus.active, ProxyStatus.used])).order_by(ProxyAppointment.id)).all()
+    status["proxies_held"] = [
+        {"appointer_membership_id": p.appointer_membership_id, "name": p.appointer.person.name,
+         "voted": p.status == ProxyStatus.used}
+        for p in held
+    ]
+    return status
+
+
+def list_voters(actor: Actor, coop: Cooperative, resolution: Resolution) -> list[dict]:
+    """Members of the electorate (to choose a proxy from): names and membership ids only."""
+    membership = membership_of(actor, coop)
+    entry = electorate_entry(resolution, membership.id) if membership else None
+    ensure(perm.can_vote(actor, coop.id, entry is not None))
+    entries = db.session.scalars(sa.select(ElectorateEntry).where(
+        ElectorateEntry.resolution_id == resolution.id, ElectorateEntry.membership_id != membership.id)).all()
+    return sorted(({"membership_id": e.membership_id, "name": e.membership.person.name} for e in entries),
+                  key=lambda v: (v["name"], v["membership_id"]))
+
+
+def _voting_entry(actor: Actor, coop: Cooperative, resolution: Resolution) -> ElectorateEntry:
+    membership = membership_of(actor, coop)
+    entry = electorate_entry(resolution, membership.id) if membership else None
+    ensure(perm.can_vote(actor, coop.id, entry is not None))
+    return entry
+
+
+def _lock_open(resolution: Resolution, now: datetime) -> None:
+    """Hold a shared lock on the resolution while it is open; the close waits for it."""
+    status, closes_at = db.session.execute(
+        sa.select(Resolution.status, Resolution.closes_at).where(Resolution.id == resolution.id)
+        .with_for_update(read=True)
+    ).one()
+    if status != ResolutionStatus.open:
+        raise Conflict("Voting is not open on this resolution.", code="voting_not_open")
+    if now >= closes_at:
+        raise Conflict("Voting on this resolution has closed.", code="voting_closed")
+
+
+def _option_id(resolution: Resolution, option_id: int | None) -> int | None:
+    if option_id is not None and option_id not in {o.id for o in resolution.options}:
+        raise ValidationError(details={"fields": {"option_id": ["Choose one of this resolution's options."]}})
+    return option_id
+
+
+def _mark_voted(resolution: Resolution, membership_id: int) -> bool:
+    flipped = db.session.execute(
+        sa.update(ElectorateEntry)
+        .where(ElectorateEntry.resolution_id == resolution.id, ElectorateEntry.membership_id == membership_id,
+               ElectorateEntry.has_voted.is_(False))
+        .values(has_voted=True)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return flipped == 1
+
+
+def cast_ballot(actor: Actor, coop: Cooperative, resolution: Resolution, option_id: int | None,
+                on_behalf_of: int | None = None, now: datetime | None = None) -> dict[str, str]:
+    """Cast a secret ballot (for oneself, or as proxy); returns the receipt and change token."""
+    now = now or utcnow()
+    entry = _voting_entry(actor, coop, resolution)
+    _lock_open(resolution, now)
+    option_id = _option_id(resolution, option_id)
+    if on_behalf_of is None:
+        if not _mark_voted(resolution, entry.membership_id):
+            raise Conflict("You have already voted on this resolution (or your proxy has).", code="already_voted")
+        # Voting in person takes back a proxy who has not voted yet.
+        db.session.execute(
+            sa.update(ProxyAppointment)
+            .where(ProxyAppointment.resolution_id == resolution.id,
+                   ProxyAppointment.appointer_membership_id == entry.membership_id,
+                   ProxyAppointment.status == ProxyStatus.active)
+            .values(status=ProxyStatus.cancelled)
+            .execution_options(synchronize_session=False)
+        )
+        member_class = entry.member_class
+    else:
+        appointer = electorate_entry(resolution, on_behalf_of)
+        appointment_id = db.session.scalar(sa.select(ProxyAppointment.id).where(
+            ProxyAppointment.resolution_id == resolution.id, ProxyAppointment.appointer_membership_id == on_behalf_of,
+            ProxyAppointment.proxy_membership_id == entry.membership_id, ProxyAppointment.status == ProxyStatus.active))
+        if appointer is None or appointment_id is None:
+            raise Conflict("You do not hold a proxy for that member on this resolution.", code="no_proxy")
+        # Same order as voting in person (the appointer's entry, then the appointment),
+        # so a race between the two ends with exactly one ballot and no deadlock.
+        if not _mark_voted(resolution, on_behalf_of):
+            raise Conflict("That member has already voted on this resolution.", code="already_voted")
+        used = db.session.execute(
+            sa.update(ProxyAppointment)
+            .where(ProxyAppointment.id == appointment_id, ProxyAppointment.status == ProxyStatus.active)
+            .values(status=ProxyStatus.used)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if used != 1:
+            raise Conflict("That proxy appointment has ended.", code="no_proxy")
+        member_class = appointer.member_class
+    receipt = _receipt()
+    token = secrets.token_urlsafe(24)
+    db.session.add(Ballot(id=secrets.token_hex(16), resolution_id=resolution.id, option_id=option_id,
+                          member_class=member_class, receipt=receipt, change_token_hash=_hash(token)))
+    db.session.flush()
+    return {"receipt": receipt, "change_token": token}
+
+
+def change_ballot(actor: Actor, coop: Cooperative, resolution: Resolution, change_token: str,
+                  option_id: int | None, now: datetime | None = None) -> dict[str, str]:
+    """Change a ballot before the close, given the change token handed out when it was cast."""
+    now = now or utcnow()
+    _voting_entry(actor, coop, resolution)
+    _lock_open(resolution, now)
+    option_id = _option_id(resolution, option_id)
+    ballot = db.session.scalar(
+        sa.select(Ballot).where(Ballot.resolution_id == resolution.id, Ballot.change_token_hash == _hash(change_token))
+        .with_for_update()
+    )
+    if ballot is None:
+        raise ValidationError(details={"fields": {"change_token": ["That change code is not right for this resolution."]}})
+    ballot.option_id = option_id
+    db.session.flush()
+    return {"receipt": ballot.receipt}
+
+
+def _receipt() -> str:
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
+    return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
+
+
+def _hash(token: str) -> str:
+    # Change tokens are 192 random bits: a plain SHA-256 cannot be guessed backwards.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def appoint_proxy(actor: Actor, coop: Cooperative, resolution: Resolution, proxy_membership_id: int,
+                  now: datetime | None = None) -> ProxyAppointment:
+    """Appoint another member of the electorate to vote for you on this resolution."""
+    now = now or utcnow()
+    entry = _voting_entry(actor, coop, resolution)
+    _lock_open(resolution, now)
+    if proxy_membership_id == entry.membership_id:
+        raise ValidationError(details={"fields": {"proxy_membership_id": ["Choose someone other than yourself."]}})
+    # Lock both entries in one order: two members appointing each other cannot deadlock.
+    locked = db.session.execute(
+        sa.select(ElectorateEntry.membership_id, ElectorateEntry.has_voted).where(
+            ElectorateEntry.resolution_id == resolution.id,
+            ElectorateEntry.membership_id.in_([entry.membership_id, proxy_membership_id]))
+        .order_by(ElectorateEntry.membership_id).with_for_update()
+    ).all()
+    if len(locked) != 2:
+        raise ValidationError(details={"fields": {"proxy_membership_id": ["Your proxy must be a member who can vote on this resolution."]}})
+    if any(voted for membership_id, voted in locked if membership_id == entry.membership_id):
+        raise Conflict("You have already voted on this resolution.", code="already_voted")
+    existing = db.session.scalar(sa.select(ProxyAppointment.id).where(
+        ProxyAppointment.resolution_id == resolution.id, ProxyAppointment.appointer_membership_id == entry.membership_id,
+        ProxyAppointment.status.in_([ProxyStatus.active, ProxyStatus.used])))
+    if existing is not None:
+        raise Conflict("You have already appointed a proxy; take that appointment back first.", code="proxy_exists")
+    held = db.session.scalar(sa.select(sa.func.count()).select_from(ProxyAppointment).where(
+        ProxyAppointment.resolution_id == resolution.id, ProxyAppointment.proxy_membership_id == proxy_membership_id,
+        ProxyAppointment.status.in_([ProxyStatus.active, ProxyStatus.used])))
+    if rules.proxy_limit_reached(held, coop.proxy_limit):
+        raise Conflict(f"That member already holds the most proxies allowed ({coop.proxy_limit}).",
+                       code="proxy_limit", details={"fields": {"proxy_membership_id": ["Holds too many proxies."]}})
+    appointment = ProxyAppointment(resolution_id=resolution.id, appointer_membership_id=entry.membership_id,
+                                   proxy_membership_id=proxy_membership_id, status=ProxyStatus.active)
+    db.session.add(appointment)
+    db.session.flush()
+    return appointment
+
+
+def revoke_proxy(actor: Actor, coop: Cooperative, resolution: Resolution, now: datetime | None = None) -> None:
+    """Take back your proxy appointment, unless the proxy has already voted."""
+    now = now or utcnow()
+    entry = _voting_entry(actor, coop, resolution)
+    _lock_open(resolution, now)
+    ended = db.session.execute(
+        sa.update(ProxyAppointment)
+        .where(ProxyAppointment.resolution_id == resolution.id,
+               ProxyAppointment.appointer_membership_id == entry.membership_id,
+               ProxyAppointment.status == ProxyStatus.active)
+        .values(status=ProxyStatus.cancelled)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if ended != 1:
+        raise Conflict("You have no proxy appointment that can be taken back (a proxy who has voted stands).",
+                       code="no_proxy")

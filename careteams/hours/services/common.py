@@ -1,0 +1,85 @@
+"""Helpers the hours use cases share: the visible team, who to tell and how,
+the state machine step, a worker's profile, superseded entries."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from careteams import notify
+from careteams.errors import Conflict, NotFound
+from careteams.extensions import db
+from careteams.hours import rules
+from careteams.hours.enums import EntryKind, TimesheetAction, TimesheetStatus
+from careteams.hours.models import TimesheetEntry
+from careteams.matching.models import WorkerProfile
+from careteams.members.models import ContactChannel, Person, StaffRole, StaffRoleName
+from careteams.members.permissions import Actor
+from careteams.rota.models import ShiftKind
+from careteams.teams.models import Hat, HatStatus, HatType, Team
+from careteams.teams.permissions import TeamAccess, TeamPermission, can_see_team
+from careteams.teams.services import team_access
+
+A = TimesheetAction
+
+
+def visible_team(actor: Actor, team_id: int) -> tuple[Team, TeamAccess]:
+    team = db.session.get(Team, team_id)
+    if team is None:
+        raise NotFound("No such team.")
+    access = team_access(actor, team)
+    if not can_see_team(access):
+        raise NotFound("No such team.")
+    return team, access
+
+
+def notify_person(person: Person, subject: str, body: str, dedupe_key: str | None = None) -> None:
+    if person.preferred_channel == ContactChannel.sms and person.phone:
+        notify.queue(notify.Text(to=person.phone, body=body, dedupe_key=dedupe_key))
+    elif person.email:
+        notify.queue(notify.Email(to=person.email, subject=subject, body=body))
+    elif person.phone:
+        notify.queue(notify.Text(to=person.phone, body=body, dedupe_key=dedupe_key))
+
+
+def facilitators_of(cooperative_id: int) -> list[Person]:
+    return list(db.session.scalars(sa.select(Person).join(StaffRole, StaffRole.person_id == Person.id).where(
+        StaffRole.cooperative_id == cooperative_id, StaffRole.role == StaffRoleName.facilitator, Person.active)))
+
+
+def checkers_of(team: Team, now: datetime, exclude: int) -> list[Person]:
+    hats = db.session.scalars(sa.select(Hat).join(HatType, HatType.id == Hat.hat_type_id)
+                              .where(Hat.team_id == team.id, Hat.status == HatStatus.accepted)).all()
+    ids = {team.leader_id} | {h.person_id for h in hats
+                              if h.in_force(now) and TeamPermission.confirm_hours.value in h.hat_type.permissions}
+    ids.discard(exclude)
+    return list(db.session.scalars(sa.select(Person).where(Person.id.in_(ids), Person.active)))
+
+
+def worker_profile(cooperative_id: int, person_id: int) -> WorkerProfile | None:
+    return db.session.scalar(sa.select(WorkerProfile).where(WorkerProfile.cooperative_id == cooperative_id,
+                                                            WorkerProfile.person_id == person_id))
+
+
+def superseded(entry: TimesheetEntry) -> bool:
+    return bool(db.session.scalar(sa.select(TimesheetEntry.id).where(
+        TimesheetEntry.corrects_id == entry.id, TimesheetEntry.status == TimesheetStatus.confirmed)))
+
+
+def step(entry: TimesheetEntry, action: TimesheetAction) -> None:
+    try:
+        entry.status = rules.next_status(entry.status, action)
+    except rules.InvalidTransition as exc:
+        raise Conflict(str(exc), code="invalid_transition") from None
+
+
+def mark_confirmed(entry: TimesheetEntry, by_id: int | None, now: datetime, action: TimesheetAction) -> None:
+    step(entry, action)
+    entry.confirmed_at = now
+    entry.confirmed_by_id = by_id
+    entry.auto_confirmed = action == A.auto_confirm
+
+
+KIND_OF_SHIFT = {ShiftKind.overnight: EntryKind.overnight, ShiftKind.sleep_in: EntryKind.sleep_in}
+LOOKBACK = timedelta(days=14)

@@ -1,0 +1,171 @@
+"""Pay settings, rates, team terms and funders, and what one entry is paid and charged at."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from careteams.errors import ValidationError, ensure
+from careteams.extensions import db
+from careteams.hours import permissions as perm
+from careteams.hours import rules
+from careteams.hours.enums import AreaBand, EntryKind, Frequency
+from careteams.hours.models import (
+    CoopPayRate,
+    Funder,
+    HoursSettings,
+    TeamHoursTerms,
+    TimesheetEntry,
+    WorkerRate,
+)
+from careteams.hours.services.common import visible_team, worker_profile
+from careteams.matching.models import EmploymentType, WorkerProfile
+from careteams.members.permissions import Actor
+
+
+def settings_for(cooperative_id: int) -> HoursSettings:
+    """The co-op's pay settings, or the defaults (not saved) when it has none."""
+    row = db.session.scalar(sa.select(HoursSettings).where(HoursSettings.cooperative_id == cooperative_id))
+    if row is not None:
+        return row
+    return HoursSettings(cooperative_id=cooperative_id, auto_confirm_hours=72, charge_percent=Decimal("17.5"),
+                         deduction_percent=Decimal("7.5"), sleep_in_allowance_pence=0, cancellation_notice_hours=24,
+                         cancellation_pay_percent=Decimal("100"), mileage_pence_per_mile=45,
+                         pay_frequency=Frequency.monthly)
+
+
+def update_settings(actor: Actor, cooperative_id: int, changes: dict) -> HoursSettings:
+    """Change a co-op's pay settings (its admins)."""
+    ensure(perm.can_set_pay_settings(actor, cooperative_id),
+           not_found=not actor.is_staff(cooperative_id) and cooperative_id not in actor.member_of)
+    row = db.session.scalar(sa.select(HoursSettings).where(HoursSettings.cooperative_id == cooperative_id))
+    if row is None:
+        row = settings_for(cooperative_id)
+        db.session.add(row)
+    for key, value in changes.items():
+        setattr(row, key, value)
+    db.session.flush()
+    return row
+
+
+def set_coop_pay_rate(actor: Actor, cooperative_id: int, data: dict) -> CoopPayRate:
+    """Add the co-op's hourly pay for employed workers in an area band from a date (admins)."""
+    ensure(perm.can_set_pay_settings(actor, cooperative_id),
+           not_found=not actor.is_staff(cooperative_id) and cooperative_id not in actor.member_of)
+    row = CoopPayRate(cooperative_id=cooperative_id, **data)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def set_team_terms(actor: Actor, team_id: int, area_band: AreaBand) -> TeamHoursTerms:
+    """Set a team's area band (facilitators)."""
+    team, access = visible_team(actor, team_id)
+    ensure(perm.can_set_team_terms(access))
+    row = db.session.scalar(sa.select(TeamHoursTerms).where(TeamHoursTerms.team_id == team.id))
+    if row is None:
+        row = TeamHoursTerms(team_id=team.id)
+        db.session.add(row)
+    row.area_band = area_band
+    db.session.flush()
+    return row
+
+
+def set_funders(actor: Actor, team_id: int, funders: list[dict]) -> list[Funder]:
+    """Replace who pays for a team; shares must sum to 100 (facilitators)."""
+    team, access = visible_team(actor, team_id)
+    ensure(perm.can_set_team_terms(access))
+    if sum(f["share_percent"] for f in funders) != 100:
+        raise ValidationError("The funders' shares must add up to 100%.",
+                              details={"fields": {"funders": ["Shares must add up to 100."]}})
+    for old in db.session.scalars(sa.select(Funder).where(Funder.team_id == team.id, Funder.active)):
+        old.active = False
+    rows = [Funder(team_id=team.id, **f) for f in funders]
+    db.session.add_all(rows)
+    db.session.flush()
+    return rows
+
+
+def team_funders(actor: Actor, team_id: int) -> list[Funder]:
+    """A team's current funders (facilitators and the team's checkers)."""
+    team, access = visible_team(actor, team_id)
+    ensure(perm.can_see_team_terms(access))
+    return active_funders(team.id)
+
+
+def active_funders(team_id: int) -> list[Funder]:
+    return list(db.session.scalars(sa.select(Funder).where(Funder.team_id == team_id, Funder.active)
+                                   .order_by(Funder.id)))
+
+
+def set_worker_rate(actor: Actor, data: dict) -> WorkerRate:
+    """An independent worker's rate from a date: their usual one (the worker), or one
+    agreed with a team (a facilitator records it)."""
+    team_id = data.get("team_id")
+    if team_id is None:
+        cooperative_id = data["cooperative_id"]
+        ensure(data["person_id"] == actor.person_id and (cooperative_id in actor.member_of
+                                                          or worker_profile(cooperative_id, actor.person_id) is not None))
+    else:
+        team, access = visible_team(actor, team_id)
+        ensure(perm.can_set_team_terms(access))
+        cooperative_id = team.cooperative_id
+    row = WorkerRate(cooperative_id=cooperative_id, person_id=data["person_id"], team_id=team_id,
+                     effective_from=data["effective_from"], hourly_rate_pence=data["hourly_rate_pence"])
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+class Unpriced(Exception):
+    pass
+
+
+def terms_for(entry: TimesheetEntry, profile: WorkerProfile | None, settings: HoursSettings) -> rules.PayTerms:
+    """What an entry is paid at: the rate in force on the local day the work started."""
+    team = entry.team
+    day = entry.started_at.astimezone(ZoneInfo(team.zone)).date()
+    bank_holiday = day in rules.load_wage_table()["bank_holidays"]
+    common = dict(sleep_in_pence=settings.sleep_in_allowance_pence,
+                  cancellation_percent=settings.cancellation_pay_percent,
+                  mileage_pence_per_mile=settings.mileage_pence_per_mile, charge_percent=settings.charge_percent,
+                  deduction_percent=settings.deduction_percent, bank_holiday=bank_holiday)
+    if profile is not None and profile.employment_type == EmploymentType.employed:
+        band = db.session.scalar(sa.select(TeamHoursTerms.area_band).where(TeamHoursTerms.team_id == team.id)) \
+            or AreaBand.urban
+        rates = db.session.scalars(sa.select(CoopPayRate).where(
+            CoopPayRate.cooperative_id == team.cooperative_id, CoopPayRate.area_band == band,
+            CoopPayRate.effective_from <= day).order_by(CoopPayRate.effective_from.desc()).limit(1)).first()
+        if rates is None:
+            raise Unpriced(f"no {band.value} pay rate for {day.isoformat()}")
+        return rules.PayTerms(employed=True, hourly_pence=rates.hourly_rate_pence,
+                              night_pence=rates.night_enhancement_pence,
+                              bank_holiday_pence=rates.bank_holiday_enhancement_pence, **common)
+    agreed = db.session.scalars(sa.select(WorkerRate).where(
+        WorkerRate.person_id == entry.person_id, WorkerRate.cooperative_id == team.cooperative_id,
+        sa.or_(WorkerRate.team_id == team.id, WorkerRate.team_id.is_(None)), WorkerRate.effective_from <= day)
+        .order_by(WorkerRate.team_id.is_(None), WorkerRate.effective_from.desc()).limit(1)).first()
+    pence = agreed.hourly_rate_pence if agreed else (profile.hourly_rate_pence if profile else None)
+    if not pence:
+        raise Unpriced("no hourly rate for this worker")
+    return rules.PayTerms(employed=False, hourly_pence=pence, **common)
+
+
+def facts_of(entry: TimesheetEntry) -> rules.EntryFacts:
+    return rules.EntryFacts(kind=entry.kind, worked_minutes=rules.worked_minutes(
+        entry.started_at, entry.ended_at, entry.break_minutes), travel_minutes=entry.travel_minutes,
+        mileage=entry.mileage)
+
+
+def working_minutes_of(entry: TimesheetEntry) -> int:
+    """Minimum-wage working time: visit time, travel between visits, waiting. A sleep-in's
+    sleeping hours and a cancelled visit are not working time (nor is their pay counted)."""
+    if entry.kind in (EntryKind.sleep_in, EntryKind.cancellation):
+        return 0
+    return rules.worked_minutes(entry.started_at, entry.ended_at, entry.break_minutes) \
+        + entry.travel_minutes + entry.waiting_minutes
+
+
+WAGE_ELEMENTS = frozenset({"hours", "travel", "night_enhancement", "bank_holiday_enhancement"})

@@ -1,0 +1,248 @@
+"""Pay and invoice runs: close a period's run, its report (payroll, statements, invoices) and CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from careteams.db import utcnow
+from careteams.errors import Conflict, NotFound, ValidationError, ensure
+from careteams.extensions import db
+from careteams.hours import permissions as perm
+from careteams.hours import rules
+from careteams.hours.enums import TimesheetStatus
+from careteams.hours.models import PayRun, RunEntry, RunInvoiceLine, RunLine, TimesheetEntry
+from careteams.hours.services.common import superseded, worker_profile
+from careteams.hours.services.fair_pay import FairPayRow, fair_pay_rows, flag_fair_pay
+from careteams.hours.services.rates import (
+    WAGE_ELEMENTS,
+    Unpriced,
+    active_funders,
+    facts_of,
+    settings_for,
+    terms_for,
+    working_minutes_of,
+)
+from careteams.matching.models import EmploymentType, WorkerProfile
+from careteams.members.models import Cooperative, Person
+from careteams.members.permissions import Actor
+from careteams.teams.models import Team
+
+
+@dataclass
+class RunOutcome:
+    run: PayRun
+    created: bool
+    held_back: list[tuple[int, str]] = field(default_factory=list)  # (entry id, why)
+
+
+def close_run(actor: Actor, cooperative_id: int, period_start: date, now: datetime | None = None) -> RunOutcome:
+    """Make (and close) the co-op's run for the period starting on `period_start`.
+
+    Takes every confirmed entry not yet in any run that started before the period's
+    end, so an entry confirmed after an earlier run closed goes into this one. Asking
+    again for a closed period returns the same run with the same stored figures.
+    """
+    now = now or utcnow()
+    ensure(perm.can_run_pay(actor, cooperative_id),
+           not_found=not actor.is_staff(cooperative_id) and cooperative_id not in actor.member_of)
+    coop = db.session.get(Cooperative, cooperative_id)
+    settings = settings_for(cooperative_id)
+    try:
+        start, end = rules.period_bounds(settings.pay_frequency, period_start)
+    except ValueError as exc:
+        raise ValidationError(details={"fields": {"period_start": [str(exc)]}}) from None
+    if rules.local_midnight_utc(end, coop.timezone) > now:
+        raise ValidationError(details={"fields": {"period_start": ["The period has not ended yet."]}})
+    existing = db.session.scalar(sa.select(PayRun).where(
+        PayRun.cooperative_id == cooperative_id, PayRun.frequency == settings.pay_frequency,
+        PayRun.period_start == start))
+    if existing is not None:
+        return RunOutcome(existing, False)
+    run = PayRun(cooperative_id=cooperative_id, frequency=settings.pay_frequency, period_start=start,
+                 period_end=end, closed_at=now, created_by_id=actor.person_id)
+    db.session.add(run)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict("That run is being made by someone else; try again.", code="run_in_progress") from None
+    cutoff = rules.local_midnight_utc(end, coop.timezone)
+    in_a_run = sa.select(RunEntry.id).where(RunEntry.entry_id == TimesheetEntry.id).exists()
+    entries = db.session.scalars(sa.select(TimesheetEntry).join(Team, Team.id == TimesheetEntry.team_id).where(
+        Team.cooperative_id == cooperative_id, TimesheetEntry.status == TimesheetStatus.confirmed,
+        TimesheetEntry.confirmed_at <= now, TimesheetEntry.started_at < cutoff, ~in_a_run)
+        .order_by(TimesheetEntry.started_at, TimesheetEntry.id)).all()
+    held_back: list[tuple[int, str]] = []
+    profiles: dict[int, WorkerProfile | None] = {}
+    for entry in entries:
+        if entry.person_id not in profiles:
+            profiles[entry.person_id] = worker_profile(cooperative_id, entry.person_id)
+        profile = profiles[entry.person_id]
+        if superseded(entry):
+            # Corrected before it was ever paid: the correction's figures replace it. It is
+            # still recorded (with no lines) so it is settled and never picked up again.
+            _record(run, entry, profile, [], working=0, start=start)
+            continue
+        try:
+            terms = terms_for(entry, profile, settings)
+        except Unpriced as exc:
+            held_back.append((entry.id, str(exc)))
+            continue
+        lines = rules.pay_lines(facts_of(entry), terms)
+        reversal = _reversal_lines(entry)
+        _record(run, entry, profile, lines + reversal, working=working_minutes_of(entry) - _reversed_minutes(entry),
+                start=start)
+    db.session.flush()
+    flag_fair_pay(run)
+    return RunOutcome(run, True, held_back)
+
+
+def _reversal_lines(entry: TimesheetEntry) -> list[rules.PayLine]:
+    """When the corrected original was already paid, the correction also reverses its lines."""
+    if entry.corrects_id is None:
+        return []
+    paid = db.session.scalar(sa.select(RunEntry).where(RunEntry.entry_id == entry.corrects_id))
+    if paid is None:
+        return []
+    lines = db.session.scalars(sa.select(RunLine).where(RunLine.run_entry_id == paid.id)).all()
+    return [rules.PayLine(f"reversal:{line.element}", -line.quantity, line.rate_pence, -line.pay_pence,
+                          -line.charge_pence) for line in lines]
+
+
+def _reversed_minutes(entry: TimesheetEntry) -> int:
+    if entry.corrects_id is None:
+        return 0
+    paid = db.session.scalar(sa.select(RunEntry).where(RunEntry.entry_id == entry.corrects_id))
+    return paid.working_minutes if paid else 0
+
+
+def _record(run: PayRun, entry: TimesheetEntry, profile: WorkerProfile | None, lines: list[rules.PayLine], *,
+            working: int, start: date) -> None:
+    employed = profile is not None and profile.employment_type == EmploymentType.employed
+    band = rules.age_band(profile.date_of_birth if profile else None, start)
+    run_entry = RunEntry(run_id=run.id, entry_id=entry.id, person_id=entry.person_id, team_id=entry.team_id,
+                         employed=employed, working_minutes=working, age_band=band)
+    db.session.add(run_entry)
+    db.session.flush()
+    for line in lines:
+        element = line.element.removeprefix("reversal:")
+        db.session.add(RunLine(run_entry_id=run_entry.id, element=line.element, quantity=line.quantity,
+                               rate_pence=line.rate_pence, pay_pence=line.pay_pence, charge_pence=line.charge_pence,
+                               wage_pay=element in WAGE_ELEMENTS))
+    charge = sum(line.charge_pence for line in lines)
+    if charge:
+        funders = active_funders(entry.team_id)
+        if funders:
+            parts = rules.split_by_shares(charge, [f.share_percent for f in funders])
+            for funder, part in zip(funders, parts, strict=True):
+                db.session.add(RunInvoiceLine(run_entry_id=run_entry.id, funder_id=funder.id, funder_name=funder.name,
+                                              funder_kind=funder.kind.value, share_percent=funder.share_percent,
+                                              amount_pence=part))
+        else:
+            db.session.add(RunInvoiceLine(run_entry_id=run_entry.id, funder_id=None, funder_name="No funder set",
+                                          funder_kind="none", share_percent=100, amount_pence=charge))
+
+
+def _run_for(actor: Actor, run_id: int) -> PayRun:
+    run = db.session.get(PayRun, run_id)
+    if run is None:
+        raise NotFound("No such run.")
+    ensure(perm.can_run_pay(actor, run.cooperative_id),
+           not_found=not actor.is_staff(run.cooperative_id) and run.cooperative_id not in actor.member_of)
+    return run
+
+
+def list_runs(actor: Actor, cooperative_id: int) -> list[PayRun]:
+    """The co-op's runs, newest first (facilitators)."""
+    ensure(perm.can_run_pay(actor, cooperative_id),
+           not_found=not actor.is_staff(cooperative_id) and cooperative_id not in actor.member_of)
+    return list(db.session.scalars(sa.select(PayRun).where(PayRun.cooperative_id == cooperative_id)
+                                   .order_by(PayRun.period_start.desc())))
+
+
+@dataclass
+class RunReport:
+    run: PayRun
+    payroll: list[dict]  # employed: one row per worker per pay element
+    statements: list[dict]  # independent: one per worker, with lines
+    invoices: list[dict]  # one per funder per team
+    fair_pay: list[FairPayRow]
+    totals: dict[str, int]
+
+
+def run_report(actor: Actor, run_id: int) -> RunReport:
+    """A run's payroll rows, statements, invoices and fair-pay check, from its stored lines."""
+    run = _run_for(actor, run_id)
+    lines = db.session.execute(
+        sa.select(RunLine, RunEntry, Person.name, Team.display_name).join(RunEntry, RunEntry.id == RunLine.run_entry_id)
+        .join(Person, Person.id == RunEntry.person_id).join(Team, Team.id == RunEntry.team_id)
+        .where(RunEntry.run_id == run.id).order_by(Person.name, RunEntry.person_id, RunLine.element, RunLine.id)).all()
+    payroll: dict[tuple[int, str], dict] = {}
+    statements: dict[int, dict] = {}
+    for line, run_entry, name, team_name in lines:
+        if run_entry.employed:
+            row = payroll.setdefault((run_entry.person_id, line.element), {
+                "person_id": run_entry.person_id, "name": name, "element": line.element,
+                "quantity": Decimal(0), "amount_pence": 0})
+            row["quantity"] += line.quantity
+            row["amount_pence"] += line.pay_pence
+        else:
+            statement = statements.setdefault(run_entry.person_id, {
+                "person_id": run_entry.person_id, "name": name, "lines": [], "total_pence": 0})
+            statement["lines"].append({"entry_id": run_entry.entry_id, "team": team_name, "element": line.element,
+                                       "quantity": line.quantity, "rate_pence": line.rate_pence,
+                                       "amount_pence": line.pay_pence})
+            statement["total_pence"] += line.pay_pence
+    invoices: dict[tuple[int, str], dict] = {}
+    for inv, run_entry, team_name in db.session.execute(
+            sa.select(RunInvoiceLine, RunEntry, Team.display_name).join(RunEntry, RunEntry.id == RunInvoiceLine.run_entry_id)
+            .join(Team, Team.id == RunEntry.team_id).where(RunEntry.run_id == run.id)
+            .order_by(Team.display_name, RunInvoiceLine.funder_name, RunEntry.entry_id)).all():
+        key = (run_entry.team_id, inv.funder_name)
+        invoice = invoices.setdefault(key, {"team_id": run_entry.team_id, "team": team_name,
+                                            "funder_id": inv.funder_id, "funder": inv.funder_name,
+                                            "funder_kind": inv.funder_kind, "lines": [], "total_pence": 0})
+        invoice["lines"].append({"entry_id": run_entry.entry_id, "share_percent": inv.share_percent,
+                                 "amount_pence": inv.amount_pence})
+        invoice["total_pence"] += inv.amount_pence
+    totals = {"payroll_pence": sum(r["amount_pence"] for r in payroll.values()),
+              "statements_pence": sum(s["total_pence"] for s in statements.values()),
+              "invoiced_pence": sum(i["total_pence"] for i in invoices.values())}
+    return RunReport(run, list(payroll.values()), list(statements.values()), list(invoices.values()),
+                     fair_pay_rows(run), totals)
+
+
+def payroll_csv(report: RunReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["period_start", "period_end", "person_id", "name", "pay_element", "quantity", "amount_gbp"])
+    for row in report.payroll:
+        writer.writerow([report.run.period_start, report.run.period_end, row["person_id"], row["name"], row["element"],
+                         row["quantity"], rules.pounds(row["amount_pence"]).lstrip("£").replace(",", "")])
+    return out.getvalue()
+
+
+def invoice_for(report: RunReport, team_id: int, funder_id: int | None) -> dict:
+    for invoice in report.invoices:
+        if invoice["team_id"] == team_id and invoice["funder_id"] == funder_id:
+            return invoice
+    raise NotFound("No such invoice in this run.")
+
+
+def invoice_csv(report: RunReport, invoice: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["period_start", "period_end", "team", "funder", "entry_id", "share_percent", "amount_gbp"])
+    for line in invoice["lines"]:
+        writer.writerow([report.run.period_start, report.run.period_end, invoice["team"], invoice["funder"],
+                         line["entry_id"], line["share_percent"],
+                         rules.pounds(line["amount_pence"]).lstrip("£").replace(",", "")])
+    writer.writerow(["", "", "", "", "total", "", rules.pounds(invoice["total_pence"]).lstrip("£").replace(",", "")])
+    return out.getvalue()
