@@ -11,30 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careteams.db import utcnow
 from careteams.extensions import db
-
-
-class MemberClass(enum.StrEnum):
-    supported = "supported"
-    worker = "worker"
-    advocate = "advocate"
-    investor = "investor"
-
-
-class MembershipStatus(enum.StrEnum):
-    applicant = "applicant"
-    active = "active"
-    left = "left"
-
-
-class StaffRoleName(enum.StrEnum):
-    facilitator = "facilitator"
-    secretary = "secretary"
-    admin = "admin"
-
-
-class ContactChannel(enum.StrEnum):
-    sms = "sms"
-    email = "email"
+from careteams.members.enums import ContactChannel, MemberClass, MembershipStatus, StaffRoleName
 
 
 def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from careteams.members.models import StaffRoleName
+from careteams.members.enums import StaffRoleName
 
 
 @dataclass(frozen=True)

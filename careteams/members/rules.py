@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 
-from careteams.members.models import MemberClass, StaffRoleName
+from careteams.members.enums import MemberClass, StaffRoleName
 
 DEFAULT_REGION = "GB"
 

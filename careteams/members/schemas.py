@@ -14,7 +14,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from careteams.members.models import ContactChannel, MemberClass, MembershipStatus, StaffRoleName
+from careteams.members.enums import ContactChannel, MemberClass, MembershipStatus, StaffRoleName
 from careteams.members.rules import normalise_email, normalise_phone
 
 

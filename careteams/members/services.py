@@ -123,6 +123,7 @@ def create_person(name: str, email: str | None = None, phone: str | None = None,
 
 def invite_person(actor: Actor, coop: Cooperative, data: dict) -> Person:
     """Create an account for someone and send them a one-time link to set a password."""
+    # circle: members.services -> auth.services -> notify -> sms.services -> members.services (reported)
     from careteams.auth import services as auth_services
 
     ensure(perm.can_invite_person(actor, coop.id))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from careteams.auth.current import current_actor, current_person
 from careteams.extensions import db
-from careteams.members import api_bp
 from careteams.members import services as svc
 from careteams.members.schemas import (
     CooperativeSchema,
@@ -19,6 +19,8 @@ from careteams.members.schemas import (
     StaffRoleCreateSchema,
     StaffRoleSchema,
 )
+
+api_bp = Blueprint("members_api", __name__, url_prefix="/api/v1", description="Co-operatives, people and the member register")
 
 
 @api_bp.route("/me")
