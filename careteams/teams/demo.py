@@ -15,8 +15,8 @@ from careteams.demo import DEMO_STEPS
 from careteams.extensions import db
 from careteams.members.models import Cooperative, Person
 from careteams.members.services import actor_for
-from careteams.teams import services as svc
 from careteams.teams.models import HatType, Team, TeamRole
+from careteams.teams.services import circle, plans, team_members, teams
 
 TEAMS = [
     {
@@ -100,7 +100,7 @@ TEAMS = [
 
 def seed_teams(coop: Cooperative, people: dict[str, Person]) -> None:
     """Add the demo teams once; leave existing teams alone."""
-    svc.ensure_default_hat_types(coop)
+    circle.ensure_default_hat_types(coop)
     hat_types = {h.name: h for h in db.session.scalars(sa.select(HatType).where(HatType.cooperative_id == coop.id))}
     actors = {key: actor_for(person) for key, person in people.items()}
     for spec in TEAMS:
@@ -108,29 +108,29 @@ def seed_teams(coop: Cooperative, people: dict[str, Person]) -> None:
         if db.session.scalar(sa.select(Team.id).where(Team.cooperative_id == coop.id, Team.leader_id == leader.id)):
             continue
         lead = actors[spec["leader"]]
-        team = svc.create_team(actors[spec["created_by"]], coop, {
+        team = teams.create_team(actors[spec["created_by"]], coop, {
             "leader_id": leader.id, "display_name": spec["display_name"], "postcode_district": spec["postcode_district"],
             "latitude": spec["lat"], "longitude": spec["lon"]})
-        svc.update_private_details(lead, team.id, spec["private"])
+        teams.update_private_details(lead, team.id, spec["private"])
         for key, role in spec["family"]:
-            member = svc.invite_to_team(lead, team.id, {"person_id": people[key].id, "role": role})
-            svc.answer_invitation(actors[key], member.id, accept=True)
+            member = team_members.invite_to_team(lead, team.id, {"person_id": people[key].id, "role": role})
+            team_members.answer_invitation(actors[key], member.id, accept=True)
         for key, hat_name in spec["hats"]:
-            hat = svc.offer_hat(lead, team.id, {"person_id": people[key].id, "hat_type_id": hat_types[hat_name].id,
+            hat = circle.offer_hat(lead, team.id, {"person_id": people[key].id, "hat_type_id": hat_types[hat_name].id,
                                                 "expires_at": utcnow() + timedelta(days=365)})
-            svc.answer_hat(actors[key], hat.id, accept=True)
+            circle.answer_hat(actors[key], hat.id, accept=True)
         # Hats in force change what people may do; build fresh actors' access from here.
         for key, active in spec["workers"]:
-            member = svc.admit_matched_member(team, people[key], TeamRole.paid_worker,
+            member = team_members.admit_matched_member(team, people[key], TeamRole.paid_worker,
                                               team_side=lead, member_side=actors[key])
             if active:
-                svc.confirm_member(actors[key], team.id, member.id)
-                svc.confirm_member(lead, team.id, member.id)
+                team_members.confirm_member(actors[key], team.id, member.id)
+                team_members.confirm_member(lead, team.id, member.id)
         for author, sections in spec["plans"]:
-            svc.save_plan(actors[author], team.id, sections)
+            plans.save_plan(actors[author], team.id, sections)
         if "suggestion" in spec:
             author, sections, note = spec["suggestion"]
-            svc.suggest_plan_change(actors[author], team.id, {"sections": sections, "note": note})
+            plans.suggest_plan_change(actors[author], team.id, {"sections": sections, "note": note})
     db.session.flush()
 
 

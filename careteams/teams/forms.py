@@ -23,7 +23,7 @@ try:  # WTForms 3.3 names its choices; older versions take (value, label) pairs
 except ImportError:  # pragma: no cover
     SelectChoice = None
 
-from careteams.teams.models import TeamRole
+from careteams.teams.enums import TeamRole
 from careteams.teams.rules import (
     DIRECT_INVITE_ROLES,
     MAX_SECTION_LENGTH,

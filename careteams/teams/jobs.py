@@ -3,10 +3,10 @@
 from datetime import datetime
 
 from careteams.scheduler import job
-from careteams.teams import services
+from careteams.teams.services import circle
 
 
 @job("teams.expire_hats", "interval", minutes=15)
 def expire_hats(now: datetime) -> int:
     """Close hats past their end date (idempotent: each is closed and logged once)."""
-    return services.expire_hats(now)
+    return circle.expire_hats(now)

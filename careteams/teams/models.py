@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -11,29 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.members.models import Cooperative, Person, _enum
-
-
-class TeamRole(enum.StrEnum):
-    paid_worker = "paid_worker"
-    volunteer = "volunteer"
-    family = "family"
-    neighbour = "neighbour"
-    peer_supporter = "peer_supporter"
-
-
-class TeamMemberStatus(enum.StrEnum):
-    invited = "invited"  # waiting for the invitee's own consent
-    trial = "trial"
-    active = "active"
-    declined = "declined"
-    left = "left"
-
-
-class HatStatus(enum.StrEnum):
-    offered = "offered"  # takes effect only when the wearer accepts
-    accepted = "accepted"
-    declined = "declined"
-    withdrawn = "withdrawn"  # taken back by the leader, or handed back by the wearer
+from careteams.teams.enums import HatStatus, SuggestionStatus, TeamMemberStatus, TeamRole
 
 
 class HatType(db.Model):
@@ -223,12 +200,6 @@ class SupportPlanVersion(db.Model):
 
     def __repr__(self) -> str:
         return f"<SupportPlanVersion team={self.team_id} v{self.number}>"
-
-
-class SuggestionStatus(enum.StrEnum):
-    open = "open"
-    accepted = "accepted"
-    declined = "declined"
 
 
 class PlanSuggestion(db.Model):

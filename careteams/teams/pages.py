@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from careteams.auth.current import current_actor
@@ -15,11 +15,13 @@ from careteams.errors import Conflict, ValidationError
 from careteams.extensions import db
 from careteams.members import services as members
 from careteams.members.rules import normalise_email, normalise_phone
-from careteams.teams import bp
 from careteams.teams import forms as f
 from careteams.teams import permissions as perm
-from careteams.teams import services as svc
-from careteams.teams.rules import PLAN_SECTIONS, ROLE_LABELS
+from careteams.teams.rules import ACTION_LABELS, PLAN_SECTIONS, ROLE_LABELS, describe_behalf
+from careteams.teams.services import audit, circle, overview, plans, team_members, teams
+from careteams.teams.services.access import get_visible_team, team_for_form, visible_teams
+
+bp = Blueprint("teams", __name__)
 
 FORM_ERRORS = (ValidationError, Conflict)
 
@@ -56,7 +58,7 @@ def _show_errors(form, exc) -> int:
 @login_required
 def my_teams():
     actor = current_actor()
-    return render_template("teams/my_teams.html", teams=svc.visible_teams(actor), pending=svc.pending_for(actor),
+    return render_template("teams/my_teams.html", teams=visible_teams(actor), pending=overview.pending_for(actor),
                            role_labels=ROLE_LABELS)
 
 
@@ -64,7 +66,7 @@ def my_teams():
 @login_required
 def new_team():
     actor = current_actor()
-    choices = svc.team_creation_choices(actor)
+    choices = teams.team_creation_choices(actor)
     form = f.NewTeamForm()
     form.cooperative.choices = f.choices((c["cooperative"].slug, c["cooperative"].name) for c in choices)
     form.leader_id.choices = f.choices([(0, "Myself")] + [(p.id, p.name) for c in choices for p in c["leaders"]])
@@ -74,7 +76,7 @@ def new_team():
         data["postcode_district"] = (data["postcode_district"] or "").strip().upper() or None
         data["leader_id"] = form.leader_id.data or None
         try:
-            team = svc.create_team(actor, members.get_visible_cooperative(actor, form.cooperative.data), data)
+            team = teams.create_team(actor, members.get_visible_cooperative(actor, form.cooperative.data), data)
         except FORM_ERRORS as exc:
             db.session.rollback()
             status = _show_errors(form, exc)
@@ -88,7 +90,7 @@ def new_team():
 @bp.route("/teams/<int:team_id>")
 @login_required
 def team_page(team_id: int):
-    page = svc.team_page(current_actor(), team_id)
+    page = overview.team_page(current_actor(), team_id)
     return render_template("teams/team.html", page=page, sections=PLAN_SECTIONS, role_labels=ROLE_LABELS,
                            csrf_only=True)
 
@@ -97,12 +99,12 @@ def team_page(team_id: int):
 @login_required
 def invite(team_id: int):
     actor = current_actor()
-    team = svc.team_for_form(actor, team_id, perm.can_invite)
+    team = team_for_form(actor, team_id, perm.can_invite)
     form = f.InviteForm()
     status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            svc.invite_to_team(actor, team_id, {**_person_ref(form), "role": f.TeamRole(form.role.data)})
+            team_members.invite_to_team(actor, team_id, {**_person_ref(form), "role": f.TeamRole(form.role.data)})
         except FORM_ERRORS as exc:
             db.session.rollback()
             status = _show_errors(form, exc)
@@ -116,7 +118,7 @@ def invite(team_id: int):
 @bp.route("/teams/invitations/<int:member_id>/<any(accept, decline):answer>", methods=["POST"])
 @login_required
 def answer_invitation(member_id: int, answer: str):
-    member = svc.answer_invitation(current_actor(), member_id, answer == "accept")
+    member = team_members.answer_invitation(current_actor(), member_id, answer == "accept")
     db.session.commit()
     if answer == "accept":
         flash(f"Welcome to {member.team.display_name}'s team.")
@@ -128,7 +130,7 @@ def answer_invitation(member_id: int, answer: str):
 @bp.route("/teams/<int:team_id>/members/<int:member_id>/confirm", methods=["POST"])
 @login_required
 def confirm_member(team_id: int, member_id: int):
-    member = svc.confirm_member(current_actor(), team_id, member_id)
+    member = team_members.confirm_member(current_actor(), team_id, member_id)
     db.session.commit()
     flash("Confirmed." if member.status.value == "active" else "Confirmed. The other side still needs to confirm.")
     return redirect(url_for("teams.team_page", team_id=team_id))
@@ -138,14 +140,14 @@ def confirm_member(team_id: int, member_id: int):
 @login_required
 def end_membership(team_id: int, member_id: int):
     actor = current_actor()
-    team, _ = svc.get_visible_team(actor, team_id)
+    team, _ = get_visible_team(actor, team_id)
     form = f.EndMembershipForm()
     if form.validate_on_submit():
-        member = svc.end_membership(actor, team_id, member_id, form.note.data)
+        member = team_members.end_membership(actor, team_id, member_id, form.note.data)
         db.session.commit()
         flash("You have left the team." if member.person_id == actor.person_id else f"{member.person.name} is no longer in the team.")
         return redirect(url_for("teams.my_teams" if member.person_id == actor.person_id else "teams.team_page", team_id=team_id))
-    member = svc.get_member_for_ending(actor, team_id, member_id)
+    member = team_members.get_member_for_ending(actor, team_id, member_id)
     return render_template("teams/end_membership.html", form=form, team=team, member=member), 422 if form.errors else 200
 
 
@@ -153,9 +155,9 @@ def end_membership(team_id: int, member_id: int):
 @login_required
 def offer_hat(team_id: int):
     actor = current_actor()
-    team = svc.team_for_form(actor, team_id, perm.can_manage_hats)
+    team = team_for_form(actor, team_id, perm.can_manage_hats)
     form = f.HatOfferForm()
-    form.hat_type_id.choices = f.choices((h.id, h.name) for h in svc.list_hat_types(actor, team.cooperative))
+    form.hat_type_id.choices = f.choices((h.id, h.name) for h in circle.list_hat_types(actor, team.cooperative))
     status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         expires_at = None
@@ -163,7 +165,7 @@ def offer_hat(team_id: int):
             # The end of the chosen day in the team's own time zone.
             expires_at = datetime.combine(form.expires_on.data, time(23, 59), tzinfo=ZoneInfo(team.zone))
         try:
-            svc.offer_hat(actor, team_id, {**_person_ref(form), "hat_type_id": form.hat_type_id.data, "expires_at": expires_at})
+            circle.offer_hat(actor, team_id, {**_person_ref(form), "hat_type_id": form.hat_type_id.data, "expires_at": expires_at})
         except FORM_ERRORS as exc:
             db.session.rollback()
             if "expires_at" in (exc.details or {}).get("fields", {}):
@@ -179,7 +181,7 @@ def offer_hat(team_id: int):
 @bp.route("/teams/hats/<int:hat_id>/<any(accept, decline):answer>", methods=["POST"])
 @login_required
 def answer_hat(hat_id: int, answer: str):
-    hat = svc.answer_hat(current_actor(), hat_id, answer == "accept")
+    hat = circle.answer_hat(current_actor(), hat_id, answer == "accept")
     db.session.commit()
     flash(f"You now wear the {hat.hat_type.name} hat." if answer == "accept" else "You said no to the hat.")
     return redirect(url_for("teams.team_page", team_id=hat.team_id) if answer == "accept" else url_for("teams.my_teams"))
@@ -188,7 +190,7 @@ def answer_hat(hat_id: int, answer: str):
 @bp.route("/teams/<int:team_id>/hats/<int:hat_id>/withdraw", methods=["POST"])
 @login_required
 def withdraw_hat(team_id: int, hat_id: int):
-    hat = svc.withdraw_hat(current_actor(), team_id, hat_id)
+    hat = circle.withdraw_hat(current_actor(), team_id, hat_id)
     db.session.commit()
     flash(f"The {hat.hat_type.name} hat has been taken back.")
     return redirect(url_for("teams.team_page", team_id=team_id))
@@ -198,12 +200,12 @@ def withdraw_hat(team_id: int, hat_id: int):
 @login_required
 def appoint_arranger(team_id: int):
     actor = current_actor()
-    team = svc.team_for_form(actor, team_id, perm.can_appoint_arranger)
+    team = team_for_form(actor, team_id, perm.can_appoint_arranger)
     form = f.ArrangerForm()
     status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            svc.appoint_arranger(actor, team_id, {**_person_ref(form), "reason": form.reason.data})
+            circle.appoint_arranger(actor, team_id, {**_person_ref(form), "reason": form.reason.data})
         except FORM_ERRORS as exc:
             db.session.rollback()
             status = _show_errors(form, exc)
@@ -217,7 +219,7 @@ def appoint_arranger(team_id: int):
 @bp.route("/teams/<int:team_id>/arrangers/<int:arranger_id>/end", methods=["POST"])
 @login_required
 def end_arranger(team_id: int, arranger_id: int):
-    svc.end_arranger(current_actor(), team_id, arranger_id)
+    circle.end_arranger(current_actor(), team_id, arranger_id)
     db.session.commit()
     flash("The arrangement has ended.")
     return redirect(url_for("teams.team_page", team_id=team_id))
@@ -227,11 +229,11 @@ def end_arranger(team_id: int, arranger_id: int):
 @login_required
 def private_details(team_id: int):
     actor = current_actor()
-    team, _ = svc.get_visible_team(actor, team_id)
-    details = svc.get_private_details_for_editing(actor, team_id)
+    team, _ = get_visible_team(actor, team_id)
+    details = teams.get_private_details_for_editing(actor, team_id)
     form = f.PrivateDetailsForm(obj=details)
     if form.validate_on_submit():
-        svc.update_private_details(actor, team_id, {k: form[k].data or "" for k in svc.PRIVATE_FIELDS})
+        teams.update_private_details(actor, team_id, {k: form[k].data or "" for k in teams.PRIVATE_FIELDS})
         db.session.commit()
         flash("Saved.")
         return redirect(url_for("teams.team_page", team_id=team_id))
@@ -242,7 +244,7 @@ def private_details(team_id: int):
 @login_required
 def edit_plan(team_id: int):
     actor = current_actor()
-    team, version = svc.plan_for_editing(actor, team_id)
+    team, version = plans.plan_for_editing(actor, team_id)
     form_class = f.plan_form_class()
     if request.method == "POST":
         form = form_class()
@@ -254,7 +256,7 @@ def edit_plan(team_id: int):
         sections = {k: {"text": form[k].form.text.data or "", "shared_with_trial": bool(form[k].form.shared_with_trial.data)}
                     for k in PLAN_SECTIONS}
         try:
-            svc.save_plan(actor, team_id, sections, form.base_version.data or 0)
+            plans.save_plan(actor, team_id, sections, form.base_version.data or 0)
         except FORM_ERRORS as exc:
             db.session.rollback()
             status = _show_errors(form, exc)
@@ -269,20 +271,20 @@ def edit_plan(team_id: int):
 @login_required
 def plan_versions(team_id: int):
     actor = current_actor()
-    team, _ = svc.get_visible_team(actor, team_id)
-    return render_template("teams/plan_versions.html", team=team, versions=svc.list_plan_versions(actor, team_id))
+    team, _ = get_visible_team(actor, team_id)
+    return render_template("teams/plan_versions.html", team=team, versions=plans.list_plan_versions(actor, team_id))
 
 
 @bp.route("/teams/<int:team_id>/plan/compare")
 @login_required
 def compare_plan(team_id: int):
     actor = current_actor()
-    team, _ = svc.get_visible_team(actor, team_id)
+    team, _ = get_visible_team(actor, team_id)
     try:
         first, second = int(request.args["from"]), int(request.args["to"])
     except (KeyError, ValueError):
         raise ValidationError("Choose two versions to compare.", details={"fields": {"from": ["Choose a version."]}}) from None
-    a, b, changes = svc.compare_plan_versions(actor, team_id, first, second)
+    a, b, changes = plans.compare_plan_versions(actor, team_id, first, second)
     return render_template("teams/compare_plan.html", team=team, a=a, b=b, changes=changes)
 
 
@@ -290,10 +292,10 @@ def compare_plan(team_id: int):
 @login_required
 def suggest_plan_change(team_id: int):
     actor = current_actor()
-    team = svc.team_for_form(actor, team_id, perm.can_suggest_plan_change)
+    team = team_for_form(actor, team_id, perm.can_suggest_plan_change)
     form = f.SuggestionForm()
     if form.validate_on_submit():
-        svc.suggest_plan_change(actor, team_id, {
+        plans.suggest_plan_change(actor, team_id, {
             "sections": {form.section.data: {"text": form.text.data, "shared_with_trial": False}}, "note": form.note.data or ""})
         db.session.commit()
         flash("Suggestion sent. The leader decides.")
@@ -304,7 +306,7 @@ def suggest_plan_change(team_id: int):
 @bp.route("/teams/<int:team_id>/plan/suggestions/<int:suggestion_id>/<any(accept, decline):answer>", methods=["POST"])
 @login_required
 def answer_suggestion(team_id: int, suggestion_id: int, answer: str):
-    svc.answer_suggestion(current_actor(), team_id, suggestion_id, answer == "accept")
+    plans.answer_suggestion(current_actor(), team_id, suggestion_id, answer == "accept")
     db.session.commit()
     flash("Suggestion accepted: the plan has a new version." if answer == "accept" else "Suggestion declined.")
     return redirect(url_for("teams.team_page", team_id=team_id) + "#plan")
@@ -314,8 +316,8 @@ def answer_suggestion(team_id: int, suggestion_id: int, answer: str):
 @login_required
 def history(team_id: int):
     actor = current_actor()
-    team, _ = svc.get_visible_team(actor, team_id)
-    return render_template("teams/history.html", team=team, entries=svc.team_history(actor, team_id))
+    team, _ = get_visible_team(actor, team_id)
+    return render_template("teams/history.html", team=team, entries=audit.team_history(actor, team_id))
 
 
 @bp.app_template_filter("team_time")
@@ -328,8 +330,6 @@ def team_time(value: datetime | None, zone: str) -> str:
 
 @bp.app_context_processor
 def _team_labels() -> dict:
-    from careteams.teams.rules import ACTION_LABELS, describe_behalf
-
     return {"team_action_labels": ACTION_LABELS, "describe_behalf": describe_behalf}
 
 
@@ -337,13 +337,13 @@ def _team_labels() -> dict:
 @login_required
 def team_settings(team_id: int):
     actor = current_actor()
-    team = svc.team_for_form(actor, team_id, perm.can_edit_team)
+    team = team_for_form(actor, team_id, perm.can_edit_team)
     form = f.TeamForm(obj=team)
     if form.validate_on_submit():
         changes = {k: form[k].data for k in ("display_name", "postcode_district", "latitude", "longitude", "min_visit_minutes")}
         changes["display_name"] = changes["display_name"].strip()
         changes["postcode_district"] = (changes["postcode_district"] or "").strip().upper() or None
-        svc.update_team(actor, team_id, changes)
+        teams.update_team(actor, team_id, changes)
         db.session.commit()
         flash("Saved.")
         return redirect(url_for("teams.team_page", team_id=team_id))

@@ -2,31 +2,15 @@
 
 A team is private to its leader, its circle (people wearing hats), its members
 and its co-op's facilitators; to everyone else it does not exist (404).
-A TeamAccess is built by teams.services.team_access(actor, team) and says what
+A TeamAccess is built by teams.services.access.team_access(actor, team) and says what
 the actor is to that team; these predicates decide.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
-from careteams.teams.models import TeamMemberStatus
-
-
-class TeamPermission(enum.StrEnum):
-    """What a hat can carry. The leader and an arranger hold them all."""
-
-    edit_rota = "edit_rota"
-    offer_shifts = "offer_shifts"
-    invite_people = "invite_people"
-    answer_matches = "answer_matches"
-    end_membership = "end_membership"
-    edit_plan = "edit_plan"
-    confirm_hours = "confirm_hours"
-
-
-ALL_PERMISSIONS = frozenset(TeamPermission)
+from careteams.teams.enums import TeamMemberStatus, TeamPermission
 
 
 @dataclass(frozen=True)

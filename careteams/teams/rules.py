@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from careteams.teams.models import HatStatus, TeamMemberStatus, TeamRole
-from careteams.teams.permissions import TeamPermission
+from careteams.teams.enums import HatStatus, TeamMemberStatus, TeamPermission, TeamRole
 
 # The support plan's sections, in the order people read them.
 PLAN_SECTIONS: dict[str, str] = {

@@ -15,8 +15,14 @@ from marshmallow import (
 )
 
 from careteams.members.schemas import Phone
-from careteams.teams.models import HatStatus, SuggestionStatus, TeamMemberStatus, TeamRole
-from careteams.teams.permissions import TeamPermission
+from careteams.teams.enums import (
+    ALL_PERMISSIONS,
+    HatStatus,
+    SuggestionStatus,
+    TeamMemberStatus,
+    TeamPermission,
+    TeamRole,
+)
 from careteams.teams.rules import MAX_SECTION_LENGTH, PLAN_SECTIONS
 
 
@@ -300,8 +306,6 @@ class TeamAccessSchema(Schema):
     permissions = fields.Method("_permissions")
 
     def _permissions(self, access):
-        from careteams.teams.permissions import ALL_PERMISSIONS
-
         if access.is_leader or access.is_arranger:
             return sorted(p.value for p in ALL_PERMISSIONS)
         return sorted(access.hat_permissions)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from careteams.auth.current import current_actor
 from careteams.extensions import db
 from careteams.members import services as members
-from careteams.teams import api_bp
-from careteams.teams import services as svc
 from careteams.teams.schemas import (
     ArrangerCreateSchema,
     ArrangerSchema,
@@ -34,6 +33,10 @@ from careteams.teams.schemas import (
     TeamSchema,
     TeamUpdateSchema,
 )
+from careteams.teams.services import audit, circle, overview, plans, team_members, teams
+from careteams.teams.services.access import get_visible_team, visible_teams
+
+api_bp = Blueprint("teams_api", __name__, url_prefix="/api/v1", description="Teams, circles, hats and support plans")
 
 ANSWER = "<any(accept, decline):answer>"
 
@@ -43,14 +46,14 @@ class Teams(MethodView):
     @api_bp.response(200, TeamDetailSchema(many=True))
     def get(self):
         """Teams you lead, help run, belong to, or facilitate."""
-        return [{"team": t, "access": a} for t, a in svc.visible_teams(current_actor())]
+        return [{"team": t, "access": a} for t, a in visible_teams(current_actor())]
 
     @api_bp.arguments(TeamCreateSchema)
     @api_bp.response(201, TeamSchema)
     def post(self, data: dict):
         """Start a team: a supported member for themselves, or a facilitator on their behalf."""
         actor = current_actor()
-        team = svc.create_team(actor, members.get_visible_cooperative(actor, data.pop("cooperative")), data)
+        team = teams.create_team(actor, members.get_visible_cooperative(actor, data.pop("cooperative")), data)
         db.session.commit()
         return team
 
@@ -60,14 +63,14 @@ class TeamItem(MethodView):
     @api_bp.response(200, TeamDetailSchema)
     def get(self, team_id: int):
         """A team and what you are to it (404 if it is private from you)."""
-        team, access = svc.get_visible_team(current_actor(), team_id)
+        team, access = get_visible_team(current_actor(), team_id)
         return {"team": team, "access": access}
 
     @api_bp.arguments(TeamUpdateSchema(partial=True))
     @api_bp.response(200, TeamSchema)
     def patch(self, changes: dict, team_id: int):
         """Change the team's name, area or settings (the leader or an arranger)."""
-        team = svc.update_team(current_actor(), team_id, changes)
+        team = teams.update_team(current_actor(), team_id, changes)
         db.session.commit()
         return team
 
@@ -77,13 +80,13 @@ class PrivateDetails(MethodView):
     @api_bp.response(200, PrivateDetailsSchema)
     def get(self, team_id: int):
         """Visit address, how to get in, emergency contacts (leader, circle, active members)."""
-        return svc.get_private_details(current_actor(), team_id)
+        return teams.get_private_details(current_actor(), team_id)
 
     @api_bp.arguments(PrivateDetailsSchema)
     @api_bp.response(200, PrivateDetailsSchema)
     def put(self, data: dict, team_id: int):
         """Change the private details (the leader or an arranger)."""
-        details = svc.update_private_details(current_actor(), team_id, data)
+        details = teams.update_private_details(current_actor(), team_id, data)
         db.session.commit()
         return details
 
@@ -93,7 +96,7 @@ class Members(MethodView):
     @api_bp.response(200, TeamMemberSchema(many=True))
     def get(self, team_id: int):
         """Everyone who is or was in the team; history is never deleted."""
-        return svc.list_members(current_actor(), team_id)[0]
+        return team_members.list_members(current_actor(), team_id)[0]
 
 
 @api_bp.route("/teams/<int:team_id>/invitations")
@@ -102,7 +105,7 @@ class Invitations(MethodView):
     @api_bp.response(201, TeamMemberSchema)
     def post(self, data: dict, team_id: int):
         """Invite family, a neighbour or a volunteer; they join only when they accept."""
-        member = svc.invite_to_team(current_actor(), team_id, data)
+        member = team_members.invite_to_team(current_actor(), team_id, data)
         db.session.commit()
         return member
 
@@ -112,7 +115,7 @@ class ConfirmMember(MethodView):
     @api_bp.response(200, TeamMemberSchema)
     def post(self, team_id: int, member_id: int):
         """Confirm a trial membership: the member and the team side both must."""
-        member = svc.confirm_member(current_actor(), team_id, member_id)
+        member = team_members.confirm_member(current_actor(), team_id, member_id)
         db.session.commit()
         return member
 
@@ -123,7 +126,7 @@ class EndMember(MethodView):
     @api_bp.response(200, TeamMemberSchema)
     def post(self, data: dict, team_id: int, member_id: int):
         """End a membership (the leader or a Team builder; or the member themselves)."""
-        member = svc.end_membership(current_actor(), team_id, member_id, data.get("note"))
+        member = team_members.end_membership(current_actor(), team_id, member_id, data.get("note"))
         db.session.commit()
         return member
 
@@ -134,7 +137,7 @@ class Leave(MethodView):
     @api_bp.response(200, TeamMemberSchema)
     def post(self, data: dict, team_id: int):
         """Leave a team you are a member of."""
-        member = svc.leave_team(current_actor(), team_id, data.get("note"))
+        member = team_members.leave_team(current_actor(), team_id, data.get("note"))
         db.session.commit()
         return member
 
@@ -144,7 +147,7 @@ class Pending(MethodView):
     @api_bp.response(200, PendingSchema)
     def get(self):
         """Invitations and hat offers waiting for your answer."""
-        return svc.pending_for(current_actor())
+        return overview.pending_for(current_actor())
 
 
 @api_bp.route(f"/teams/invitations/<int:member_id>/{ANSWER}")
@@ -152,7 +155,7 @@ class AnswerInvitation(MethodView):
     @api_bp.response(200, TeamMemberSchema)
     def post(self, member_id: int, answer: str):
         """Say yes or no to joining a team (only the person invited can)."""
-        member = svc.answer_invitation(current_actor(), member_id, answer == "accept")
+        member = team_members.answer_invitation(current_actor(), member_id, answer == "accept")
         db.session.commit()
         return member
 
@@ -162,13 +165,13 @@ class Hats(MethodView):
     @api_bp.response(200, HatSchema(many=True))
     def get(self, team_id: int):
         """Hats in the team (offers and history for the leader, circle and facilitators)."""
-        return svc.list_hats(current_actor(), team_id)[0]
+        return circle.list_hats(current_actor(), team_id)[0]
 
     @api_bp.arguments(HatOfferSchema)
     @api_bp.response(201, HatSchema)
     def post(self, data: dict, team_id: int):
         """Offer a hat to a trusted person (the leader, or an arranger)."""
-        hat = svc.offer_hat(current_actor(), team_id, data)
+        hat = circle.offer_hat(current_actor(), team_id, data)
         db.session.commit()
         return hat
 
@@ -178,7 +181,7 @@ class AnswerHat(MethodView):
     @api_bp.response(200, HatSchema)
     def post(self, hat_id: int, answer: str):
         """Say yes or no to a hat offered to you."""
-        hat = svc.answer_hat(current_actor(), hat_id, answer == "accept")
+        hat = circle.answer_hat(current_actor(), hat_id, answer == "accept")
         db.session.commit()
         return hat
 
@@ -188,7 +191,7 @@ class WithdrawHat(MethodView):
     @api_bp.response(200, HatSchema)
     def post(self, team_id: int, hat_id: int):
         """Take a hat back (the leader) or hand it back (the wearer)."""
-        hat = svc.withdraw_hat(current_actor(), team_id, hat_id)
+        hat = circle.withdraw_hat(current_actor(), team_id, hat_id)
         db.session.commit()
         return hat
 
@@ -198,13 +201,13 @@ class Arrangers(MethodView):
     @api_bp.response(200, ArrangerSchema(many=True))
     def get(self, team_id: int):
         """Arrangers with the recorded reason (leader, circle, facilitators)."""
-        return svc.list_arrangers(current_actor(), team_id)
+        return circle.list_arrangers(current_actor(), team_id)
 
     @api_bp.arguments(ArrangerCreateSchema)
     @api_bp.response(201, ArrangerSchema)
     def post(self, data: dict, team_id: int):
         """Appoint an arranger where the leader cannot act (facilitators; a reason is required)."""
-        arranger = svc.appoint_arranger(current_actor(), team_id, data)
+        arranger = circle.appoint_arranger(current_actor(), team_id, data)
         db.session.commit()
         return arranger
 
@@ -214,7 +217,7 @@ class EndArranger(MethodView):
     @api_bp.response(200, ArrangerSchema)
     def post(self, team_id: int, arranger_id: int):
         """End an arrangement (a facilitator, or the leader)."""
-        arranger = svc.end_arranger(current_actor(), team_id, arranger_id)
+        arranger = circle.end_arranger(current_actor(), team_id, arranger_id)
         db.session.commit()
         return arranger
 
@@ -224,14 +227,14 @@ class Plan(MethodView):
     @api_bp.response(200, CurrentPlanSchema)
     def get(self, team_id: int):
         """The current support plan (trial workers see only sections shared with them)."""
-        version, sections, trial_view = svc.current_plan(current_actor(), team_id)
+        version, sections, trial_view = plans.current_plan(current_actor(), team_id)
         return {"version": version.number if version else None, "sections": sections, "trial_view": trial_view}
 
     @api_bp.arguments(PlanSaveSchema)
     @api_bp.response(201, PlanVersionSchema)
     def post(self, data: dict, team_id: int):
         """Save the plan as a new version (the leader, a Plan keeper or an arranger)."""
-        version = svc.save_plan(current_actor(), team_id, data["sections"], data.get("base_version"))
+        version = plans.save_plan(current_actor(), team_id, data["sections"], data.get("base_version"))
         db.session.commit()
         return version
 
@@ -241,7 +244,7 @@ class PlanVersions(MethodView):
     @api_bp.response(200, PlanVersionSummarySchema(many=True))
     def get(self, team_id: int):
         """Every saved version, newest first, with author and time."""
-        return svc.list_plan_versions(current_actor(), team_id)
+        return plans.list_plan_versions(current_actor(), team_id)
 
 
 @api_bp.route("/teams/<int:team_id>/plan/versions/<int:number>")
@@ -249,7 +252,7 @@ class PlanVersionItem(MethodView):
     @api_bp.response(200, PlanVersionSchema)
     def get(self, team_id: int, number: int):
         """One saved version of the plan."""
-        return svc.get_plan_version(current_actor(), team_id, number)
+        return plans.get_plan_version(current_actor(), team_id, number)
 
 
 @api_bp.route("/teams/<int:team_id>/plan/compare")
@@ -258,7 +261,7 @@ class PlanCompare(MethodView):
     @api_bp.response(200, PlanComparisonSchema)
     def get(self, query: dict, team_id: int):
         """Compare two versions section by section (?from=1&to=3)."""
-        a, b, changes = svc.compare_plan_versions(current_actor(), team_id, query["first"], query["second"])
+        a, b, changes = plans.compare_plan_versions(current_actor(), team_id, query["first"], query["second"])
         return {"first": a.number, "second": b.number, "sections": changes}
 
 
@@ -267,13 +270,13 @@ class Suggestions(MethodView):
     @api_bp.response(200, SuggestionSchema(many=True))
     def get(self, team_id: int):
         """Suggested changes to the plan (leader, circle, facilitators)."""
-        return svc.list_suggestions(current_actor(), team_id)
+        return plans.list_suggestions(current_actor(), team_id)
 
     @api_bp.arguments(SuggestionCreateSchema)
     @api_bp.response(201, SuggestionSchema)
     def post(self, data: dict, team_id: int):
         """Suggest a change to the plan (facilitators); the leader decides."""
-        suggestion = svc.suggest_plan_change(current_actor(), team_id, data)
+        suggestion = plans.suggest_plan_change(current_actor(), team_id, data)
         db.session.commit()
         return suggestion
 
@@ -283,7 +286,7 @@ class AnswerSuggestion(MethodView):
     @api_bp.response(200, SuggestionSchema)
     def post(self, team_id: int, suggestion_id: int, answer: str):
         """Accept a suggestion (making a new plan version) or decline it."""
-        suggestion = svc.answer_suggestion(current_actor(), team_id, suggestion_id, answer == "accept")
+        suggestion = plans.answer_suggestion(current_actor(), team_id, suggestion_id, answer == "accept")
         db.session.commit()
         return suggestion
 
@@ -293,7 +296,7 @@ class History(MethodView):
     @api_bp.response(200, AuditEntrySchema(many=True))
     def get(self, team_id: int):
         """The team's audit log: who did what, on whose behalf, before and after."""
-        return svc.team_history(current_actor(), team_id)
+        return audit.team_history(current_actor(), team_id)
 
 
 @api_bp.route("/cooperatives/<slug>/hat-types")
@@ -302,13 +305,13 @@ class HatTypes(MethodView):
     def get(self, slug: str):
         """The co-op's kinds of hat and the permissions each carries."""
         actor = current_actor()
-        return svc.list_hat_types(actor, members.get_visible_cooperative(actor, slug))
+        return circle.list_hat_types(actor, members.get_visible_cooperative(actor, slug))
 
     @api_bp.arguments(HatTypeSchema)
     @api_bp.response(201, HatTypeSchema)
     def post(self, data: dict, slug: str):
         """Define another kind of hat (co-op admins)."""
         actor = current_actor()
-        hat_type = svc.create_hat_type(actor, members.get_visible_cooperative(actor, slug), data)
+        hat_type = circle.create_hat_type(actor, members.get_visible_cooperative(actor, slug), data)
         db.session.commit()
         return hat_type

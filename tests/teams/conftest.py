@@ -12,7 +12,6 @@ from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.members.models import MemberClass, Person, StaffRoleName
 from careteams.members.services import actor_for
-from careteams.teams import services as svc
 from careteams.teams.models import (
     Arranger,
     AuditEntry,
@@ -26,6 +25,7 @@ from careteams.teams.models import (
     TeamPrivateDetails,
     TeamRole,
 )
+from careteams.teams.services import circle, plans, teams
 from tests.factories import (
     ArrangerFactory,
     CooperativeFactory,
@@ -69,8 +69,8 @@ class World:
 def world(app) -> World:
     coop = CooperativeFactory()
     other_coop = CooperativeFactory()
-    hat_types = {h.name: h for h in svc.ensure_default_hat_types(coop)}
-    svc.ensure_default_hat_types(other_coop)
+    hat_types = {h.name: h for h in circle.ensure_default_hat_types(coop)}
+    circle.ensure_default_hat_types(other_coop)
     leader = PersonFactory(name="Ann Leader")
     team = TeamFactory(cooperative=coop, leader=leader, display_name="Ann")
     other_team = TeamFactory(cooperative=coop, display_name="Bill")
@@ -100,14 +100,14 @@ def world(app) -> World:
     w.people["helper"] = PersonFactory(name="Hal Helper")
     w.helper_hat = HatFactory(team=team, person=w.people["helper"], hat_type=hat_types["Hours checker"])
     w.people["invitee"] = PersonFactory(name="Ivy Invitee")
-    svc.save_plan(w.actor("leader"), team.id, {
+    plans.save_plan(w.actor("leader"), team.id, {
         "what_matters": {"text": "My garden.", "shared_with_trial": True},
         "personal_care": {"text": "Shower on Mondays."},
     })
-    svc.save_plan(w.actor("leader"), team.id, {"routines": {"text": "Up at eight."}})
-    w.suggestion = svc.suggest_plan_change(w.actor("facilitator"), team.id, {
+    plans.save_plan(w.actor("leader"), team.id, {"routines": {"text": "Up at eight."}})
+    w.suggestion = plans.suggest_plan_change(w.actor("facilitator"), team.id, {
         "sections": {"risks": {"text": "Stairs at night.", "shared_with_trial": False}}, "note": ""})
-    svc.update_private_details(w.actor("leader"), team.id, {"address": "1 Secret Lane", "access_notes": "Key safe 4321"})
+    teams.update_private_details(w.actor("leader"), team.id, {"address": "1 Secret Lane", "access_notes": "Key safe 4321"})
     # Commit (into the test's outer transaction) as a real request would find it:
     # a refused request rolls its own session back.
     db.session.commit()

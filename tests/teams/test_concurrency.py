@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from careteams.extensions import db
 from careteams.members.models import MemberClass, StaffRoleName
 from careteams.members.services import actor_for
-from careteams.teams import services as svc
 from careteams.teams.models import HatStatus, SupportPlanVersion
+from careteams.teams.services import circle, plans
 from tests.conftest import requires_postgres
 from tests.factories import (
     CooperativeFactory,
@@ -45,13 +45,13 @@ def test_simultaneous_saves_make_one_new_version(committed_app, database_url):
     requires_postgres(database_url)
     with committed_app.app_context():
         coop = CooperativeFactory()
-        hats = {h.name: h for h in svc.ensure_default_hat_types(coop)}
+        hats = {h.name: h for h in circle.ensure_default_hat_types(coop)}
         team = TeamFactory(cooperative=coop)
         keeper = PersonFactory()
         HatFactory(team=team, person=keeper, hat_type=hats["Plan keeper"], status=HatStatus.accepted)
         StaffRoleFactory(cooperative=coop, role=StaffRoleName.facilitator)
         MembershipFactory(cooperative=coop, person=keeper, member_class=MemberClass.advocate)
-        svc.save_plan(actor_for(team.leader), team.id, {"risks": {"text": "Stairs."}})
+        plans.save_plan(actor_for(team.leader), team.id, {"risks": {"text": "Stairs."}})
         db.session.commit()
         team_id, leader_id, keeper_id = team.id, team.leader_id, keeper.id
 
@@ -64,7 +64,7 @@ def test_simultaneous_saves_make_one_new_version(committed_app, database_url):
                 from careteams.members.models import Person
 
                 actor = actor_for(db.session.get(Person, person_id))
-                svc.save_plan(actor, team_id, {"risks": {"text": text}})
+                plans.save_plan(actor, team_id, {"risks": {"text": text}})
                 if hold:
                     first_flushed.set()
                     # Keep this transaction open until the other save is blocked on it.

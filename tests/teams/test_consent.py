@@ -12,7 +12,6 @@ from careteams.db import utcnow
 from careteams.errors import Conflict, Forbidden, NotFound, ValidationError
 from careteams.extensions import db
 from careteams.members.models import Person
-from careteams.teams import services as svc
 from careteams.teams.models import (
     AuditEntry,
     Hat,
@@ -21,6 +20,7 @@ from careteams.teams.models import (
     TeamMemberStatus,
     TeamRole,
 )
+from careteams.teams.services import circle, team_members
 from careteams.teams.signals import team_member_ended
 from tests.teams.conftest import snapshot
 
@@ -51,7 +51,7 @@ def test_invitation_needs_the_invitees_yes_before_they_are_in(world, as_person):
 
 
 def test_declined_invitation_leaves_them_out_and_cannot_be_accepted_later(world, as_person):
-    member = svc.invite_to_team(world.actor("leader"), world.team.id,
+    member = team_members.invite_to_team(world.actor("leader"), world.team.id,
                                 {"person_id": world.people["invitee"].id, "role": TeamRole.neighbour})
     db.session.commit()
     invitee = as_person(world.people["invitee"])
@@ -63,7 +63,7 @@ def test_declined_invitation_leaves_them_out_and_cannot_be_accepted_later(world,
 
 @pytest.mark.parametrize("who", ["leader", "builder", "facilitator", "stranger", "active"])
 def test_nobody_else_can_accept_an_invitation_for_the_invitee(world, as_person, who):
-    member = svc.invite_to_team(world.actor("leader"), world.team.id,
+    member = team_members.invite_to_team(world.actor("leader"), world.team.id,
                                 {"person_id": world.people["invitee"].id, "role": TeamRole.family})
     db.session.commit()
     before = snapshot(world.team.id)
@@ -112,16 +112,16 @@ def test_someone_already_in_the_team_cannot_be_invited_again(world, as_person):
 def test_matching_admits_a_worker_only_with_both_consents(world):
     worker = world.people["invitee"]
     with pytest.raises(Forbidden):  # the team side lacks a hat that answers matches
-        svc.admit_matched_member(world.team, worker, TeamRole.paid_worker,
+        team_members.admit_matched_member(world.team, worker, TeamRole.paid_worker,
                                  team_side=world.actor("rota"), member_side=world.actor("invitee"))
     with pytest.raises(NotFound):  # a stranger cannot say yes for the team
-        svc.admit_matched_member(world.team, worker, TeamRole.paid_worker,
+        team_members.admit_matched_member(world.team, worker, TeamRole.paid_worker,
                                  team_side=world.actor("stranger"), member_side=world.actor("invitee"))
     with pytest.raises(Forbidden):  # nobody can say yes for the worker
-        svc.admit_matched_member(world.team, worker, TeamRole.paid_worker,
+        team_members.admit_matched_member(world.team, worker, TeamRole.paid_worker,
                                  team_side=world.actor("leader"), member_side=world.actor("builder"))
     assert _members(world.team.id, worker.id) == []
-    member = svc.admit_matched_member(world.team, worker, TeamRole.paid_worker,
+    member = team_members.admit_matched_member(world.team, worker, TeamRole.paid_worker,
                                       team_side=world.actor("builder"), member_side=world.actor("invitee"))
     assert member.status == TeamMemberStatus.trial and member.invited_by_id == world.people["builder"].id
 
@@ -168,11 +168,11 @@ def test_a_declined_or_withdrawn_offer_cannot_be_accepted(world, as_person):
 
 
 def test_an_offer_past_its_end_date_cannot_be_accepted(world):
-    hat = svc.offer_hat(world.actor("leader"), world.team.id, {
+    hat = circle.offer_hat(world.actor("leader"), world.team.id, {
         "person_id": world.people["invitee"].id, "hat_type_id": world.hat_types["Team builder"].id,
         "expires_at": utcnow() + timedelta(hours=1)})
     with pytest.raises(Conflict):
-        svc.answer_hat(world.actor("invitee"), hat.id, True, now=utcnow() + timedelta(hours=2))
+        circle.answer_hat(world.actor("invitee"), hat.id, True, now=utcnow() + timedelta(hours=2))
 
 
 def test_an_end_date_in_the_past_is_refused(world, as_person):
@@ -281,21 +281,21 @@ def test_a_receivers_failure_undoes_the_ending(world, as_person):
 
 def test_withdrawing_an_invitation_does_not_signal_an_ended_membership(world):
     received = []
-    member = svc.invite_to_team(world.actor("leader"), world.team.id,
+    member = team_members.invite_to_team(world.actor("leader"), world.team.id,
                                 {"person_id": world.people["invitee"].id, "role": TeamRole.family})
     team_member_ended.connect(received.append)
     try:
-        svc.end_membership(world.actor("leader"), world.team.id, member.id)
+        team_members.end_membership(world.actor("leader"), world.team.id, member.id)
     finally:
         team_member_ended.disconnect(received.append)
     assert received == []
 
 
 def test_someone_who_left_can_be_invited_back_and_both_places_are_kept(world):
-    svc.end_membership(world.actor("leader"), world.team.id, world.family_member.id)
-    again = svc.invite_to_team(world.actor("leader"), world.team.id,
+    team_members.end_membership(world.actor("leader"), world.team.id, world.family_member.id)
+    again = team_members.invite_to_team(world.actor("leader"), world.team.id,
                                {"person_id": world.people["family"].id, "role": TeamRole.family})
-    svc.answer_invitation(world.actor("family"), again.id, True)
+    team_members.answer_invitation(world.actor("family"), again.id, True)
     statuses = sorted(m.status.value for m in _members(world.team.id, world.people["family"].id))
     assert statuses == ["active", "left"]
 
@@ -311,5 +311,5 @@ def test_invalid_answer_is_not_found(world, as_person):
 def test_status_values_are_the_issues(world):
     assert [s.value for s in HatStatus] == ["offered", "accepted", "declined", "withdrawn"]
     with pytest.raises(ValidationError):
-        svc.invite_to_team(world.actor("leader"), world.team.id,
+        team_members.invite_to_team(world.actor("leader"), world.team.id,
                            {"person_id": world.people["leader"].id, "role": TeamRole.family})

@@ -137,10 +137,10 @@ def test_forms_open_only_for_those_who_may_use_them(world, web_as):
 
 
 def test_answering_an_invitation_on_the_web(world, web_as):
-    from careteams.teams import services as svc
     from careteams.teams.models import TeamRole
+    from careteams.teams.services import team_members
 
-    member = svc.invite_to_team(world.actor("leader"), world.team.id,
+    member = team_members.invite_to_team(world.actor("leader"), world.team.id,
                                 {"person_id": world.people["invitee"].id, "role": TeamRole.family})
     db.session.commit()
     invitee = web_as("invitee")

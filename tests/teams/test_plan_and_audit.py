@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from careteams.extensions import db
-from careteams.teams import services as svc
 from careteams.teams.models import AppendOnlyError, AuditEntry, SupportPlanVersion
+from careteams.teams.services import plans
 from tests.teams.conftest import snapshot
 
 
@@ -205,7 +205,7 @@ def test_texts_about_a_team_carry_no_team_details(world, as_person, sms_outbox):
 def test_plan_versions_and_audit_rows_only_grow(world):
     versions = len(_versions(world.team.id))
     entries = len(_audit(world.team.id))
-    svc.save_plan(world.actor("leader"), world.team.id, {"risks": {"text": "Rug."}})
-    svc.answer_suggestion(world.actor("leader"), world.team.id, world.suggestion.id, True)
+    plans.save_plan(world.actor("leader"), world.team.id, {"risks": {"text": "Rug."}})
+    plans.answer_suggestion(world.actor("leader"), world.team.id, world.suggestion.id, True)
     assert len(_versions(world.team.id)) == versions + 2
     assert len(_audit(world.team.id)) == entries + 3  # two saves and the answer

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from careteams.extensions import db
 from careteams.members.models import MemberClass, StaffRoleName
-from careteams.teams import services as svc
 from careteams.teams.models import HatType, Team
+from careteams.teams.services import circle
 from tests.factories import CooperativeFactory, MembershipFactory, PersonFactory, StaffRoleFactory
 
 
@@ -92,8 +92,8 @@ def test_bad_team_input_is_422(coop, as_person, body):
 
 
 def test_default_hat_types_are_seeded_once(coop):
-    first = svc.ensure_default_hat_types(coop)
-    second = svc.ensure_default_hat_types(coop)
+    first = circle.ensure_default_hat_types(coop)
+    second = circle.ensure_default_hat_types(coop)
     assert [h.id for h in first] == [h.id for h in second]
     names = db.session.scalars(sa.select(HatType.name).where(HatType.cooperative_id == coop.id)).all()
     assert sorted(names) == ["Hours checker", "Plan keeper", "Rota wrangler", "Team builder"]

@@ -1,0 +1,19 @@
+"""Use cases for teams, one module per use case. Services flush; the caller commits once.
+Each loads, asks a predicate from teams.permissions through ensure(), applies
+rules, mutates, writes the audit log and flushes.
+
+  access        who someone is to a team (team_access), the teams they can see;
+                every domain that touches a team asks it
+  audit         the team's audit log
+  common        helpers shared by the use cases (field errors, finding or
+                inviting a person, short notes that something waits)
+  teams         starting and editing a team; its private details
+  team_members  invitations, trial, active, leaving (both consents)
+  circle        hat types, hats and arrangers
+  plans         support plan versions and suggested changes
+  overview      the team page, answers waiting for a person, home links
+"""
+
+# TEMPORARY: re-exported for callers outside this domain until the import rewrite; do not add to this list
+from careteams.teams.services.access import get_visible_team, team_access, visible_teams  # noqa: F401
+from careteams.teams.services.circle import ensure_default_hat_types  # noqa: F401

@@ -1,0 +1,93 @@
+"""Who someone is to a team (`team_access`) and which teams they can see.
+
+The one place that works out what a person is to a team; every domain that
+touches a team (matching, rota, hours, SMS) asks it, then decides with the
+predicates in teams.permissions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from careteams.db import utcnow
+from careteams.errors import NotFound, ensure
+from careteams.extensions import db
+from careteams.members.permissions import Actor, is_facilitator
+from careteams.teams import permissions as perm
+from careteams.teams.models import Arranger, Hat, HatStatus, Team, TeamMember, TeamMemberStatus
+from careteams.teams.permissions import TeamAccess, can_see_team
+
+CURRENT_MEMBER_STATUSES = (TeamMemberStatus.invited, TeamMemberStatus.trial, TeamMemberStatus.active)
+
+
+def team_access(actor: Actor, team: Team, now: datetime | None = None) -> TeamAccess:
+    """What `actor` is to `team`: leader, facilitator, arranger, hats in force, place."""
+    now = now or utcnow()
+    hats = db.session.scalars(
+        sa.select(Hat).where(Hat.team_id == team.id, Hat.person_id == actor.person_id, Hat.status == HatStatus.accepted)
+    ).all()
+    in_force = [hat for hat in hats if hat.in_force(now)]
+    permissions = frozenset(p for hat in in_force for p in hat.hat_type.permissions)
+    arranger = db.session.scalar(
+        sa.select(Arranger.id).where(
+            Arranger.team_id == team.id, Arranger.person_id == actor.person_id, Arranger.ended_at.is_(None)
+        )
+    )
+    status = db.session.scalar(
+        sa.select(TeamMember.status).where(
+            TeamMember.team_id == team.id, TeamMember.person_id == actor.person_id,
+            TeamMember.status.in_(CURRENT_MEMBER_STATUSES),
+        )
+    )
+    return TeamAccess(
+        person_id=actor.person_id,
+        team_id=team.id,
+        is_leader=team.leader_id == actor.person_id,
+        is_facilitator=is_facilitator(actor, team.cooperative_id),
+        is_arranger=arranger is not None,
+        hat_permissions=permissions,
+        member_status=status,
+        hat_grants=frozenset((p, hat.hat_type.name) for hat in in_force for p in hat.hat_type.permissions),
+    )
+
+
+def get_visible_team(actor: Actor, team_id: int) -> tuple[Team, TeamAccess]:
+    """The team and the actor's access to it; 404 for anyone it is private from."""
+    team = db.session.get(Team, team_id)
+    if team is None:
+        raise NotFound("No such team.")
+    access = team_access(actor, team)
+    if not can_see_team(access):
+        raise NotFound("No such team.")
+    return team, access
+
+
+def visible_teams(actor: Actor) -> list[tuple[Team, TeamAccess]]:
+    """Every team the actor leads, helps run, belongs to, or facilitates."""
+    facilitated = [c for c, role in actor.staff_roles if role == "facilitator"]
+    now = utcnow()
+    ids = set(db.session.scalars(sa.select(Team.id).where(sa.or_(
+        Team.leader_id == actor.person_id,
+        Team.cooperative_id.in_(facilitated) if facilitated else sa.false(),
+        Team.id.in_(sa.select(TeamMember.team_id).where(
+            TeamMember.person_id == actor.person_id,
+            TeamMember.status.in_((TeamMemberStatus.trial, TeamMemberStatus.active)))),
+        Team.id.in_(sa.select(Hat.team_id).where(Hat.person_id == actor.person_id, Hat.status == HatStatus.accepted)),
+        Team.id.in_(sa.select(Arranger.team_id).where(Arranger.person_id == actor.person_id, Arranger.ended_at.is_(None))),
+    ))))
+    result = []
+    for team in db.session.scalars(sa.select(Team).where(Team.id.in_(ids)).order_by(Team.display_name, Team.id)):
+        access = team_access(actor, team, now)
+        if perm.can_see_team(access):
+            result.append((team, access))
+    return result
+
+
+def team_for_form(actor: Actor, team_id: int, allowed) -> Team:
+    """The team, if the actor may use the form (a predicate from teams.permissions)."""
+    team, access = get_visible_team(actor, team_id)
+    ensure(allowed(access))
+    return team
+
