@@ -10,7 +10,9 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 from careteams.governance.enums import ResolutionKind, Threshold
 
@@ -253,9 +255,6 @@ def local_to_utc(value: str, zone: str):
     happens twice (clocks going back): a vote must not open or close by accident
     an hour out.
     """
-    from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
-
     try:
         naive = datetime.fromisoformat(value)
     except (TypeError, ValueError):
