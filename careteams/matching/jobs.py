@@ -40,7 +40,7 @@ def warn_expiring_checks(now: datetime) -> int:
             continue
         label = check.name or rules.CHECK_LABELS[check.kind]
         notify_person(person_id, f"Your {label} runs out on {check.expires_on:%d %B %Y}. "
-                                     "Please show the renewal to a facilitator.", cooperative_id=coop_id)
+                                 "Please show the renewal to a facilitator.", cooperative_id=coop_id)
         told += 1
     db.session.flush()
     return told

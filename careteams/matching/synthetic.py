@@ -2,6 +2,10 @@
 
 Core inserts (a few statements, executemany), never one ORM object per row: ten
 thousand profiles take about a second.
+
+Layer: a script-like data generator, beside demo.py above services. It is not a
+use case (no actor, no permission check) and nothing in careteams imports it:
+only tests/matching/test_scale.py and scripts/bench_matching.py do.
 """
 
 from __future__ import annotations
