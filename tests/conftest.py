@@ -1,14 +1,25 @@
-"""Test harness: the schema is built from migrations once per run, and each test
-runs inside an outer transaction that is rolled back (the engine-level savepoint
-recipe), so tests are isolated and fast.
+"""Test harness: the schema is built from migrations once per run (once per
+xdist worker, each in its own database), one app serves every test of the
+session, and each test runs inside an outer transaction that is rolled back (the
+engine-level savepoint recipe), so tests are isolated and fast.
+
+Isolation with one shared app: besides the rolled-back transaction, every test
+gets its own app context (so its own `g` and login state), and after it the
+app's config, its extensions registry (the SMS gateway, the mail outbox...), its
+Jinja environment and the process-wide extension objects (the limiter, the API)
+are put back exactly as they were; the limiter's counters are reset. Tests that
+need a differently configured app build their own with make_app();
+tests/test_isolation.py proves nothing leaks from one test to the next.
 
 SQLite by default; PostgreSQL when CARETEAMS_TEST_DATABASE_URL is set. Tests that
 need several real connections at once use `committed_app` instead, which works on
-committed data and truncates every table afterwards.
+committed data and truncates every table afterwards (only in its own worker's
+database).
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 from pathlib import Path
@@ -18,15 +29,18 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from careteams import create_app
-from careteams.extensions import db, limiter
+from careteams.extensions import api, csrf, db, limiter, login_manager, mail, migrate
 
 PG_URL = os.environ.get("CARETEAMS_TEST_DATABASE_URL")
+# pytest-xdist names its workers gw0, gw1...; unset when the suite runs in one process.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 
 
 def _faker_seed() -> int:
     """The seed for factory-boy's random data (names such as O'Neill, emails...):
     CARETEAMS_TEST_SEED, or a new one each run. It is printed in the header, so
-    a failure that depends on the data can be run again with the same data."""
+    a failure that depends on the data can be run again with the same data.
+    Under xdist the controller picks it and hands it to every worker."""
     import random
 
     return int(os.environ.get("CARETEAMS_TEST_SEED") or random.SystemRandom().randrange(10**6))
@@ -35,12 +49,23 @@ def _faker_seed() -> int:
 FAKER_SEED = _faker_seed()
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist (controller side): every worker uses the controller's seed."""
+    node.workerinput["careteams_seed"] = FAKER_SEED
+
+
 def pytest_configure(config):
     """CARETEAMS_TEST_NOW=2028-03-01T10:00:00+00:00 runs the suite as if on that
     day (the clock keeps ticking from there). Tests must pass on any day: this
-    finds the ones that quietly depend on today's date."""
+    finds the ones that quietly depend on today's date. (xdist workers inherit
+    the environment, so each of them travels too.)"""
+    global FAKER_SEED
     import factory.random
 
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput and "careteams_seed" in workerinput:
+        FAKER_SEED = workerinput["careteams_seed"]
     factory.random.reseed_random(FAKER_SEED)
     when = os.environ.get("CARETEAMS_TEST_NOW")
     if when:
@@ -53,6 +78,16 @@ def pytest_configure(config):
         config.add_cleanup(traveller.stop)
 
 
+@pytest.fixture(autouse=True)
+def _test_data_seed(request):
+    """Each test's random data depends only on the seed and the test's id, not on
+    which tests ran before it in the same process: so CARETEAMS_TEST_SEED replays
+    a test's data whether the suite ran in one process or spread over workers."""
+    import factory.random
+
+    factory.random.reseed_random(f"{FAKER_SEED}:{request.node.nodeid}")
+
+
 def pytest_report_header(config):
     lines = [f"careteams: test data seed {FAKER_SEED} (run again with CARETEAMS_TEST_SEED={FAKER_SEED})"]
     when = os.environ.get("CARETEAMS_TEST_NOW")
@@ -61,14 +96,33 @@ def pytest_report_header(config):
     return lines
 
 
+def _worker_database(url: str) -> str:
+    """Under xdist, a database of the worker's own (`test_gw0` next to `test`),
+    created afresh from the configured one, so workers never share data (and
+    committed_app's truncation touches only its own worker's tables)."""
+    if not WORKER:
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{WORKER}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def _url() -> str:
     if PG_URL:
         url = PG_URL
         for prefix in ("postgres://", "postgresql://"):
             if url.startswith(prefix):
                 url = "postgresql+psycopg://" + url[len(prefix):]
-        return url
-    path = Path(tempfile.mkdtemp(prefix="careteams-test-")) / "test.sqlite"
+        return _worker_database(url)
+    # A directory of this process's own: each xdist worker has its own file.
+    path = Path(tempfile.mkdtemp(prefix=f"careteams-test-{WORKER or 'main'}-")) / "test.sqlite"
     return f"sqlite:///{path}"
 
 
@@ -112,31 +166,93 @@ class CommittingClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def app(database_url):
-    """An app whose every session joins one outer transaction, rolled back after."""
+# The process-wide extension objects: init_app() on another app (make_app in a
+# test, committed_app, the browser's live server) points them at that app's
+# settings and storage (the limiter's `enabled` flag and counters, the API's
+# config and spec); each test on the shared app starts with them pointed back.
+_EXTENSIONS = (api, csrf, limiter, login_manager, mail, migrate)
+
+
+class _AppState:
+    """What a test may change on the shared app, saved once and put back after
+    each test: config (deep-copied, so values changed in place come back too),
+    `app.extensions`, the Jinja environment, and the extension objects."""
+
+    def __init__(self, app):
+        self.app = app
+        self.config = copy.deepcopy(dict(app.config))
+        self.extensions = dict(app.extensions)
+        env = app.jinja_env
+        self.jinja = (env.auto_reload, dict(env.globals), dict(env.filters), dict(env.tests))
+        self.objects = [(ext, dict(vars(ext))) for ext in _EXTENSIONS]
+
+    def enter(self) -> None:
+        for ext, saved in self.objects:
+            vars(ext).update(saved)
+        limiter.reset()
+
+    def restore(self) -> None:
+        app = self.app
+        app.config.clear()
+        app.config.update(copy.deepcopy(self.config))
+        mailman = app.extensions.get("mailman")
+        if mailman is not None and "outbox" in vars(mailman):
+            del mailman.outbox  # the locmem backend starts a new one
+        app.extensions.clear()
+        app.extensions.update(self.extensions)  # drops the SMS gateway: rebuilt, empty
+        env = app.jinja_env
+        auto_reload, env_globals, env_filters, env_tests = self.jinja
+        env.auto_reload = auto_reload
+        for current, saved in ((env.globals, env_globals), (env.filters, env_filters), (env.tests, env_tests)):
+            current.clear()
+            current.update(saved)
+        limiter.reset()
+
+
+@pytest.fixture(scope="session")
+def _shared_app(database_url):
+    """The one app of this test session (create_app costs ~0.13 s: per test,
+    it was more than half of the suite's time)."""
     app = make_app(database_url)
     app.test_client_class = CommittingClient
+    yield _AppState(app)
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture
+def app(_shared_app):
+    """The shared app, whose every session joins one outer transaction, rolled
+    back after the test; its state is put back after the test (see _AppState)."""
+    state = _shared_app
+    app = state.app
+    state.enter()
     ctx = app.app_context()
     ctx.push()
     engines = db.engines
     saved = []
-    for key, engine in list(engines.items()):
-        connection = engine.connect()
-        transaction = connection.begin()
-        engines[key] = connection
-        saved.append((key, engine, connection, transaction))
-    limiter.reset()
     try:
+        for key, engine in list(engines.items()):
+            connection = engine.connect()
+            transaction = connection.begin()
+            engines[key] = connection
+            saved.append((key, engine, connection, transaction))
         yield app
     finally:
-        db.session.remove()
-        for key, engine, connection, transaction in saved:
-            transaction.rollback()
-            connection.close()
-            engines[key] = engine
-            engine.dispose()
-        ctx.pop()
+        try:
+            db.session.remove()
+            for key, engine, connection, transaction in saved:
+                try:
+                    if transaction.is_active:
+                        transaction.rollback()
+                finally:
+                    connection.close()
+                    engines[key] = engine
+        finally:
+            ctx.pop()
+            state.restore()
 
 
 def truncate_all(engine: sa.engine.Engine) -> None:
