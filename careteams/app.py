@@ -6,11 +6,19 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, g, request
+from flask import Flask, g, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+import careteams.models  # noqa: F401  (every table, for Alembic and relationships)
 import config
-from careteams.domains import DOMAINS, domain_modules
+from careteams.auth.services import person_for_api_token
+from careteams.cli import register as register_cli_commands
+from careteams.domains import domain_modules
+from careteams.errors import Unauthorized, register_error_handlers, wants_json
 from careteams.extensions import api, csrf, db, limiter, login_manager, mail, migrate
+from careteams.members.models import Person
+from careteams.members.rules import MEMBER_CLASS_LABELS, STAFF_ROLE_LABELS
 from config import DEV_SECRET_KEY
 
 
@@ -24,8 +32,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
-    from careteams.errors import register_error_handlers
-
     register_error_handlers(app)
     register_cli(app)
     register_template_helpers(app)
@@ -45,8 +51,6 @@ def check_production_settings(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    import careteams.models  # noqa: F401  (every table, for Alembic and relationships)
-
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
@@ -62,15 +66,11 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     api.init_app(app)
     if app.config.get("PROXY_FIX_COUNT"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         n = app.config["PROXY_FIX_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        from careteams.members.models import Person
-
         try:
             person_id, version = (int(x) for x in user_id.split(":"))
         except ValueError:
@@ -82,10 +82,6 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized():
-        from flask import redirect, url_for
-
-        from careteams.errors import Unauthorized, wants_json
-
         if wants_json():
             raise Unauthorized()
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
@@ -99,8 +95,6 @@ def register_extensions(app: Flask) -> None:
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return
-        from careteams.auth.services import person_for_api_token
-
         person = person_for_api_token(header[len("Bearer "):].strip())
         login_manager._update_request_context_with_user(person)
         g.via_token = person is not None
@@ -133,18 +127,11 @@ def _configure_sqlite(engine: sa.engine.Engine) -> None:
 def register_blueprints(app: Flask) -> None:
     """A domain's `pages` and `views` modules may each offer `bp` (a Flask
     blueprint: HTML pages, webhooks) and `api_bp` (flask-smorest JSON API)."""
-    import importlib
-
-    modules = domain_modules("pages") + domain_modules("views")
-    # Transitional: packages that still define their blueprints in __init__.
-    modules += [importlib.import_module(f"careteams.{d}") for d in DOMAINS]
-    seen: set[int] = set()
-    for module in modules:
+    for module in domain_modules("pages") + domain_modules("views"):
         for attr in ("bp", "api_bp"):
             blueprint = getattr(module, attr, None)
-            if blueprint is None or id(blueprint) in seen:
+            if blueprint is None:
                 continue
-            seen.add(id(blueprint))
             if attr == "api_bp":
                 api.register_blueprint(blueprint)
             else:
@@ -165,10 +152,6 @@ def register_request_hooks(app: Flask) -> None:
             return
         if request.method == "OPTIONS":
             return
-        from flask_login import current_user
-
-        from careteams.errors import Unauthorized
-
         if not current_user.is_authenticated:
             raise Unauthorized()
 
@@ -199,12 +182,8 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from careteams.members.rules import MEMBER_CLASS_LABELS, STAFF_ROLE_LABELS
-
     app.jinja_env.globals.update(member_class_labels=MEMBER_CLASS_LABELS, staff_role_labels=STAFF_ROLE_LABELS)
 
 
 def register_cli(app: Flask) -> None:
-    from careteams.cli import register
-
-    register(app)
+    register_cli_commands(app)

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
+
+from careteams.auth.services import send_invitation
+from careteams.demo import seed
+from careteams.extensions import db
+from careteams.members import services as members
+from careteams.members.models import Person, StaffRoleName
+from careteams.scheduler import load_jobs, run_clock, run_job
+from careteams.sms.cli import sms_cli
+from careteams.teams.services.circle import ensure_default_hat_types
 
 
 def register(app: Flask) -> None:
@@ -13,37 +23,27 @@ def register(app: Flask) -> None:
     @scheduler_cli.command("run")
     def scheduler_run():
         """Run the one clock process (APScheduler) until stopped."""
-        from careteams.scheduler import run_clock
-
         run_clock(app)
 
     @scheduler_cli.command("run-job")
     @click.argument("job_id")
     def scheduler_run_job(job_id: str):
         """Run one registered job once, now."""
-        from careteams.scheduler import run_job
-
         click.echo(f"{job_id}: {run_job(app, job_id)!r}")
 
     @scheduler_cli.command("list")
     def scheduler_list():
         """List the registered jobs."""
-        from careteams.scheduler import load_jobs
-
         for registered in load_jobs().values():
             click.echo(f"{registered.id}  {registered.trigger} {registered.trigger_args}")
 
     app.cli.add_command(scheduler_cli)
-
-    from careteams.sms.cli import sms_cli
 
     app.cli.add_command(sms_cli)
 
     @app.cli.command("seed-demo")
     def seed_demo():
         """Create (or refresh) the demo co-op and print its logins. Idempotent."""
-        from careteams.demo import seed
-
         logins = seed()
         click.echo("\nDemo co-op ready. Log in with any of these (password for all: "
                    f"{logins['password']}):")
@@ -58,16 +58,7 @@ def register(app: Flask) -> None:
     @click.option("--admin-name", default="Co-op admin")
     def create_coop(name, slug, timezone, admin_email, admin_name):
         """Create a co-operative with its first admin (deployment operators)."""
-        import sqlalchemy as sa
-
-        from careteams.auth.services import send_invitation
-        from careteams.extensions import db
-        from careteams.members import services as members
-        from careteams.members.models import Person, StaffRoleName
-
         coop = members.create_cooperative(name, slug, timezone)
-        from careteams.teams.services import ensure_default_hat_types
-
         ensure_default_hat_types(coop)  # Rota wrangler, Team builder, Plan keeper, Hours checker
         person = db.session.scalar(sa.select(Person).where(Person.email == admin_email.lower()))
         if person is None:

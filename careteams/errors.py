@@ -13,6 +13,8 @@ from marshmallow import ValidationError as MarshmallowValidationError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from careteams.extensions import db
+
 log = logging.getLogger(__name__)
 
 
@@ -101,8 +103,6 @@ HTTP_CODES = {
 
 
 def register_error_handlers(app: Flask) -> None:
-    from careteams.extensions import db
-
     @app.errorhandler(AppError)
     def handle_app_error(error: AppError):
         db.session.rollback()

@@ -75,6 +75,7 @@ def run_job(app: Flask, job_id: str, now: datetime | None = None):
 
 
 def build_scheduler(app: Flask):
+    # Only the clock process needs APScheduler; web workers never load it.
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = BlockingScheduler(

@@ -55,8 +55,8 @@ def main() -> None:
 
 
 def run(sizes: list[int], runs: int) -> None:
-    from careteams.matching import services as svc
     from careteams.matching.models import Skill
+    from careteams.matching.services import suggestions, vacancies
     from careteams.matching.synthetic import generate_profiles
     from careteams.members.models import Cooperative, Person
     from careteams.members.services import actor_for
@@ -74,7 +74,7 @@ def run(sizes: list[int], runs: int) -> None:
     skills = [Skill(cooperative_id=coop.id, name=n) for n in ("Personal care", "Cooking", "Driving", "Dementia")]
     db.session.add_all(skills)
     db.session.flush()
-    vacancy = svc.post_vacancy(actor_for(leader), team.id, {
+    vacancy = vacancies.post_vacancy(actor_for(leader), team.id, {
         "needs": "Mornings", "required_skill_ids": [skills[0].id], "nice_skill_ids": [skills[1].id, skills[2].id],
         "languages": ["Urdu"], "interests": ["gardening"], "windows": [(0, 480, 660), (2, 480, 660), (4, 480, 660)]})
 
@@ -97,7 +97,7 @@ def run(sizes: list[int], runs: int) -> None:
 
             sa.event.listen(db.engine, "before_cursor_execute", listener)
             t0 = time.perf_counter()
-            results = svc.rank_candidates(db.session.get(type(vacancy), vacancy.id), now, limit=20)
+            results = suggestions.rank_candidates(db.session.get(type(vacancy), vacancy.id), now, limit=20)
             timings.append(time.perf_counter() - t0)
             sa.event.remove(db.engine, "before_cursor_execute", listener)
             queries, count = len(statements), len(results)

@@ -166,7 +166,7 @@ def bench_size(app, size: int, runs: int) -> None:
     # A worker accepts, by text, a shift just offered to the whole team. Each run
     # offers a new shift (untimed), then times the signed webhook end to end.
     from careteams.members.services import actor_for
-    from careteams.rota import services as rota
+    from careteams.rota.services import offers as rota
 
     validator = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
     inbound = "http://localhost/sms/inbound"

@@ -926,7 +926,7 @@ from careteams.governance.models import (  # noqa: E402
     ResolutionStatus,
 )
 from careteams.governance.rules import ResolutionKind, Threshold, fixed_options  # noqa: E402
-from careteams.governance.services import RECEIPT_ALPHABET  # noqa: E402
+from careteams.governance.services.ballots import RECEIPT_ALPHABET  # noqa: E402
 
 
 def _receipt(n: int) -> str:

@@ -14,10 +14,13 @@ from careteams.auth.enums import LinkPurpose
 from careteams.auth.models import ApiToken, OneTimeLink
 from careteams.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from careteams.db import utcnow
-from careteams.errors import NotFound, Unauthorized, ValidationError
+from careteams.errors import NotFound, Unauthorized, ValidationError, ensure
 from careteams.extensions import db
-from careteams.members.models import ContactChannel, Person
+from careteams.members import permissions as member_perm
+from careteams.members.models import ContactChannel, Cooperative, Person
+from careteams.members.permissions import Actor
 from careteams.members.rules import normalise_email
+from careteams.members.services import create_person
 
 TOKEN_PREFIX = "ct_"  # noqa: S105  (a label, not a secret)
 
@@ -162,3 +165,12 @@ def revoke_api_token(person: Person, token_id: int) -> None:
         raise NotFound("No such token.")
     token.revoked_at = utcnow()
     db.session.flush()
+
+
+def invite_person(actor: Actor, coop: Cooperative, data: dict) -> Person:
+    """Create an account for someone and send them a one-time link to set a password."""
+    ensure(member_perm.can_invite_person(actor, coop.id))
+    person = create_person(data["name"], data.get("email"), data.get("phone"), preferred_channel=data["preferred_channel"])
+    inviter = db.session.get(Person, actor.person_id)
+    send_invitation(person, inviter, coop.name, from_number=coop.sms_number)
+    return person

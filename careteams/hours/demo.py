@@ -14,7 +14,7 @@ from careteams.extensions import db
 from careteams.hours.enums import AreaBand, FunderKind, TimesheetStatus
 from careteams.hours.models import CoopPayRate, Funder, HoursSettings, TimesheetEntry
 from careteams.members.models import Cooperative, Person
-from careteams.rota.services import team_worker_ids
+from careteams.rota.services.offers import team_worker_ids
 from careteams.teams.models import Team
 
 DEMO_NOTE = "Demo hours"

@@ -121,18 +121,6 @@ def create_person(name: str, email: str | None = None, phone: str | None = None,
     return person
 
 
-def invite_person(actor: Actor, coop: Cooperative, data: dict) -> Person:
-    """Create an account for someone and send them a one-time link to set a password."""
-    # circle: members.services -> auth.services -> notify -> sms.services -> members.services (reported)
-    from careteams.auth import services as auth_services
-
-    ensure(perm.can_invite_person(actor, coop.id))
-    person = create_person(data["name"], data.get("email"), data.get("phone"), preferred_channel=data["preferred_channel"])
-    inviter = db.session.get(Person, actor.person_id)
-    auth_services.send_invitation(person, inviter, coop.name, from_number=coop.sms_number)
-    return person
-
-
 def get_person(person_id: int) -> Person:
     person = db.session.get(Person, person_id)
     if person is None:

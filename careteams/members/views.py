@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from careteams.auth import services as auth_services
 from careteams.auth.current import current_actor, current_person
 from careteams.extensions import db
 from careteams.members import services as svc
@@ -55,7 +56,7 @@ class People(MethodView):
     def post(self, data: dict, slug: str):
         """Invite a person: creates their account and sends a one-time link."""
         actor = current_actor()
-        person = svc.invite_person(actor, svc.get_visible_cooperative(actor, slug), data)
+        person = auth_services.invite_person(actor, svc.get_visible_cooperative(actor, slug), data)
         db.session.commit()
         return person
 

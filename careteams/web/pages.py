@@ -7,7 +7,7 @@ from flask_login import login_required
 
 from careteams.auth.current import current_actor, current_person
 from careteams.members import services as members
-from careteams.teams import services as teams
+from careteams.teams.services.access import visible_teams
 from careteams.web.home import actions_for
 
 bp = Blueprint("web", __name__)
@@ -19,7 +19,7 @@ def home():
     person = current_person()
     entries = members.home_summary(person)
     teams_by_coop: dict[int, list] = {}
-    for team, access in teams.visible_teams(current_actor()):
+    for team, access in visible_teams(current_actor()):
         teams_by_coop.setdefault(team.cooperative_id, []).append((team, access))
     for entry in entries:
         mine = teams_by_coop.get(entry["cooperative"].id, [])

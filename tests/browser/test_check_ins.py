@@ -22,9 +22,9 @@ COOP = "valley-care"
 def trial_with_three_shifts(app) -> int:
     """Set up through the services (not the pages under test): the demo's match of
     Omar with Ann's team, approved, introduced, on trial, three shifts recorded."""
-    from careteams.matching import services as svc
     from careteams.matching.models import Match, MatchState
     from careteams.matching.rules import Action
+    from careteams.matching.services import matches as svc
     from careteams.members.models import Person
     from careteams.members.services import actor_for
 

@@ -131,8 +131,9 @@ def test_fifty_concurrent_signed_acceptances_of_a_real_shift_book_one_worker(com
     from datetime import timedelta
 
     from careteams.members.services import actor_for
-    from careteams.rota import services as rota
     from careteams.rota.models import Offer, OfferStatus, Shift, ShiftStatus
+    from careteams.rota.services import common as rota_common
+    from careteams.rota.services import offers as rota
     from careteams.sms.rules import render
     from tests.factories import PersonFactory
     from tests.rota.conftest import MONDAY, add_member, build_world, make_shift
@@ -185,7 +186,7 @@ def test_fifty_concurrent_signed_acceptances_of_a_real_shift_book_one_worker(com
     with app.app_context():
         shift = db.session.get(Shift, shift_id)
         assert shift.status == ShiftStatus.booked and shift.booked_person_id == winners[0]
-        assert replies[winners[0]] == render("booked", when=rota.when_text(shift, "Europe/London"),
+        assert replies[winners[0]] == render("booked", when=rota_common.when_text(shift, "Europe/London"),
                                              team="Ann's team", code=code_of[winners[0]])
         statuses = dict(db.session.execute(sa.select(Offer.person_id, Offer.status)
                                            .where(Offer.shift_id == shift_id)).all())
@@ -200,7 +201,7 @@ def test_two_clocks_running_the_reminder_job_at_once_text_each_worker_once(commi
 
     from careteams.members.services import actor_for
     from careteams.rota import jobs as rota_jobs
-    from careteams.rota import services as rota
+    from careteams.rota.services import offers as rota
     from tests.factories import PersonFactory
     from tests.rota.conftest import MONDAY, add_member, build_world, make_shift
 

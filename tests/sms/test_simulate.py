@@ -118,8 +118,8 @@ def test_cli_simulate_against_the_seeded_demo_books_wendy_and_tells_will_it_is_f
     "Booked:" for Wendy, then "filled" for Will answering for the same shift."""
     from careteams import demo
     from careteams.members.models import Cooperative, Person
-    from careteams.rota import services as rota
     from careteams.rota.models import Offer, Shift
+    from careteams.rota.services import reading as rota
     from careteams.teams.models import Team
     from tests.rota.conftest import add_member, make_team
 

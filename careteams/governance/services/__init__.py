@@ -18,6 +18,3 @@ the database rather than by checks that could race:
   waits for every ballot in flight, and then tallies in a fresh snapshot (see
   `results`).
 """
-
-# TEMPORARY: re-exported for callers outside this domain until the import rewrite; do not add to this list
-from careteams.governance.services.ballots import RECEIPT_ALPHABET  # noqa: F401

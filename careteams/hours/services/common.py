@@ -19,7 +19,7 @@ from careteams.members.permissions import Actor
 from careteams.rota.models import ShiftKind
 from careteams.teams.models import Hat, HatStatus, HatType, Team
 from careteams.teams.permissions import TeamAccess, TeamPermission, can_see_team
-from careteams.teams.services import team_access
+from careteams.teams.services.access import team_access
 
 A = TimesheetAction
 

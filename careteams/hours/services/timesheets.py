@@ -33,7 +33,7 @@ from careteams.teams.models import (
     TeamMemberStatus,
 )
 from careteams.teams.permissions import TeamAccess, TeamPermission
-from careteams.teams.services import team_access
+from careteams.teams.services.access import team_access
 
 A = TimesheetAction
 

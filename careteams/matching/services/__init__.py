@@ -15,9 +15,3 @@ One module per use case:
   notifications    notifications about matches (web, email or text)
   common           shared constants and helpers
 """
-
-# TEMPORARY: re-exported for callers outside this domain until the import rewrite; do not add to this list
-from careteams.matching.services.matches import act_on_match  # noqa: F401
-from careteams.matching.services.profiles import weekly_hours_opt_out, worker_eligibility  # noqa: F401
-from careteams.matching.services.suggestions import rank_candidates  # noqa: F401
-from careteams.matching.services.vacancies import post_vacancy  # noqa: F401

@@ -39,7 +39,7 @@ from careteams.matching.services.vacancies import vacancy_and_access
 from careteams.members.permissions import Actor, is_facilitator
 from careteams.teams.models import TeamMember, TeamMemberStatus, TeamRole
 from careteams.teams.permissions import TeamAccess
-from careteams.teams.services import team_access
+from careteams.teams.services.access import team_access
 
 
 def sides_of(actor: Actor, match: Match, access: TeamAccess) -> frozenset[Side]:

@@ -25,7 +25,7 @@ from careteams.matching.services.settings import skills_by_id
 from careteams.members.permissions import Actor
 from careteams.teams.models import Team
 from careteams.teams.permissions import TeamAccess
-from careteams.teams.services import get_visible_team, team_access
+from careteams.teams.services.access import get_visible_team, team_access
 
 
 def vacancy_and_access(actor: Actor, vacancy_id: int) -> tuple[Vacancy, TeamAccess]:

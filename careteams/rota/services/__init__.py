@@ -21,8 +21,3 @@ only if nobody else has (`status IN ('open', 'offered') AND booked_person_id IS
 NULL`), so exactly one acceptance wins; on PostgreSQL an exclusion constraint
 also makes an overlapping booking of one worker impossible.
 """
-
-# TEMPORARY: re-exported for callers outside this domain until the import rewrite; do not add to this list
-from careteams.rota.services.common import when_text  # noqa: F401
-from careteams.rota.services.offers import book_directly, offer_shift, team_worker_ids  # noqa: F401
-from careteams.rota.services.reading import my_offers  # noqa: F401

@@ -18,7 +18,7 @@ from careteams.rota.models import Offer, OfferStatus, Shift, ShiftStatus
 from careteams.sms import rules as sms_rules
 from careteams.sms import services as sms_services
 from careteams.teams.models import Hat, HatStatus, Team
-from careteams.teams.services import get_visible_team
+from careteams.teams.services.access import get_visible_team
 
 BOOKABLE = (ShiftStatus.open, ShiftStatus.offered)
 

@@ -26,7 +26,7 @@ from careteams.rota.services.common import (
 from careteams.rota.services.offers import create_offers, eligible_workers, next_wave
 from careteams.rota.services.settings import settings_for
 from careteams.teams.models import TeamMember
-from careteams.teams.services import get_visible_team
+from careteams.teams.services.access import get_visible_team
 
 
 def request_cover(person: Person, shift_id: int, now: datetime | None = None) -> OfferResult:

@@ -13,20 +13,20 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from careteams.extensions import db
-from careteams.matching import services as matching
 from careteams.matching.models import WorkerProfile
+from careteams.matching.services import profiles
 
 
 def worker_eligibility(person_ids: Iterable[int], required_skills: Iterable[str], at: datetime) -> dict[int, list[str]]:
     """Reasons each worker may not take a shift needing `required_skills` at `at` (empty = eligible).
 
     A worker with no profile has no valid checks, so is never eligible."""
-    return matching.worker_eligibility(list(person_ids), list(required_skills), at)
+    return profiles.worker_eligibility(list(person_ids), list(required_skills), at)
 
 
 def weekly_hours_opt_out(person_id: int) -> bool:
     """Whether the worker opted out of the 48-hour average week in writing."""
-    return matching.weekly_hours_opt_out(person_id) is not None
+    return profiles.weekly_hours_opt_out(person_id) is not None
 
 
 def weekly_hours_opt_outs(person_ids: Iterable[int]) -> dict[int, bool]:

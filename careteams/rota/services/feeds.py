@@ -20,7 +20,7 @@ from careteams.rota import permissions as perm
 from careteams.rota.models import CalendarFeed, Shift, ShiftStatus
 from careteams.rota.services.common import ShiftView, team_with_access
 from careteams.teams.models import Team
-from careteams.teams.services import team_access
+from careteams.teams.services.access import team_access
 
 
 def _digest(token: str) -> str:

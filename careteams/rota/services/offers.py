@@ -36,7 +36,7 @@ from careteams.rota.services.common import (
 )
 from careteams.rota.services.settings import settings_for
 from careteams.teams.models import TeamMember, TeamMemberStatus, TeamRole
-from careteams.teams.services import team_access
+from careteams.teams.services.access import team_access
 
 
 def team_worker_ids(team_id: int) -> list[int]:

@@ -13,7 +13,3 @@ rules, mutates, writes the audit log and flushes.
   plans         support plan versions and suggested changes
   overview      the team page, answers waiting for a person, home links
 """
-
-# TEMPORARY: re-exported for callers outside this domain until the import rewrite; do not add to this list
-from careteams.teams.services.access import get_visible_team, team_access, visible_teams  # noqa: F401
-from careteams.teams.services.circle import ensure_default_hat_types  # noqa: F401
