@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import phonenumbers
 
 from careteams.members.enums import MemberClass, StaffRoleName
@@ -44,3 +46,29 @@ MEMBER_CLASS_LABELS = {
     MemberClass.advocate: "Advocate member",
     MemberClass.investor: "Investor member",
 }
+
+
+# How far ahead a visit, a timesheet or a pay period may plausibly be. Anything
+# beyond is a typing mistake (2062 for 2026), not a plan, and a date at the
+# calendar's edge (9999-12-31) would otherwise overflow date arithmetic later.
+BUSINESS_YEARS_AHEAD = 5
+
+
+def business_window(founded_on: date, today: date) -> tuple[date, date]:
+    """The dates a co-op's visits, timesheets and pay periods may fall on: from the
+    day the co-op was founded (in its own zone) to BUSINESS_YEARS_AHEAD years ahead."""
+    try:
+        last = today.replace(year=today.year + BUSINESS_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        last = today.replace(year=today.year + BUSINESS_YEARS_AHEAD, day=28)
+    return founded_on, last
+
+
+def outside_business_window(day: date, founded_on: date, today: date) -> str | None:
+    """A plain-words reason when `day` is outside the co-op's business window, else None."""
+    first, last = business_window(founded_on, today)
+    if day < first:
+        return f"That date is before the co-op started ({first:%d %B %Y})."
+    if day > last:
+        return f"That date is more than {BUSINESS_YEARS_AHEAD} years ahead (after {last:%d %B %Y})."
+    return None
