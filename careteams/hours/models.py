@@ -229,13 +229,20 @@ class RunEntry(db.Model):
 
 
 class RunLine(db.Model):
-    """One pay element of one entry in a run, rounded once to the penny."""
+    """One pay element of one entry in a run, rounded once to the penny.
+
+    `element` is always the plain element name (hours, travel, ...). A line that
+    takes back a line paid in an earlier run for an entry since corrected points at
+    it with `reverses_line_id` and carries its figures negated; each line is taken
+    back at most once (unique), and a taking-back line is never itself taken back.
+    """
 
     __tablename__ = "run_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_entry_id: Mapped[int] = mapped_column(sa.ForeignKey("run_entry.id"), index=True)
     element: Mapped[str] = mapped_column(sa.String(40))
+    reverses_line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("run_line.id"), unique=True)
     quantity: Mapped[Decimal] = mapped_column(sa.Numeric(10, 1))
     rate_pence: Mapped[int]
     pay_pence: Mapped[int]
@@ -245,14 +252,18 @@ class RunLine(db.Model):
 
     run_entry: Mapped[RunEntry] = relationship(lazy="joined")
 
+    __table_args__ = (sa.CheckConstraint("element NOT LIKE 'reversal:%'", name="plain_element"),)
+
 
 class RunInvoiceLine(db.Model):
-    """A funder's share of one entry's charge in a run."""
+    """A funder's share of one entry's charge in a run; or, with `reverses_line_id`,
+    the negation of a share invoiced in an earlier run for an entry since corrected."""
 
     __tablename__ = "run_invoice_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_entry_id: Mapped[int] = mapped_column(sa.ForeignKey("run_entry.id"), index=True)
+    reverses_line_id: Mapped[int | None] = mapped_column(sa.ForeignKey("run_invoice_line.id"), unique=True)
     funder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("funder.id"))
     funder_name: Mapped[str] = mapped_column(sa.String(120))
     funder_kind: Mapped[str] = mapped_column(sa.String(30))
@@ -260,3 +271,17 @@ class RunInvoiceLine(db.Model):
     amount_pence: Mapped[int]
 
     run_entry: Mapped[RunEntry] = relationship(lazy="joined")
+
+
+class RunHeldBack(db.Model):
+    """A confirmed entry a run could not price (no rate, say), and why: it stays out of
+    every run until it can be priced, and the run's page lists it."""
+
+    __tablename__ = "run_held_back"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("pay_run.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("timesheet_entry.id"))
+    reason: Mapped[str] = mapped_column(sa.String(200))
+
+    __table_args__ = (sa.UniqueConstraint("run_id", "entry_id"),)

@@ -38,6 +38,10 @@ class Cooperative(db.Model):
     quorum_percent: Mapped[int] = mapped_column(default=10, server_default="10")
     proxy_limit: Mapped[int] = mapped_column(default=5, server_default="5")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The day the co-op was founded: visits, timesheets and pay periods before it are
+    # typing mistakes (members/rules.py business_window). Not recorded: the day it
+    # was created here.
+    founded_on: Mapped[date | None]
 
     __table_args__ = (
         sa.CheckConstraint("investor_cap_num >= 0 AND investor_cap_den > 0 AND investor_cap_num < investor_cap_den", name="investor_cap"),

@@ -3,19 +3,21 @@ the state machine step, a worker's profile, superseded entries."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from careteams import notify
-from careteams.errors import Conflict, NotFound
+from careteams.errors import Conflict, NotFound, ValidationError
 from careteams.extensions import db
 from careteams.hours import rules
 from careteams.hours.enums import EntryKind, TimesheetAction, TimesheetStatus
 from careteams.hours.models import TimesheetEntry
 from careteams.matching.models import WorkerProfile
-from careteams.members.models import ContactChannel, Person, StaffRole, StaffRoleName
+from careteams.members.models import ContactChannel, Cooperative, Person, StaffRole, StaffRoleName
 from careteams.members.permissions import Actor
+from careteams.members.rules import outside_business_window
 from careteams.rota.models import ShiftKind
 from careteams.teams.models import Hat, HatStatus, HatType, Team
 from careteams.teams.permissions import TeamAccess, TeamPermission, can_see_team
@@ -62,9 +64,28 @@ def worker_profile(cooperative_id: int, person_id: int) -> WorkerProfile | None:
                                                             WorkerProfile.person_id == person_id))
 
 
-def superseded(entry: TimesheetEntry) -> bool:
-    return bool(db.session.scalar(sa.select(TimesheetEntry.id).where(
-        TimesheetEntry.corrects_id == entry.id, TimesheetEntry.status == TimesheetStatus.confirmed)))
+def superseded(entry: TimesheetEntry, as_of: datetime | None = None) -> bool:
+    """A confirmed correction of this entry exists (confirmed by `as_of`, when given)."""
+    query = sa.select(TimesheetEntry.id).where(
+        TimesheetEntry.corrects_id == entry.id, TimesheetEntry.status == TimesheetStatus.confirmed)
+    if as_of is not None:
+        query = query.where(TimesheetEntry.confirmed_at <= as_of)
+    return bool(db.session.scalar(query))
+
+
+def founded_on(coop: Cooperative) -> date:
+    """The day the co-op was founded; not recorded: the day it was created here (in its zone)."""
+    if coop.founded_on is not None:
+        return coop.founded_on
+    return coop.created_at.astimezone(ZoneInfo(coop.timezone)).date()
+
+
+def check_business_day(coop: Cooperative, day: date, field: str, now: datetime) -> None:
+    """422 when `day` is before the co-op existed or more than five years ahead."""
+    today = now.astimezone(ZoneInfo(coop.timezone)).date()
+    why = outside_business_window(day, founded_on(coop), today)
+    if why is not None:
+        raise ValidationError(why, details={"fields": {field: [why]}})
 
 
 def step(entry: TimesheetEntry, action: TimesheetAction) -> None:

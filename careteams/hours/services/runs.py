@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from careteams.db import utcnow
 from careteams.errors import Conflict, NotFound, ValidationError, ensure
@@ -17,8 +18,15 @@ from careteams.extensions import db
 from careteams.hours import permissions as perm
 from careteams.hours import rules
 from careteams.hours.enums import TimesheetStatus
-from careteams.hours.models import PayRun, RunEntry, RunInvoiceLine, RunLine, TimesheetEntry
-from careteams.hours.services.common import superseded, worker_profile
+from careteams.hours.models import (
+    PayRun,
+    RunEntry,
+    RunHeldBack,
+    RunInvoiceLine,
+    RunLine,
+    TimesheetEntry,
+)
+from careteams.hours.services.common import check_business_day, superseded, worker_profile
 from careteams.hours.services.fair_pay import FairPayRow, fair_pay_rows, flag_fair_pay
 from careteams.hours.services.rates import (
     WAGE_ELEMENTS,
@@ -33,6 +41,8 @@ from careteams.matching.models import EmploymentType, WorkerProfile
 from careteams.members.models import Cooperative, Person
 from careteams.members.permissions import Actor
 from careteams.teams.models import Team
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -58,13 +68,14 @@ def close_run(actor: Actor, cooperative_id: int, period_start: date, now: dateti
         start, end = rules.period_bounds(settings.pay_frequency, period_start)
     except ValueError as exc:
         raise ValidationError(details={"fields": {"period_start": [str(exc)]}}) from None
+    check_business_day(coop, start, "period_start", now)
     if rules.local_midnight_utc(end, coop.timezone) > now:
         raise ValidationError(details={"fields": {"period_start": ["The period has not ended yet."]}})
     existing = db.session.scalar(sa.select(PayRun).where(
         PayRun.cooperative_id == cooperative_id, PayRun.frequency == settings.pay_frequency,
         PayRun.period_start == start))
     if existing is not None:
-        return RunOutcome(existing, False)
+        return RunOutcome(existing, False, held_back_of(existing))
     run = PayRun(cooperative_id=cooperative_id, frequency=settings.pay_frequency, period_start=start,
                  period_end=end, closed_at=now, created_by_id=actor.person_id)
     db.session.add(run)
@@ -84,58 +95,104 @@ def close_run(actor: Actor, cooperative_id: int, period_start: date, now: dateti
     for entry in entries:
         if entry.person_id not in profiles:
             profiles[entry.person_id] = worker_profile(cooperative_id, entry.person_id)
-        profile = profiles[entry.person_id]
-        if superseded(entry):
-            # Corrected before it was ever paid: the correction's figures replace it. It is
-            # still recorded (with no lines) so it is settled and never picked up again.
-            _record(run, entry, profile, [], working=0, start=start)
-            continue
-        try:
-            terms = terms_for(entry, profile, settings)
-        except Unpriced as exc:
-            held_back.append((entry.id, str(exc)))
-            continue
-        lines = rules.pay_lines(facts_of(entry), terms)
-        reversal = _reversal_lines(entry)
-        _record(run, entry, profile, lines + reversal, working=working_minutes_of(entry) - _reversed_minutes(entry),
-                start=start)
+        why = _settle(run, entry, profiles[entry.person_id], settings, start, now)
+        if why is not None:
+            held_back.append((entry.id, why))
+            db.session.add(RunHeldBack(run_id=run.id, entry_id=entry.id, reason=why[:200]))
     db.session.flush()
     flag_fair_pay(run)
     return RunOutcome(run, True, held_back)
 
 
-def _reversal_lines(entry: TimesheetEntry) -> list[rules.PayLine]:
-    """When the corrected original was already paid, the correction also reverses its lines."""
-    if entry.corrects_id is None:
-        return []
-    paid = db.session.scalar(sa.select(RunEntry).where(RunEntry.entry_id == entry.corrects_id))
-    if paid is None:
-        return []
-    lines = db.session.scalars(sa.select(RunLine).where(RunLine.run_entry_id == paid.id)).all()
-    return [rules.PayLine(f"reversal:{line.element}", -line.quantity, line.rate_pence, -line.pay_pence,
-                          -line.charge_pence) for line in lines]
+def _settle(run: PayRun, entry: TimesheetEntry, profile: WorkerProfile | None, settings, start: date,
+            now: datetime) -> str | None:
+    """Record one entry in the run, in a savepoint of its own; or say why it is held back.
+
+    An entry corrected before it was ever paid is recorded with no lines (the
+    correction's figures replace it), so it is settled and never picked up again.
+    The end of a correction chain is priced alone, and every line still standing for
+    the entries it corrects (paid in earlier runs, not yet taken back) is taken back
+    line by line: so across all runs the chain pays exactly its latest figures."""
+    try:
+        with db.session.begin_nested():
+            if superseded(entry, now):
+                _record(run, entry, profile, [], working=0, start=start, chain_end=False)
+            else:
+                terms = terms_for(entry, profile, settings)
+                _record(run, entry, profile, rules.pay_lines(facts_of(entry), terms),
+                        working=working_minutes_of(entry), start=start, chain_end=True)
+            db.session.flush()
+    except Unpriced as exc:
+        return str(exc)
+    except SQLAlchemyError:
+        # One entry the database refuses must not stop everyone's pay: it waits for a
+        # later run, the run page says so, and the error is logged for the developers.
+        log.exception("pay run %s: entry %s could not be recorded", run.id, entry.id)
+        return "it could not be recorded (the error is logged); it waits for a later run"
+    return None
 
 
-def _reversed_minutes(entry: TimesheetEntry) -> int:
-    if entry.corrects_id is None:
-        return 0
-    paid = db.session.scalar(sa.select(RunEntry).where(RunEntry.entry_id == entry.corrects_id))
-    return paid.working_minutes if paid else 0
+def held_back_of(run: PayRun) -> list[tuple[int, str]]:
+    """The entries a run held back, and why."""
+    return [(row.entry_id, row.reason) for row in db.session.scalars(
+        sa.select(RunHeldBack).where(RunHeldBack.run_id == run.id).order_by(RunHeldBack.entry_id))]
+
+
+def corrected_ids(entry: TimesheetEntry) -> list[int]:
+    """Every entry this one corrects, directly or through earlier corrections."""
+    ids: list[int] = []
+    current = entry.corrects_id
+    while current is not None and current not in ids:
+        ids.append(current)
+        current = db.session.scalar(sa.select(TimesheetEntry.corrects_id).where(TimesheetEntry.id == current))
+    return ids
+
+
+def _standing_lines(earlier: list[int]) -> list[RunLine]:
+    """Lines paid for the corrected entries that nothing has taken back yet (a
+    taking-back line is itself never taken back)."""
+    if not earlier:
+        return []
+    taken = sa.select(RunLine.reverses_line_id).where(RunLine.reverses_line_id.is_not(None))
+    return list(db.session.scalars(sa.select(RunLine).join(RunEntry, RunEntry.id == RunLine.run_entry_id).where(
+        RunEntry.entry_id.in_(earlier), RunLine.reverses_line_id.is_(None), RunLine.id.not_in(taken))
+        .order_by(RunLine.id)))
+
+
+def _standing_invoice_lines(earlier: list[int]) -> list[RunInvoiceLine]:
+    if not earlier:
+        return []
+    taken = sa.select(RunInvoiceLine.reverses_line_id).where(RunInvoiceLine.reverses_line_id.is_not(None))
+    return list(db.session.scalars(sa.select(RunInvoiceLine).join(
+        RunEntry, RunEntry.id == RunInvoiceLine.run_entry_id).where(
+        RunEntry.entry_id.in_(earlier), RunInvoiceLine.reverses_line_id.is_(None),
+        RunInvoiceLine.id.not_in(taken)).order_by(RunInvoiceLine.id)))
 
 
 def _record(run: PayRun, entry: TimesheetEntry, profile: WorkerProfile | None, lines: list[rules.PayLine], *,
-            working: int, start: date) -> None:
+            working: int, start: date, chain_end: bool) -> None:
     employed = profile is not None and profile.employment_type == EmploymentType.employed
     band = rules.age_band(profile.date_of_birth if profile else None, start)
+    earlier = corrected_ids(entry) if chain_end else []
+    # Fair-pay minutes likewise: this run counts what the chain has not counted yet.
+    counted = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(RunEntry.working_minutes), 0)).where(
+        RunEntry.entry_id.in_(earlier))) if earlier else 0
     run_entry = RunEntry(run_id=run.id, entry_id=entry.id, person_id=entry.person_id, team_id=entry.team_id,
-                         employed=employed, working_minutes=working, age_band=band)
+                         employed=employed, working_minutes=working - counted, age_band=band)
     db.session.add(run_entry)
     db.session.flush()
     for line in lines:
-        element = line.element.removeprefix("reversal:")
         db.session.add(RunLine(run_entry_id=run_entry.id, element=line.element, quantity=line.quantity,
                                rate_pence=line.rate_pence, pay_pence=line.pay_pence, charge_pence=line.charge_pence,
-                               wage_pay=element in WAGE_ELEMENTS))
+                               wage_pay=line.element in WAGE_ELEMENTS))
+    for old in _standing_lines(earlier):
+        db.session.add(RunLine(run_entry_id=run_entry.id, element=old.element, reverses_line_id=old.id,
+                               quantity=-old.quantity, rate_pence=old.rate_pence, pay_pence=-old.pay_pence,
+                               charge_pence=-old.charge_pence, wage_pay=old.wage_pay))
+    for old in _standing_invoice_lines(earlier):
+        db.session.add(RunInvoiceLine(run_entry_id=run_entry.id, reverses_line_id=old.id, funder_id=old.funder_id,
+                                      funder_name=old.funder_name, funder_kind=old.funder_kind,
+                                      share_percent=old.share_percent, amount_pence=-old.amount_pence))
     charge = sum(line.charge_pence for line in lines)
     if charge:
         funders = active_funders(entry.team_id)

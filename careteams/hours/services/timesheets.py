@@ -4,6 +4,7 @@ settle; and the lists people work from (mine, to confirm, disputes)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -15,6 +16,7 @@ from careteams.hours import rules
 from careteams.hours.enums import TimesheetAction, TimesheetStatus
 from careteams.hours.models import TimesheetEntry
 from careteams.hours.services.common import (
+    check_business_day,
     checkers_of,
     facilitators_of,
     mark_confirmed,
@@ -22,6 +24,7 @@ from careteams.hours.services.common import (
     step,
     visible_team,
 )
+from careteams.members.models import Cooperative
 from careteams.members.permissions import Actor
 from careteams.teams.models import (
     Arranger,
@@ -53,8 +56,11 @@ def get_entry(actor: Actor, entry_id: int) -> TimesheetEntry:
     return _visible_entry(actor, entry_id)[0]
 
 
-def _check_times(started_at: datetime, ended_at: datetime, break_minutes: int, now: datetime,
+def _check_times(team: Team, started_at: datetime, ended_at: datetime, break_minutes: int, now: datetime,
                  field: str = "ended_at") -> None:
+    coop = db.session.get(Cooperative, team.cooperative_id)
+    # A date before the co-op existed or years ahead is a typing mistake (2062 for 2026).
+    check_business_day(coop, started_at.astimezone(ZoneInfo(team.zone)).date(), "started_at", now)
     if ended_at <= started_at:
         raise ValidationError(details={"fields": {field: ["The end must be after the start."]}})
     if rules.worked_minutes(started_at, ended_at, break_minutes) <= 0:
@@ -70,7 +76,7 @@ def log_entry(actor: Actor, team_id: int, data: dict, now: datetime | None = Non
     now = now or utcnow()
     team, access = visible_team(actor, team_id)
     ensure(perm.can_log_hours(access))
-    _check_times(data["started_at"], data["ended_at"], data.get("break_minutes", 0), now)
+    _check_times(team, data["started_at"], data["ended_at"], data.get("break_minutes", 0), now)
     entry = TimesheetEntry(team_id=team.id, person_id=actor.person_id, created_by_id=actor.person_id,
                            status=TimesheetStatus.pending, **data)
     db.session.add(entry)
@@ -88,7 +94,7 @@ def update_entry(actor: Actor, entry_id: int, changes: dict, now: datetime | Non
     ensure(perm.can_act_as_worker(access, entry.person_id))
     step(entry, A.edit)
     values = {k: changes.get(k, getattr(entry, k)) for k in EDITABLE}
-    _check_times(values["started_at"], values["ended_at"], values["break_minutes"], now)
+    _check_times(entry.team, values["started_at"], values["ended_at"], values["break_minutes"], now)
     for key in EDITABLE:
         if key in changes:
             setattr(entry, key, changes[key])
@@ -127,7 +133,7 @@ def propose_adjustment(actor: Actor, entry_id: int, data: dict, now: datetime | 
     started = data.get("started_at", entry.started_at)
     ended = data.get("ended_at", entry.ended_at)
     breaks = data.get("break_minutes", entry.break_minutes)
-    _check_times(started, ended, breaks, now)
+    _check_times(entry.team, started, ended, breaks, now)
     step(entry, A.adjust)
     entry.proposed_started_at, entry.proposed_ended_at = started, ended
     entry.proposed_break_minutes = breaks
@@ -194,7 +200,7 @@ def resolve_dispute(actor: Actor, entry_id: int, data: dict, now: datetime | Non
         ended = data.get("ended_at", entry.ended_at)
         breaks = data.get("break_minutes", entry.break_minutes)
         if entry.status == TimesheetStatus.disputed:
-            _check_times(started, ended, breaks, now)
+            _check_times(entry.team, started, ended, breaks, now)
             entry.started_at, entry.ended_at, entry.break_minutes = started, ended, breaks
             entry.travel_minutes = data.get("travel_minutes", entry.travel_minutes)
         mark_confirmed(entry, actor.person_id, now, A.resolve)
@@ -217,7 +223,7 @@ def correct_entry(actor: Actor, entry_id: int, data: dict, now: datetime | None 
             TimesheetEntry.corrects_id == original.id, TimesheetEntry.status != TimesheetStatus.void)):
         raise Conflict("This entry already has a correction.", code="already_corrected")
     values = {k: data.get(k, getattr(original, k)) for k in EDITABLE}
-    _check_times(values["started_at"], values["ended_at"], values["break_minutes"], now)
+    _check_times(original.team, values["started_at"], values["ended_at"], values["break_minutes"], now)
     entry = TimesheetEntry(team_id=original.team_id, person_id=original.person_id, shift_id=original.shift_id,
                            kind=original.kind, corrects_id=original.id, created_by_id=actor.person_id,
                            status=TimesheetStatus.pending, **values)
