@@ -3,6 +3,31 @@ working-time and care-quality checks. No Flask, no session.
 
 Every duration here is computed on UTC instants: subtracting two datetimes that
 share a zoneinfo tzinfo gives wall-clock time, which is wrong across a clock change.
+
+Rules chosen for issue 13 (the same on the web, the JSON API and the clock):
+
+- **Recurring visits across clock changes** (`occurrence_span`). A series never makes a
+  visit the rota would refuse as a one-off. Keyed on the visit's kind: overnight and
+  sleep-in visits keep their wall-clock end (22:00-08:00 is 9 hours on the spring night
+  and 11 on the autumn night); every other kind keeps its planned elapsed length; a start
+  inside the spring gap moves forward by the gap (01:30 becomes 02:30 BST). Applied when
+  a series is created, by the clock's `rota.materialise` and by "this and following".
+  Should an occurrence still fail the co-op's blocking checks (say a co-op that blocks
+  the break check and an overnight visit an hour longer on the autumn night), creating
+  or splitting the series is a 422 naming the date, and the clock skips that series
+  alone and tells the facilitators (`careteams.jobs_util`).
+- **"This and following" after a visit was edited on its own.** Never two visits on one
+  day. A following visit edited on its own keeps its edit: it moves to the new series,
+  which skips its date. Why: the edit was a deliberate decision about that one day (a
+  hospital appointment, a swap agreed with the family) that a later change of the
+  pattern should not silently undo; the rota wrangler can still edit that visit. The
+  same holds for a following visit that was cancelled or completed: the new series does
+  not bring a cancelled day back. The visit the change is made *from* follows the new
+  series even if it had been edited on its own before (that is what the person asked).
+- **Dates of visits** (one-off shifts, moves, series' first and last dates) must fall
+  in the co-op's business window (`members.rules.outside_business_window`: from its
+  founding to 5 years ahead), else a 422 with the field named. The clock adds a series'
+  occurrences only inside the window too.
 """
 
 from __future__ import annotations
@@ -51,10 +76,43 @@ def to_utc(value: datetime, zone: str) -> datetime:
     return value.astimezone(UTC)
 
 
+# Which kinds keep their wall-clock end across a clock change (see occurrence_span).
+WALL_CLOCK_END_KINDS = frozenset({"overnight", "sleep_in"})
+MAX_SHIFT = timedelta(hours=24)
+
+
+def occurrence_span(wall_start: datetime, duration_minutes: int, kind: str, zone: str) -> tuple[datetime, datetime]:
+    """The UTC start and end of one occurrence of a recurring visit that starts at the
+    naive wall-clock time `wall_start`. The rule, keyed on the visit's kind, so a series
+    never makes a visit the rota would refuse as a one-off:
+
+    - A start inside the spring gap (01:00-02:00 in London on the last Sunday of March)
+      moves forward by the gap: 01:30 becomes 02:30 BST. An ambiguous start (the repeated
+      hour in October) is the first one (BST).
+    - Overnight and sleep-in visits keep their wall-clock end: 22:00-08:00 is 9 hours on
+      the spring night and 11 hours on the autumn night, and is paid as such. If keeping
+      the wall-clock end would give a visit of no length or over 24 hours (a start moved
+      by the gap past its end, or a 24-hour sleep-in on the autumn night), it keeps its
+      planned elapsed length instead.
+    - Every other kind keeps its planned elapsed length: a 75-minute personal-care visit
+      at 00:45 is 75 minutes on both change nights (ending 03:00 BST in March, 01:00 GMT
+      in October), never 15 or 135.
+    """
+    start = localise(wall_start, zone, strict=False).astimezone(UTC)
+    planned = start + timedelta(minutes=duration_minutes)
+    if kind not in WALL_CLOCK_END_KINDS:
+        return start, planned
+    end = localise(wall_start + timedelta(minutes=duration_minutes), zone, strict=False).astimezone(UTC)
+    if end <= start or end - start > MAX_SHIFT:
+        return start, planned
+    return start, end
+
+
 def occurrence_times(rule: str, first_date: date, start_time: time, duration_minutes: int, zone: str,
-                     window_start: date, window_end: date, ends_on: date | None = None) -> list[tuple[date, datetime, datetime]]:
+                     window_start: date, window_end: date, ends_on: date | None = None, *,
+                     kind: str) -> list[tuple[date, datetime, datetime]]:
     """Occurrences (local date, UTC start, UTC end) of a recurring visit between two dates
-    inclusive. Start and end keep their wall-clock times across clock changes."""
+    inclusive. Each starts at its wall-clock time; its end follows `occurrence_span`."""
     dtstart = datetime.combine(first_date, start_time)  # naive: rrule steps on the wall clock
     rule_set = rrulestr(rule, dtstart=dtstart, forceset=True)
     lo = datetime.combine(max(window_start, first_date), time.min)
@@ -62,9 +120,8 @@ def occurrence_times(rule: str, first_date: date, start_time: time, duration_min
     hi = datetime.combine(last, time.max)
     out = []
     for wall in rule_set.between(lo, hi, inc=True):
-        start = localise(wall, zone, strict=False)
-        end = localise(wall + timedelta(minutes=duration_minutes), zone, strict=False)
-        out.append((wall.date(), start.astimezone(UTC), end.astimezone(UTC)))
+        start, end = occurrence_span(wall, duration_minutes, kind, zone)
+        out.append((wall.date(), start, end))
     return out
 
 

@@ -26,7 +26,8 @@ def local(y, m, d, hh, mm=0):
 @pytest.mark.parametrize("change_day", [date(2026, 3, 29), date(2026, 10, 25), date(2027, 3, 28), date(2027, 10, 31)])
 def test_daily_visit_stays_at_nine_local_across_the_change(change_day):
     occurrences = rules.occurrence_times("FREQ=DAILY", change_day - timedelta(days=3), time(9, 0), 60, LONDON,
-                                         change_day - timedelta(days=2), change_day + timedelta(days=2))
+                                         change_day - timedelta(days=2), change_day + timedelta(days=2),
+                                         kind="practical_help")
     assert [d for d, _, _ in occurrences] == [change_day + timedelta(days=i) for i in range(-2, 3)]
     for day, start, end in occurrences:
         assert start.astimezone(LDN).time() == time(9, 0)
@@ -44,7 +45,8 @@ def test_daily_visit_stays_at_nine_local_across_the_change(change_day):
     (date(2026, 3, 21), 12), (date(2026, 10, 17), 12),
 ])
 def test_overnight_shift_has_its_true_length(night, hours):
-    [(day, start, end)] = rules.occurrence_times("FREQ=WEEKLY", night, time(20, 0), 12 * 60, LONDON, night, night)
+    [(day, start, end)] = rules.occurrence_times("FREQ=WEEKLY", night, time(20, 0), 12 * 60, LONDON, night, night,
+                                                       kind="overnight")
     assert day == night
     assert start.astimezone(LDN).time() == time(20, 0)
     assert end.astimezone(LDN).time() == time(8, 0)
@@ -71,7 +73,8 @@ def test_nonexistent_local_time_is_refused_and_ambiguous_is_first():
 
 def test_recurrence_respects_rule_and_end_date():
     occ = rules.occurrence_times("FREQ=WEEKLY;BYDAY=MO,TH", date(2027, 1, 4), time(10), 90, LONDON,
-                                 date(2027, 1, 1), date(2027, 1, 31), ends_on=date(2027, 1, 14))
+                                 date(2027, 1, 1), date(2027, 1, 31), ends_on=date(2027, 1, 14),
+                                 kind="companionship")
     assert [d for d, _, _ in occ] == [date(2027, 1, 4), date(2027, 1, 7), date(2027, 1, 11), date(2027, 1, 14)]
     assert rules.validate_rrule("FREQ=WEEKLY;BYDAY=MO") is None
     assert rules.validate_rrule("every monday") is not None

@@ -14,7 +14,7 @@ from careteams.extensions import db
 from careteams.members.permissions import Actor
 from careteams.rota import permissions as perm
 from careteams.rota import rules
-from careteams.rota.models import Shift, ShiftSeries, ShiftStatus
+from careteams.rota.models import Shift, ShiftKind, ShiftSeries, ShiftStatus
 from careteams.rota.services.checks import findings_for, refuse_blocking
 from careteams.rota.services.common import booked_elsewhere, team_with_access, unbook
 from careteams.rota.services.settings import settings_for
@@ -56,15 +56,30 @@ def materialise_series(series: ShiftSeries, now: datetime, from_date: date | Non
     added = 0
     for day, starts_at, ends_at in rules.occurrence_times(series.rrule, series.first_date, series.start_time,
                                                            series.duration_minutes, team.zone, start, horizon,
-                                                           series.ends_on):
+                                                           series.ends_on, kind=ShiftKind(series.kind).value):
         if day in existing:
             continue
-        db.session.add(Shift(team_id=team.id, series_id=series.id, occurrence_date=day, starts_at=starts_at,
-                             ends_at=ends_at, kind=series.kind, required_skills=list(series.required_skills or []),
-                             break_minutes=series.break_minutes, notes=series.notes, status=ShiftStatus.open))
+        shift = Shift(team_id=team.id, series_id=series.id, occurrence_date=day, starts_at=starts_at,
+                      ends_at=ends_at, kind=series.kind, required_skills=list(series.required_skills or []),
+                      break_minutes=series.break_minutes, notes=series.notes, status=ShiftStatus.open)
+        _refuse_like_a_one_off(shift, team, settings, day)
+        db.session.add(shift)
         added += 1
     db.session.flush()
     return added
+
+
+def _refuse_like_a_one_off(shift: Shift, team: Team, settings, day: date) -> None:
+    """A series never makes a visit the rota would refuse as a one-off (rules.occurrence_span
+    keeps lengths; this is the belt to its braces, e.g. a co-op that blocks the break check
+    and an overnight visit an hour longer on the autumn night)."""
+    if shift.ends_at <= shift.starts_at or rules.duration(shift.starts_at, shift.ends_at) > rules.MAX_SHIFT:
+        raise ValidationError(details={"fields": {"start_time": [f"The visit on {day:%d %B %Y} would have no length."]}})
+    blocking = [f for f in findings_for(shift, team, None, settings) if f.blocking]
+    if blocking:
+        raise ValidationError("The co-op's rota rules do not allow this.", code="check_failed",
+                              details={"date": day.isoformat(),
+                                       "checks": [{"code": f.code, "message": f.message} for f in blocking]})
 
 
 def split_series(actor: Actor, shift: Shift, team: Team, changes: dict, now: datetime) -> ShiftSeries:
@@ -84,12 +99,24 @@ def split_series(actor: Actor, shift: Shift, team: Team, changes: dict, now: dat
     old.ends_on = day - timedelta(days=1)
     db.session.add(new)
     db.session.flush()
+    # One visit per day (rules: "This and following"): the visit the change was made from
+    # follows the new series even if it had been edited alone; any other following visit
+    # that was edited alone, cancelled or completed keeps what it is and moves to the new
+    # series, so the new series skips its date instead of adding a second visit that day.
+    shift.detached = False
     following = db.session.scalars(sa.select(Shift).where(
-        Shift.series_id == old.id, Shift.occurrence_date >= day, Shift.detached.is_(False),
-        Shift.status.in_((ShiftStatus.open, ShiftStatus.offered, ShiftStatus.booked)))).all()
+        Shift.series_id == old.id, Shift.occurrence_date >= day).order_by(Shift.occurrence_date)).all()
+    for s in following:
+        if s.id != shift.id and (s.detached or s.status in (ShiftStatus.completed, ShiftStatus.cancelled)):
+            s.series_id = new.id
+    db.session.flush()
+    following = [s for s in following if s.id == shift.id or not (
+        s.detached or s.status in (ShiftStatus.completed, ShiftStatus.cancelled))]
     times = {d: (s, e) for d, s, e in rules.occurrence_times(new.rrule, new.first_date, new.start_time,
                                                                new.duration_minutes, team.zone, day,
-                                                               day + timedelta(weeks=60), new.ends_on)}
+                                                               day + timedelta(weeks=60), new.ends_on,
+                                                               kind=ShiftKind(new.kind).value)}
+    settings = settings_for(team.cooperative_id)
     for s in following:
         if s.occurrence_date in times:
             # Keep the visit (and its booking if the worker is still free) on the new pattern.
@@ -97,6 +124,7 @@ def split_series(actor: Actor, shift: Shift, team: Team, changes: dict, now: dat
                 s.series_id, (s.starts_at, s.ends_at) = new.id, times[s.occurrence_date]
                 s.kind, s.notes, s.break_minutes = new.kind, new.notes, new.break_minutes
                 s.required_skills = list(new.required_skills)
+                _refuse_like_a_one_off(s, team, settings, s.occurrence_date)
                 clash = s.booked_person_id is not None and booked_elsewhere(s.booked_person_id, s.starts_at, s.ends_at, s.id)
             if clash:
                 unbook(s, "The visit moved to a time you are booked elsewhere.")
