@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from careteams.auth.services import send_invitation
 from careteams.demo import seed
 from careteams.extensions import db
+from careteams.mail.cli import mail_cli
 from careteams.members import services as members
 from careteams.members.models import Person, StaffRoleName
 from careteams.scheduler import load_jobs, run_clock, run_job
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(scheduler_cli)
 
     app.cli.add_command(sms_cli)
+    app.cli.add_command(mail_cli)
 
     @app.cli.command("seed-demo")
     def seed_demo():

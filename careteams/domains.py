@@ -16,7 +16,7 @@ from types import ModuleType
 # In dependency order: members before the domains built on it, teams before
 # matching before rota before hours. The demo seeds in this order too.
 DOMAINS: tuple[str, ...] = (
-    "members", "auth", "web", "teams", "matching", "sms", "rota", "hours", "governance",
+    "members", "auth", "web", "teams", "matching", "mail", "sms", "rota", "hours", "governance",
 )
 
 # The modules a domain may offer, each loaded by whoever needs it:

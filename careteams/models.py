@@ -3,6 +3,7 @@
 from careteams.auth.models import *  # noqa: F403
 from careteams.governance.models import *  # noqa: F403
 from careteams.hours.models import *  # noqa: F403
+from careteams.mail.models import *  # noqa: F403
 from careteams.matching.models import *  # noqa: F403
 from careteams.members.models import *  # noqa: F403
 from careteams.rota.models import *  # noqa: F403

@@ -2,10 +2,10 @@
 
 What domain services call: `notify.queue(notify.Text(...))` or
 `notify.queue(notify.Email(...))`. Texts become rows of the SMS outbox
-(`outbound_message`) in the current transaction, and the sender job sends them
-after commit; emails are handed to the mail backend when the transaction
-commits (`careteams.delivery`). Either way a rolled back change never tells
-anybody anything. Inside `quiet()` nothing is queued at all.
+(`outbound_message`), emails rows of the email outbox (`outbound_email`,
+through `careteams.delivery`), both in the current transaction; the clock's
+sender jobs send them after commit, never inside a request. A rolled back change
+never tells anybody anything. Inside `quiet()` nothing is queued at all.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Text:
 
 
 def queue(message: Email | Text) -> None:
-    """Send `message` once the current transaction commits."""
+    """Queue `message` in its outbox: it is sent after the current transaction commits."""
     if is_quiet():
         return
     if isinstance(message, Text):

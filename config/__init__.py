@@ -64,6 +64,10 @@ class Base:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "careteams@localhost"
+    # Seconds the sender waits for the mail server (connect, and each reply).
+    # Only the clock's sender job talks to it (careteams/mail/jobs.py), never a
+    # request; without a timeout a hung server would hang the sender for ever.
+    MAIL_TIMEOUT = 10.0
 
     SMS_BACKEND = "console"
     TWILIO_ACCOUNT_SID = None
@@ -104,6 +108,7 @@ class Base:
             "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
             "MAIL_USE_TLS": _env("MAIL_USE_TLS", "0") == "1",
             "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", cls.MAIL_DEFAULT_SENDER),
+            "MAIL_TIMEOUT": float(_env("MAIL_TIMEOUT", str(cls.MAIL_TIMEOUT))),
             "PROXY_FIX_COUNT": int(_env("PROXY_FIX_COUNT", str(cls.PROXY_FIX_COUNT))),
         }
         if _env("SMS_BACKEND"):

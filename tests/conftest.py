@@ -127,7 +127,9 @@ def _url() -> str:
 
 
 def make_app(url: str, **overrides):
-    return create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url, **overrides})
+    # The mail backend fails the test if a request ever sends an email (tests/mail/backends.py).
+    return create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url,
+                       "MAIL_BACKEND": "tests.mail.backends.EmailBackend", **overrides})
 
 
 @pytest.fixture(scope="session")
@@ -336,11 +338,24 @@ def sms_outbox(app):
     return _SentTexts(get_gateway().sent)
 
 
+class _SentEmails(_SentTexts):
+    """Emails kept by the locmem backend; reading it first runs the email sender
+    (`mail.send_outbox`), as the clock would, so `mail_outbox[0].body` sees emails
+    queued by a request. Nothing is sent while the request runs."""
+
+    def _drain(self):
+        from careteams.db import utcnow
+        from careteams.mail.jobs import send_outbox
+
+        send_outbox(utcnow())
+        return self._sent
+
+
 @pytest.fixture
 def mail_outbox(app):
-    """Emails kept by Flask-Mailman's locmem backend."""
+    """Emails sent by the outbox sender through the locmem backend (sent on each read)."""
     app.extensions["mailman"].outbox = []
-    return app.extensions["mailman"].outbox
+    return _SentEmails(app.extensions["mailman"].outbox)
 
 
 def requires_postgres(database_url: str) -> None:

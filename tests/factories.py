@@ -1057,3 +1057,19 @@ class ProxyAppointmentFactory(BaseFactory):
                 db.session.add(ElectorateEntry(resolution_id=obj.resolution_id, membership_id=membership.id,
                                                member_class=membership.member_class))
         db.session.flush()
+
+
+# --- mail -----------------------------------------------------------------------
+
+from careteams.mail.enums import EmailStatus  # noqa: E402
+from careteams.mail.models import OutboundEmail  # noqa: E402
+
+
+class OutboundEmailFactory(BaseFactory):
+    class Meta:
+        model = OutboundEmail
+
+    to_address = factory.Sequence(lambda n: f"someone{n}@example.org")
+    subject = "A message from your co-op"
+    body = "Hello from careteams."
+    status = EmailStatus.pending
