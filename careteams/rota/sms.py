@@ -10,12 +10,13 @@ are booked.
 
 from __future__ import annotations
 
+from careteams.members.models import Person
 from careteams.rota.services.attendance import mark_arrival_by_code
-from careteams.rota.services.common import OfferResult, when_text
+from careteams.rota.services.common import OfferResult, code_cooperatives, when_text
 from careteams.rota.services.cover import request_cover_by_code
 from careteams.rota.services.offers import accept_offer_by_code, decline_offer_by_code
 from careteams.rota.services.reading import my_offers, next_shifts
-from careteams.sms.commands import SmsContext, sms_command
+from careteams.sms.commands import SmsContext, sms_code_owner, sms_command
 from careteams.sms.rules import Command, render, shift_list, team_label
 
 # How many codes a bare Y lists when the worker has several open offers.
@@ -33,6 +34,10 @@ def _common(result: OfferResult) -> str | None:
         return render("not_found")
     if result.outcome == "already_filled":
         return render("filled")
+    if result.outcome == "expired" and result.reason == "cancelled":
+        return render("visit_cancelled")
+    if result.outcome == "expired" and result.reason == "declined":
+        return render("said_no")
     if result.outcome == "expired":
         return render("expired")
     if result.outcome == "double_booked":
@@ -50,12 +55,19 @@ def _answer_accept(result: OfferResult, code: str) -> str:
     return _common(result) or render("not_found")
 
 
+@sms_code_owner
+def shift_code_owners(person: Person, code: str) -> set[int]:
+    """The co-ops whose shifts this person's code belongs to: the SMS domain answers a code
+    sent to another co-op's number with "doesn't match" (HERE and DONE included)."""
+    return code_cooperatives(person, code)
+
+
 @sms_command("accept")
 def accept(ctx: SmsContext, command: Command) -> str:
     """Y 482 (YES 482, ACCEPT 482); a bare Y books the one open offer or lists the codes."""
     code = command.code
     if code is None:
-        offers = my_offers(ctx.person, now=ctx.now)
+        offers = my_offers(ctx.person, now=ctx.now, cooperative_id=ctx.cooperative.id)
         if not offers:
             return render("no_offers")
         if len(offers) > 1:
@@ -63,7 +75,7 @@ def accept(ctx: SmsContext, command: Command) -> str:
             listed = ", ".join(codes[:MAX_CODES_LISTED]) + (" ..." if len(codes) > MAX_CODES_LISTED else "")
             return render("choose_offer", codes=listed)
         code = offers[0][0].code
-    return _answer_accept(accept_offer_by_code(ctx.person, code, now=ctx.now), code)
+    return _answer_accept(accept_offer_by_code(ctx.person, code, now=ctx.now, cooperative_id=ctx.cooperative.id), code)
 
 
 @sms_command("decline")
@@ -71,7 +83,7 @@ def decline(ctx: SmsContext, command: Command) -> str:
     """NO 482: say no to an offer (no reason needed)."""
     if command.code is None:
         return render("missing_code", keyword=command.keyword)
-    result = decline_offer_by_code(ctx.person, command.code, now=ctx.now)
+    result = decline_offer_by_code(ctx.person, command.code, now=ctx.now, cooperative_id=ctx.cooperative.id)
     if result.outcome == "declined":
         return render("declined", first_name=ctx.person.first_name, **_shift_values(result))
     if result.outcome == "already_yours":
@@ -83,7 +95,7 @@ def decline(ctx: SmsContext, command: Command) -> str:
 @sms_command("shifts")
 def shifts(ctx: SmsContext, command: Command) -> str:
     """SHIFTS: the next five booked shifts, in each team's time zone."""
-    booked = next_shifts(ctx.person, 5, now=ctx.now)
+    booked = next_shifts(ctx.person, 5, now=ctx.now, cooperative_id=ctx.cooperative.id)
     if not booked:
         return render("no_shifts")
     return shift_list([(when_text(view.shift, view.zone), view.team_name, view.code) for view in booked])
@@ -92,7 +104,7 @@ def shifts(ctx: SmsContext, command: Command) -> str:
 @sms_command("cover")
 def cover(ctx: SmsContext, command: Command) -> str:
     """COVER 482: ask for cover; the worker stays booked until someone accepts."""
-    result = request_cover_by_code(ctx.person, command.code or "", now=ctx.now)
+    result = request_cover_by_code(ctx.person, command.code or "", now=ctx.now, cooperative_id=ctx.cooperative.id)
     if result.outcome == "cover_requested":
         return render("cover_requested", **_shift_values(result))
     if result.outcome == "not_booked":

@@ -50,6 +50,13 @@ Handler = Callable[[SmsContext, Command], str]
 
 HANDLERS: dict[Verb, Handler] = {}
 
+# Who owns a code: f(person, code) -> the ids of the co-ops in which the person has
+# something with that code. A code that belongs only to other co-ops is answered
+# "doesn't match" before any handler runs: the number texted picks the co-op.
+CodeOwner = Callable[[Person, str], set[int]]
+
+CODE_OWNERS: list[CodeOwner] = []
+
 # How the not-available reply names each feature.
 FEATURE_NAMES = {
     Verb.accept: "taking shifts",
@@ -75,6 +82,23 @@ def sms_command(verb: str):
         return func
 
     return decorator
+
+
+def sms_code_owner(func: CodeOwner) -> CodeOwner:
+    """Register `f(person, code) -> co-op ids` (a domain whose commands carry codes)."""
+    if all(existing.__qualname__ != func.__qualname__ or existing.__module__ != func.__module__
+           for existing in CODE_OWNERS):
+        CODE_OWNERS.append(func)
+    return func
+
+
+def code_in_other_cooperative(person: Person, code: str, cooperative_id: int) -> bool:
+    """Whether the code is known only in co-ops other than the one texted."""
+    load_handlers()
+    owners: set[int] = set()
+    for owner in CODE_OWNERS:
+        owners |= owner(person, code)
+    return bool(owners) and cooperative_id not in owners
 
 
 _loaded = False

@@ -37,3 +37,8 @@ class DeliveryStatus(enum.StrEnum):
     failed = "failed"
     unknown = "unknown"  # we cannot tell whether Twilio accepted it; a callback may say
     skipped = "skipped"  # not sent: the person has opted out
+
+
+# An opt-out's sender number meaning "every number we text from": opt-outs recorded
+# before they were kept per sender number (migration 0012) keep silencing everything.
+ANY_SENDER = "*"

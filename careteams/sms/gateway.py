@@ -16,6 +16,7 @@ message may have gone (`unknown`), or whether it was refused for good (`failed`)
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -46,6 +47,13 @@ class GatewayError(Exception):
         return self.code == str(OPTED_OUT_ERROR)
 
 
+def local_sid(prefix: str) -> str:
+    """A message id for a text that never reached Twilio, unique across processes and
+    restarts (the outbox's `sid` is unique): a counter from 1 per process would repeat
+    the ids of the last `sms simulate` or demo run and break the send."""
+    return f"{prefix}{uuid.uuid4().hex}"[:34]
+
+
 class ConsoleGateway:
     def __init__(self) -> None:
         self.count = 0
@@ -53,7 +61,7 @@ class ConsoleGateway:
     def send(self, *, to: str, body: str, from_number: str | None = None,
              status_callback: str | None = None) -> SentText:
         self.count += 1
-        sid = f"SMCONSOLE{self.count:023d}"
+        sid = local_sid("SMCONSOLE")
         print(f"\n--- SMS from {from_number or 'careteams'} to {to} ---\n{body}\n---", flush=True)
         return SentText(to, body, from_number, sid)
 
@@ -64,7 +72,7 @@ class MemoryGateway:
 
     def send(self, *, to: str, body: str, from_number: str | None = None,
              status_callback: str | None = None) -> SentText:
-        text = SentText(to, body, from_number, f"SMMEMORY{len(self.sent) + 1:024d}")
+        text = SentText(to, body, from_number, local_sid("SMMEMORY"))
         self.sent.append(text)
         return text
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.members.models import _enum
-from careteams.sms.enums import DeliveryStatus
+from careteams.sms.enums import ANY_SENDER, DeliveryStatus
 
 
 class OutboundMessage(db.Model):
@@ -65,17 +65,24 @@ class InboundMessage(db.Model):
 
 
 class SmsOptOut(db.Model):
-    """Somebody said STOP: we text neither that number nor that person until START."""
+    """Somebody said STOP to one of our numbers: we text neither that phone nor that
+    person from that number until START. Per sender number, as Twilio's own opt-out is:
+    STOP to one co-op's number leaves another co-op's texts alone."""
 
     __tablename__ = "sms_opt_out"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    phone: Mapped[str] = mapped_column(sa.String(40))
+    # The number the STOP was sent to (E.164): the co-op's number, or the fallback sender.
+    # ANY_SENDER ("*") for opt-outs recorded before they were per number: every number.
+    sender_number: Mapped[str] = mapped_column(sa.String(40), server_default=ANY_SENDER)
     # The person the number belonged to, so a new number does not quietly opt them back in.
-    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), unique=True)
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), index=True)
     cooperative_id: Mapped[int | None] = mapped_column(sa.ForeignKey("cooperative.id"))
     keyword: Mapped[str] = mapped_column(sa.String(20))  # STOP, or "21610" when Twilio told us
     opted_out_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("phone", "sender_number", name="uq_sms_opt_out_phone_sender_number"),)
 
 
 class WebNotice(db.Model):

@@ -153,6 +153,8 @@ TEMPLATES = {
     "booked": "Booked: {when} with {team}. Reply COVER {code} if you can't make it.",
     "filled": "Sorry, that shift has just been filled. You are not booked for it.",
     "expired": "That offer has expired. You are not booked for it.",
+    "said_no": "You said no to that one, so you are not booked for it. Reply SHIFTS to see your shifts.",
+    "visit_cancelled": "That visit was cancelled, so you are not booked for it. Reply SHIFTS to see your shifts.",
     "declined": "Thanks {first_name}, you said no to {when} with {team}. You are not booked.",
     "reminder": "Reminder: {when} with {team}. Reply HERE {code} when you arrive, COVER {code} if you can't make it.",
     "reminder_plain": "Reminder: {when} with {team}.",

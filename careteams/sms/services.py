@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import phonenumbers
@@ -27,7 +28,8 @@ from careteams.members.models import (
 from careteams.members.rules import DEFAULT_REGION
 from careteams.members.services import cooperative_for_number
 from careteams.sms import rules
-from careteams.sms.commands import FEATURE_NAMES, SmsContext, handler_for
+from careteams.sms.commands import FEATURE_NAMES, SmsContext, code_in_other_cooperative, handler_for
+from careteams.sms.enums import ANY_SENDER
 from careteams.sms.gateway import GatewayError, SentText
 from careteams.sms.models import InboundMessage, OutboundMessage, SmsOptOut, WebNotice
 from careteams.sms.rules import CODE_REQUIRED, DeliveryStatus, SendOutcome, Verb, render
@@ -65,52 +67,83 @@ def person_for_phone(number: str) -> Person | None:
 
 
 # --- opt-out ------------------------------------------------------------------
+#
+# Per sender number, as Twilio's own opt-out is: STOP sent to co-op A's number stops
+# texts from that number only; co-op B's number keeps texting. A text that names no
+# sender goes from the fallback number (TWILIO_FROM_NUMBER), which is a sender like any.
 
 
-def is_opted_out(number: str | None, person: Person | None = None) -> bool:
-    """Whether texts to this number (or this person) are switched off."""
+def sender_key(from_number: str | None) -> str:
+    """The number a text goes from (or a STOP was sent to), as opt-outs record it."""
+    number = from_number or current_app.config.get("TWILIO_FROM_NUMBER") or ""
+    return _e164(number) if number else ""
+
+
+def _opt_out_rows(number: str | None, person: Person | None, sender: str | None):
+    """The opt-outs that silence `number`/`person` on texts from `sender` (None: no rows)."""
     clauses = []
     if number:
         clauses.append(SmsOptOut.phone == _e164(number))
     if person is not None and person.id is not None:
         clauses.append(SmsOptOut.person_id == person.id)
     if not clauses:
+        return None
+    return sa.and_(sa.or_(*clauses), SmsOptOut.sender_number.in_([sender_key(sender), ANY_SENDER]))
+
+
+def is_opted_out(number: str | None, person: Person | None = None, sender: str | None = None) -> bool:
+    """Whether texts to this number (or this person) from `sender` are switched off
+    (`sender` None: the fallback number)."""
+    rows = _opt_out_rows(number, person, sender)
+    if rows is None:
         return False
-    return db.session.scalar(sa.select(SmsOptOut.id).where(sa.or_(*clauses)).limit(1)) is not None
+    return db.session.scalar(sa.select(SmsOptOut.id).where(rows).limit(1)) is not None
 
 
 def record_opt_out(number: str, person: Person | None, cooperative: Cooperative | None, keyword: str,
-                   now: datetime | None = None) -> None:
-    """Stop texting this number and this person (STOP, or Twilio's 21610). Idempotent."""
-    if is_opted_out(number, person):
-        return
-    try:
-        with db.session.begin_nested():
-            db.session.add(SmsOptOut(phone=_e164(number), person_id=person.id if person else None,
-                                     cooperative_id=cooperative.id if cooperative else None,
-                                     keyword=keyword[:20], opted_out_at=now or utcnow()))
-            db.session.flush()
-    except IntegrityError:
-        pass  # recorded at the same moment by another request: the effect is the same
-    # Texts already waiting must not go either.
+                   now: datetime | None = None, *, sender_number: str | None = None) -> None:
+    """Stop texting this number and this person from one of our numbers (STOP, or Twilio's
+    21610). `sender_number`: the number the STOP was sent to (default: the co-op's number,
+    else the fallback sender). Idempotent."""
+    sender = sender_number or (cooperative.sms_number if cooperative else None)
+    if not is_opted_out(number, person, sender):
+        try:
+            with db.session.begin_nested():
+                db.session.add(SmsOptOut(phone=_e164(number), sender_number=sender_key(sender),
+                                         person_id=person.id if person else None,
+                                         cooperative_id=cooperative.id if cooperative else None,
+                                         keyword=keyword[:20], opted_out_at=now or utcnow()))
+                db.session.flush()
+        except IntegrityError:
+            pass  # recorded at the same moment by another request: the effect is the same
+    # Texts already waiting from that number must not go either.
     addressed = [OutboundMessage.to_number == _e164(number)]
     if person is not None:
         addressed.append(OutboundMessage.person_id == person.id)
     db.session.execute(
         sa.update(OutboundMessage)
-        .where(OutboundMessage.status == DeliveryStatus.pending, sa.or_(*addressed))
+        .where(OutboundMessage.status == DeliveryStatus.pending, sa.or_(*addressed), _sent_from(sender))
         .values(status=DeliveryStatus.skipped, error_message="opted out", status_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
 
 
-def clear_opt_out(number: str, person: Person | None) -> None:
-    """START (or UNSTOP, or a lone YES): texts may go to this number and person again."""
-    clauses = [SmsOptOut.phone == _e164(number)]
-    if person is not None:
-        clauses.append(SmsOptOut.person_id == person.id)
-    db.session.execute(sa.delete(SmsOptOut).where(sa.or_(*clauses)).execution_options(synchronize_session=False))
+def _sent_from(sender: str | None):
+    """Outbound rows that go from `sender` (rows without a sender go from the fallback)."""
+    key = sender_key(sender)
+    same = OutboundMessage.from_number == key
+    if key == sender_key(None):
+        return sa.or_(same, OutboundMessage.from_number.is_(None))
+    return same
+
+
+def clear_opt_out(number: str, person: Person | None, sender_number: str | None = None) -> None:
+    """START (or UNSTOP, or a lone YES) sent to `sender_number`: texts may go to this
+    number and person from that number again (and from every number, for an opt-out
+    recorded before opt-outs were per number)."""
+    rows = _opt_out_rows(number, person, sender_number)
+    db.session.execute(sa.delete(SmsOptOut).where(rows).execution_options(synchronize_session=False))
     db.session.flush()
 
 
@@ -144,7 +177,7 @@ def enqueue(cooperative: Cooperative | None, person_or_number: Person | str, bod
     sender = from_number or (cooperative.sms_number if cooperative else None)
     message = OutboundMessage(
         cooperative_id=cooperative.id if cooperative else None, person_id=person.id if person else None,
-        to_number=_e164(number), from_number=sender, body=body, kind=kind[:40], dedupe_key=dedupe_key,
+        to_number=_e164(number), from_number=_e164(sender) if sender else None, body=body, kind=kind[:40], dedupe_key=dedupe_key,
         status=DeliveryStatus.pending, next_attempt_at=utcnow(),
     )
     if not _is_valid(number):
@@ -152,7 +185,7 @@ def enqueue(cooperative: Cooperative | None, person_or_number: Person | str, bod
         message.to_number = number.strip()[:20]
         message.status = DeliveryStatus.failed
         message.error_message = "not a valid phone number"
-    elif is_opted_out(number, person):
+    elif is_opted_out(number, person, sender):
         # Kept, visibly, so nobody wonders why the text never came.
         message.status = DeliveryStatus.skipped
         message.error_message = "opted out"
@@ -182,7 +215,8 @@ def notify_person(person: Person, body: str, kind: str, dedupe_key: str | None =
             or db.session.scalar(sa.select(WebNotice.id).where(WebNotice.dedupe_key == dedupe_key)) is not None):
         return "none"
     wants_texts = person.preferred_channel == ContactChannel.sms or not person.email
-    if wants_texts and person.phone and _is_valid(person.phone) and not is_opted_out(person.phone, person):
+    sender = cooperative.sms_number if cooperative else None
+    if wants_texts and person.phone and _is_valid(person.phone) and not is_opted_out(person.phone, person, sender):
         enqueue(cooperative, person, body, kind, dedupe_key=dedupe_key)
         return "sms"
     notice = WebNotice(person_id=person.id, cooperative_id=cooperative.id if cooperative else None,
@@ -255,25 +289,61 @@ def status_callback_url(message_id: int) -> str | None:
     return f"{base.rstrip('/')}/sms/status?outbound={message_id}"
 
 
+@dataclass
+class _Attempt:
+    called: bool = False  # the gateway was asked to send
+    sent: SentText | None = None  # ... and accepted it
+
+
 def send_claimed(message_id: int, gateway, now: datetime) -> str:
     """Send one claimed message through the gateway and record what happened.
 
-    Returns the outcome: accepted, retry, unknown, failed or skipped.
+    Returns the outcome: accepted, retry, unknown, failed or skipped. Never raises for
+    one message's trouble (a clashing provider id, a bug in recording): the message is
+    settled on its own, so a failed send never strands the rest of a claimed batch.
     """
+    attempt = _Attempt()
+    try:
+        with db.session.begin_nested():
+            return _send_claimed(message_id, gateway, now, attempt)
+    except Exception as exc:
+        log.exception("could not send or record text %s", message_id)
+        why = type(exc).__name__
+        if not attempt.called:
+            # It never left us: back in the queue, like any retry (the attempt counts).
+            attempts = db.session.scalar(sa.select(OutboundMessage.attempts).where(OutboundMessage.id == message_id))
+            if (attempts or 0) >= rules.MAX_ATTEMPTS:
+                _finish(message_id, DeliveryStatus.failed, now, error_message=f"gave up: {why}")
+                return "failed"
+            _finish(message_id, DeliveryStatus.pending, now, error_message=f"not sent: {why}",
+                    next_attempt_at=now + rules.retry_delay(attempts or 1))
+            return "retry"
+        if attempt.sent is not None:
+            # The provider took it; only recording its id failed. Never resend.
+            _finish(message_id, DeliveryStatus.queued, now, sent_at=now,
+                    error_message=f"sent, but its id could not be recorded: {why}")
+            return "accepted"
+        _finish(message_id, DeliveryStatus.unknown, now, error_message=f"unexpected error: {why}")
+        return "unknown"
+
+
+def _send_claimed(message_id: int, gateway, now: datetime, attempt: _Attempt) -> str:
     message = db.session.get(OutboundMessage, message_id)
     if message is None or message.status != DeliveryStatus.claimed:
         return "skipped"
     person = db.session.get(Person, message.person_id) if message.person_id else None
-    if is_opted_out(message.to_number, person):
+    if is_opted_out(message.to_number, person, message.from_number):
         _finish(message.id, DeliveryStatus.skipped, now, error_message="opted out")
         return "skipped"
     to, body, sender, attempts = message.to_number, message.body, message.from_number, message.attempts
     # The request to Twilio happens outside any lock: the row is already ours.
+    callback = status_callback_url(message.id)
+    attempt.called = True
     try:
-        sent: SentText = gateway.send(to=to, body=body, from_number=sender,
-                                      status_callback=status_callback_url(message.id))
+        sent: SentText = gateway.send(to=to, body=body, from_number=sender, status_callback=callback)
+        attempt.sent = sent
     except GatewayError as exc:
-        return _record_failure(message.id, exc, attempts, now, to, person, message.cooperative_id)
+        return _record_failure(message.id, exc, attempts, now, to, person, message.cooperative_id, sender)
     except Exception as exc:  # we cannot tell whether it went
         log.exception("unexpected error sending text %s", message_id)
         _finish(message.id, DeliveryStatus.unknown, now, error_message=f"unexpected error: {type(exc).__name__}")
@@ -301,7 +371,7 @@ def _finish(message_id: int, status: DeliveryStatus, now: datetime, **values) ->
 
 
 def _record_failure(message_id: int, exc: GatewayError, attempts: int, now: datetime, to: str,
-                    person: Person | None, cooperative_id: int | None) -> str:
+                    person: Person | None, cooperative_id: int | None, sender: str | None) -> str:
     if exc.outcome == SendOutcome.retry:
         if attempts >= rules.MAX_ATTEMPTS:
             _finish(message_id, DeliveryStatus.failed, now, error_code=exc.code,
@@ -317,7 +387,7 @@ def _record_failure(message_id: int, exc: GatewayError, attempts: int, now: date
     if exc.opted_out:
         # Twilio holds a STOP we did not see (or missed): keep our own flag in step.
         cooperative = db.session.get(Cooperative, cooperative_id) if cooperative_id else None
-        record_opt_out(to, person, cooperative, str(rules.OPTED_OUT_ERROR), now)
+        record_opt_out(to, person, cooperative, str(rules.OPTED_OUT_ERROR), now, sender_number=sender)
     return "failed"
 
 
@@ -350,7 +420,8 @@ def record_delivery_status(outbound_id: int | None, message_sid: str, reported: 
     if error_code and str(error_code) == str(rules.OPTED_OUT_ERROR):
         person = db.session.get(Person, message.person_id) if message.person_id else None
         cooperative = db.session.get(Cooperative, message.cooperative_id) if message.cooperative_id else None
-        record_opt_out(message.to_number, person, cooperative, str(rules.OPTED_OUT_ERROR), now)
+        record_opt_out(message.to_number, person, cooperative, str(rules.OPTED_OUT_ERROR), now,
+                       sender_number=message.from_number)
     return message
 
 
@@ -401,13 +472,15 @@ def _answer(inbound: InboundMessage, now: datetime) -> str:
     inbound.cooperative_id = coop.id if coop else None
     inbound.person_id = person.id if person else None
 
-    opted_out = is_opted_out(inbound.from_number, person)
+    # Opt-out is per number texted, as Twilio's is: STOP to this co-op's number leaves
+    # the person's other co-ops (other numbers) texting them.
+    opted_out = is_opted_out(inbound.from_number, person, inbound.to_number)
     if command.verb == Verb.stop:
-        record_opt_out(inbound.from_number, person, coop, command.keyword, now)
+        record_opt_out(inbound.from_number, person, coop, command.keyword, now, sender_number=inbound.to_number)
         return render("opted_out")
     if command.verb == Verb.start or (command.is_bare_yes and opted_out):
         # A lone YES is also Twilio's opt-in word: from an opted-out person it means START.
-        clear_opt_out(inbound.from_number, person)
+        clear_opt_out(inbound.from_number, person, inbound.to_number)
         return render("opted_in")
     if opted_out:
         # Nothing but the legally required answers while texts are off.
@@ -420,6 +493,9 @@ def _answer(inbound: InboundMessage, now: datetime) -> str:
         return render("cancel_hint")
     if command.verb in CODE_REQUIRED and command.code is None:
         return render("missing_code", keyword=command.keyword)
+    if command.code is not None and code_in_other_cooperative(person, command.code, coop.id):
+        # The number texted picks the co-op: another co-op's code is not a thing here.
+        return render("not_found")
     handler = handler_for(command.verb)
     if handler is None:
         return render("not_available", feature=FEATURE_NAMES[command.verb])

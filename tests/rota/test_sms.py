@@ -365,7 +365,7 @@ def test_my_notices_page_shows_only_my_own_notices(world, client, login):
     world.worker.preferred_channel = ContactChannel.email
     assert sms.notify_person(world.worker, "Reminder: Mon 4 Jan 09:00-10:00 with Ann's team.", "test", "n1") == "web"
     sms.record_opt_out(world.worker2.phone, world.worker2, world.coop, "STOP")
-    sms.notify_person(world.worker2, "Nobody has taken the shift Mon 4 Jan", "test", "n2")
+    sms.notify_person(world.worker2, "Nobody has taken the shift Mon 4 Jan", "test", "n2", cooperative=world.coop)
     assert client.get("/my/notices").status_code in (302, 401)  # logged out
     login(world.worker2)
     page = client.get("/my/notices").get_data(as_text=True)

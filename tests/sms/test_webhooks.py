@@ -300,13 +300,13 @@ def test_a_verb_cannot_be_registered_twice_or_outside_the_dispatched_set(handler
 def test_stop_records_the_opt_out_and_gets_the_required_reply(client, worker):
     reply = reply_of(post_signed(client, "/sms/inbound", text("Stop")))
     assert reply == TEMPLATES["opted_out"]
-    assert services.is_opted_out(WORKER_NUMBER, worker)
+    assert services.is_opted_out(WORKER_NUMBER, worker, COOP_NUMBER)
 
 
 @pytest.mark.parametrize("word", ["STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"])
 def test_every_twilio_opt_out_word_opts_out(client, worker, word):
     post_signed(client, "/sms/inbound", text(word))
-    assert services.is_opted_out(WORKER_NUMBER, worker)
+    assert services.is_opted_out(WORKER_NUMBER, worker, COOP_NUMBER)
 
 
 def test_while_opted_out_nothing_else_is_answered_or_done(client, worker, handlers):
@@ -318,7 +318,7 @@ def test_while_opted_out_nothing_else_is_answered_or_done(client, worker, handle
     assert called == []
     # HELP still gets the legally required answer, which says how to come back.
     assert reply_of(post_signed(client, "/sms/inbound", text("HELP"))) == TEMPLATES["opted_out_help"]
-    queued = services.enqueue(None, worker, "A reminder", "test")
+    queued = services.enqueue(None, worker, "A reminder", "test", from_number=COOP_NUMBER)
     assert queued.status == DeliveryStatus.skipped
 
 
@@ -328,7 +328,7 @@ def test_start_unstop_and_a_lone_yes_opt_back_in(client, worker, handlers, word)
     sms_command("accept")(lambda ctx, command: called.append(1) or "booked")
     post_signed(client, "/sms/inbound", text("STOP"))
     assert reply_of(post_signed(client, "/sms/inbound", text(word))) == TEMPLATES["opted_in"]
-    assert not services.is_opted_out(WORKER_NUMBER, worker)
+    assert not services.is_opted_out(WORKER_NUMBER, worker, COOP_NUMBER)
     assert called == []  # a YES that opted someone in did not also accept a shift
 
 
@@ -340,8 +340,10 @@ def test_a_lone_yes_from_someone_opted_in_is_an_acceptance(client, worker, handl
 def test_stop_from_an_unknown_number_is_honoured_and_reveals_nothing(client, worker):
     reply = reply_of(post_signed(client, "/sms/inbound", text("STOP", from_="+447700900555")))
     assert reply == TEMPLATES["opted_out"]
-    assert services.is_opted_out("+447700900555")
-    assert services.enqueue(None, "+447700900555", "hi", "test").status == DeliveryStatus.skipped
+    assert services.is_opted_out("+447700900555", sender=COOP_NUMBER)
+    assert services.enqueue(None, "+447700900555", "hi", "test", from_number=COOP_NUMBER).status == DeliveryStatus.skipped
+    # Per sender number, as Twilio's own opt-out: the fallback number was not told STOP.
+    assert services.enqueue(None, "+447700900555", "hi", "test").status == DeliveryStatus.pending
 
 
 # --- the status callback ------------------------------------------------------------

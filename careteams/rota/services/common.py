@@ -78,6 +78,10 @@ class OfferResult:
     message: str
     shift: Shift | None = None
     findings: tuple[rules.Finding, ...] = ()
+    # Why an offer cannot be taken any more, when the worker should hear it: "cancelled"
+    # (the visit was called off) or "declined" (they said no to it). The outcome stays
+    # "expired" for the API and pages.
+    reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -111,14 +115,33 @@ def booked_elsewhere(person_id: int, starts_at: datetime, ends_at: datetime, exc
     return db.session.scalar(q.limit(1)) is not None
 
 
-def live_offer(person: Person, code: str) -> Offer | None:
-    return db.session.scalar(sa.select(Offer).where(Offer.person_id == person.id, Offer.code == code.strip(),
-                                                    Offer.code_live))
+def in_cooperative(query: sa.Select, cooperative_id: int | None) -> sa.Select:
+    """Narrow a query that already involves Shift to one co-op's shifts (None: every co-op).
+    A text is answered for the co-op whose number it was sent to, and only for its shifts."""
+    if cooperative_id is None:
+        return query
+    return query.where(Shift.team_id.in_(sa.select(Team.id).where(Team.cooperative_id == cooperative_id)))
 
 
-def own_booked(person: Person, *, shift_id: int | None = None, code: str | None = None) -> Shift | None:
+def live_offer(person: Person, code: str, cooperative_id: int | None = None) -> Offer | None:
+    query = sa.select(Offer).join(Shift, Shift.id == Offer.shift_id).where(
+        Offer.person_id == person.id, Offer.code == code.strip(), Offer.code_live)
+    return db.session.scalar(in_cooperative(query, cooperative_id))
+
+
+def code_cooperatives(person: Person, code: str) -> set[int]:
+    """The co-ops in which this person's code means something: the co-op of the live offer or
+    booking with that code (live codes are unique per person), else of any earlier one."""
+    query = (sa.select(Team.cooperative_id).join(Shift, Shift.team_id == Team.id)
+             .join(Offer, Offer.shift_id == Shift.id).where(Offer.person_id == person.id, Offer.code == code.strip()))
+    live = set(db.session.scalars(query.where(Offer.code_live)))
+    return live or set(db.session.scalars(query))
+
+
+def own_booked(person: Person, *, shift_id: int | None = None, code: str | None = None,
+               cooperative_id: int | None = None) -> Shift | None:
     if code is not None:
-        offer = live_offer(person, code)
+        offer = live_offer(person, code, cooperative_id)
         if offer is None or offer.status != OfferStatus.accepted:
             return None
         shift = offer.shift

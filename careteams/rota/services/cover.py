@@ -34,9 +34,10 @@ def request_cover(person: Person, shift_id: int, now: datetime | None = None) ->
     return _request_cover(person, own_booked(person, shift_id=shift_id), now or utcnow())
 
 
-def request_cover_by_code(person: Person, code: str, now: datetime | None = None) -> OfferResult:
-    """Ask for cover by the shift's code."""
-    return _request_cover(person, own_booked(person, code=code), now or utcnow())
+def request_cover_by_code(person: Person, code: str, now: datetime | None = None, *,
+                          cooperative_id: int | None = None) -> OfferResult:
+    """Ask for cover by the shift's code (sent to `cooperative_id`'s number)."""
+    return _request_cover(person, own_booked(person, code=code, cooperative_id=cooperative_id), now or utcnow())
 
 
 def _request_cover(person: Person, shift: Shift | None, now: datetime) -> OfferResult:
@@ -44,15 +45,24 @@ def _request_cover(person: Person, shift: Shift | None, now: datetime) -> OfferR
         return OfferResult("unknown_code", "That does not match a shift you are booked on.")
     if shift.starts_at <= now:
         return OfferResult("not_booked", "That shift has already started.", shift)
-    if shift.cover_requested_at is None:
-        shift.cover_requested_at = now
-        db.session.flush()
+    # One request, one wave: only the request whose conditional UPDATE marks the shift
+    # sends offers. A second COVER at the same moment waits on the row (PostgreSQL) or
+    # the write lock (SQLite), then finds cover already asked for and sends nothing.
+    taken = db.session.execute(
+        sa.update(Shift).where(Shift.id == shift.id, Shift.cover_requested_at.is_(None),
+                               Shift.booked_person_id == person.id, Shift.status == ShiftStatus.booked)
+        .values(cover_requested_at=now).execution_options(synchronize_session=False))
+    shift = shift_for_update(shift.id)
+    if taken.rowcount == 1:
         settings = settings_for(shift.team.cooperative_id)
         candidates = eligible_workers(shift, exclude=[person.id])
         batches = rules.waves(candidates, settings.offer_wave_size)
         wave = next_wave(shift.id)
         if batches:
             create_offers(shift, batches[0], wave, settings.offer_ttl_minutes, now)
+    elif shift.booked_person_id != person.id or shift.status != ShiftStatus.booked:
+        # Covered, cancelled or changed while we waited: the truth, not "looking for cover".
+        return OfferResult("unknown_code", "That does not match a shift you are booked on.", shift)
     return OfferResult("cover_requested", "We are looking for cover. You stay booked until someone accepts.", shift)
 
 

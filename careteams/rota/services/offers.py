@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from careteams.db import utcnow
 from careteams.errors import Conflict, ValidationError, ensure
 from careteams.extensions import db
+from careteams.jobs_util import run_each
 from careteams.members.models import Person
 from careteams.members.permissions import Actor
 from careteams.rota import permissions as perm
@@ -28,6 +29,7 @@ from careteams.rota.services.common import (
     booked_elsewhere,
     circle_of,
     facilitators_of,
+    in_cooperative,
     live_offer,
     shift_for_update,
     tell,
@@ -154,16 +156,17 @@ def offer_outside(actor: Actor, shift_id: int, person_ids: Sequence[int], now: d
     return create_offers(shift, ids, 0, settings.offer_ttl_minutes, now, outside=True)
 
 
-def _offer_by_code(person: Person, code: str, now: datetime) -> Offer | None:
+def _offer_by_code(person: Person, code: str, now: datetime, cooperative_id: int | None = None) -> Offer | None:
     """The live offer with this code, else the latest recent one that had it: a late
-    "Y 482" must hear "already filled" or "expired", never a puzzling "unknown code"."""
-    live = live_offer(person, code)
+    "Y 482" must hear "already filled" or "expired", never a puzzling "unknown code".
+    With `cooperative_id`, only that co-op's shifts (a text acts on the co-op it was sent to)."""
+    live = live_offer(person, code, cooperative_id)
     if live is not None:
         return live
-    return db.session.scalar(
+    return db.session.scalar(in_cooperative(
         sa.select(Offer).join(Shift, Shift.id == Offer.shift_id)
-        .where(Offer.person_id == person.id, Offer.code == code.strip(), Shift.ends_at > now - timedelta(days=2))
-        .order_by(Offer.id.desc()).limit(1))
+        .where(Offer.person_id == person.id, Offer.code == code.strip(), Shift.ends_at > now - timedelta(days=2)),
+        cooperative_id).order_by(Offer.id.desc()).limit(1))
 
 
 def _book(shift_id: int, person_id: int, now: datetime, *, cover_from: int | None = None) -> OfferResult:
@@ -206,22 +209,39 @@ def _close_other_offers(shift: Shift, winner: Offer | None, now: datetime) -> No
     db.session.flush()
 
 
-def _answer(person: Person, offer: Offer | None, now: datetime) -> OfferResult:
+def _settle(person: Person, offer: Offer | None) -> tuple[Offer | None, Shift | None]:
+    """Queue behind any answer to the same shift that is in flight (the shift's row lock),
+    then read the offer as committed: every reply is computed from who holds the shift
+    now, never from which of two requests won a race."""
     if offer is None or offer.person_id != person.id:
+        return None, None
+    shift = shift_for_update(offer.shift_id)
+    db.session.refresh(offer)
+    return offer, shift
+
+
+def _answer(person: Person, offer: Offer | None, shift: Shift | None, now: datetime) -> OfferResult | None:
+    """The reply owed without booking anything, from the committed state; None if the offer is open."""
+    if offer is None or shift is None:
         return OfferResult("unknown_code", "That code does not match a shift offered to you.")
-    shift = offer.shift
-    if offer.status == OfferStatus.accepted:
+    if shift.status == ShiftStatus.cancelled:
+        return OfferResult("expired", "That visit was cancelled. You are not booked for it.", shift,
+                           reason="cancelled")
+    if shift.booked_person_id == person.id and shift.status in (ShiftStatus.booked, ShiftStatus.completed):
         return OfferResult("already_yours", "That shift is already yours.", shift)
+    if offer.status == OfferStatus.declined:
+        return OfferResult("expired", "You said no to that one. You are not booked for it.", shift,
+                           reason="declined")
     if offer.status == OfferStatus.filled or (offer.status == OfferStatus.open and not offer.is_cover
                                               and shift.booked_person_id is not None):
         return OfferResult("already_filled", "Sorry, that shift has already been filled.", shift)
-    if offer.status != OfferStatus.open or shift.status == ShiftStatus.cancelled:
+    if offer.status != OfferStatus.open:
         return OfferResult("expired", "That offer is no longer open.", shift)
     if (offer.expires_at and offer.expires_at <= now) or shift.starts_at <= now:
         offer.status, offer.code_live = OfferStatus.expired, False
         db.session.flush()
         return OfferResult("expired", "Sorry, that offer has expired.", shift)
-    return None  # type: ignore[return-value]
+    return None
 
 
 def accept_offer(person: Person, offer_id: int, now: datetime | None = None) -> OfferResult:
@@ -229,17 +249,18 @@ def accept_offer(person: Person, offer_id: int, now: datetime | None = None) -> 
     return _accept(person, db.session.get(Offer, offer_id), now or utcnow())
 
 
-def accept_offer_by_code(person: Person, code: str, now: datetime | None = None) -> OfferResult:
-    """Accept by the short code from a text message."""
+def accept_offer_by_code(person: Person, code: str, now: datetime | None = None, *,
+                         cooperative_id: int | None = None) -> OfferResult:
+    """Accept by the short code from a text message (sent to `cooperative_id`'s number)."""
     now = now or utcnow()
-    return _accept(person, _offer_by_code(person, code, now), now)
+    return _accept(person, _offer_by_code(person, code, now, cooperative_id), now)
 
 
 def _accept(person: Person, offer: Offer | None, now: datetime) -> OfferResult:
-    early = _answer(person, offer, now)
+    offer, shift = _settle(person, offer)
+    early = _answer(person, offer, shift, now)
     if early is not None:
         return early
-    shift = offer.shift
     if not offer.outside_team:
         access = team_access(_worker_actor(person), shift.team, now)
         if not perm.can_take_team_shifts(access):
@@ -249,8 +270,17 @@ def _accept(person: Person, offer: Offer | None, now: datetime) -> OfferResult:
         return OfferResult("already_filled", "Sorry, that shift has already been filled.", shift)
     result = _book(shift.id, person.id, now, cover_from=cover_from)
     if result.outcome == "already_filled":
-        offer.status, offer.code_live, offer.answered_at = OfferStatus.filled, False, now
-        db.session.flush()
+        # Lost a race after all (SQLite, or a booking that took no lock): answer from what
+        # is committed now, and only close the offer if it is still open.
+        db.session.refresh(offer)
+        settled = _answer(person, offer, result.shift, now)
+        if settled is not None and settled.outcome != "already_filled":
+            return settled
+        db.session.execute(sa.update(Offer).where(Offer.id == offer.id, Offer.status == OfferStatus.open)
+                           .values(status=OfferStatus.filled, code_live=False, answered_at=now)
+                           .execution_options(synchronize_session=False))
+        db.session.refresh(offer)
+        return result
     if result.outcome != "booked":
         return result
     offer.status, offer.answered_at = OfferStatus.accepted, now
@@ -270,19 +300,21 @@ def decline_offer(person: Person, offer_id: int, now: datetime | None = None) ->
     return _decline(person, db.session.get(Offer, offer_id), now or utcnow())
 
 
-def decline_offer_by_code(person: Person, code: str, now: datetime | None = None) -> OfferResult:
-    """Say no by the short code from a text message."""
+def decline_offer_by_code(person: Person, code: str, now: datetime | None = None, *,
+                          cooperative_id: int | None = None) -> OfferResult:
+    """Say no by the short code from a text message (sent to `cooperative_id`'s number)."""
     now = now or utcnow()
-    return _decline(person, _offer_by_code(person, code, now), now)
+    return _decline(person, _offer_by_code(person, code, now, cooperative_id), now)
 
 
 def _decline(person: Person, offer: Offer | None, now: datetime) -> OfferResult:
-    early = _answer(person, offer, now)
+    offer, shift = _settle(person, offer)
+    early = _answer(person, offer, shift, now)
     if early is not None:
         return early
     offer.status, offer.code_live, offer.answered_at = OfferStatus.declined, False, now
     db.session.flush()
-    return OfferResult("declined", "Thanks, you said no to that shift.", offer.shift)
+    return OfferResult("declined", "Thanks, you said no to that shift.", shift)
 
 
 def book_directly(actor: Actor, shift_id: int, person_id: int, now: datetime | None = None) -> OfferResult:
@@ -312,41 +344,54 @@ def book_directly(actor: Actor, shift_id: int, person_id: int, now: datetime | N
 
 
 def expire_and_escalate(now: datetime) -> dict[str, int]:
-    """Expire unanswered offers; then the next wave, then the circle, then facilitators."""
+    """Expire unanswered offers; then the next wave, then the circle, then facilitators.
+    Each offer and each shift in its own savepoint (careteams.jobs_util.run_each)."""
     counts = {"expired": 0, "waves": 0, "circle": 0, "facilitators": 0}
-    for offer in db.session.scalars(sa.select(Offer).where(Offer.status == OfferStatus.open,
-                                                           Offer.expires_at <= now)).all():
+
+    def expire(offer: Offer) -> None:
         offer.status, offer.code_live = OfferStatus.expired, False
-        counts["expired"] += 1
-    db.session.flush()
+        db.session.flush()
+
+    due = db.session.scalars(sa.select(Offer).where(Offer.status == OfferStatus.open, Offer.expires_at <= now)).all()
+    counts["expired"] = len(run_each("rota.offers", due, expire, key=lambda o: f"offer {o.id}",
+                                     cooperative=lambda o: o.shift.team.cooperative_id).done)
     open_offer = sa.select(Offer.id).where(Offer.shift_id == Shift.id, Offer.status == OfferStatus.open).exists()
     needing = db.session.scalars(sa.select(Shift).where(
         Shift.starts_at > now, ~open_offer,
         sa.or_(Shift.status == ShiftStatus.offered,
                (Shift.status == ShiftStatus.booked) & Shift.cover_requested_at.is_not(None)))).all()
-    for shift in needing:
-        team = shift.team
-        settings = settings_for(team.cooperative_id)
-        if shift.escalation_level == 0:
-            candidates = eligible_workers(shift, exclude=offered_to(shift.id))
-            batches = rules.waves(candidates, settings.offer_wave_size)
-            if batches:
-                wave = next_wave(shift.id)
-                create_offers(shift, batches[0], wave, settings.offer_ttl_minutes, now)
-                counts["waves"] += 1
-                continue
-            # The last offer names this round of asking, so a later round can escalate again.
-            last_offer = db.session.scalar(sa.select(sa.func.max(Offer.id)).where(Offer.shift_id == shift.id)) or 0
-            for person in circle_of(team, now):
-                tell(person, team, "Shift not filled", "not_filled_circle", shift,
-                     dedupe_key=f"rota.escalation:{shift.id}:1:{last_offer}:{person.id}")
-            shift.escalation_level, shift.escalated_at = 1, now
-            counts["circle"] += 1
-        elif shift.escalation_level == 1 and shift.escalated_at + timedelta(minutes=settings.offer_ttl_minutes) <= now:
-            for person in facilitators_of(team.cooperative_id):
-                tell(person, team, "Shift not filled", "not_filled_facilitators", shift,
-                     dedupe_key=f"rota.escalation:{shift.id}:2:{shift.escalated_at:%Y%m%dT%H%M%S}:{person.id}")
-            shift.escalation_level, shift.escalated_at = 2, now
-            counts["facilitators"] += 1
-    db.session.flush()
+    for step in run_each("rota.offers", needing, lambda shift: _escalate(shift, now),
+                         key=lambda s: f"shift {s.id}", cooperative=lambda s: s.team.cooperative_id).done:
+        if step:
+            counts[step] += 1
     return counts
+
+
+def _escalate(shift: Shift, now: datetime) -> str | None:
+    """One shift nobody is being asked about: the next wave, the circle or the facilitators."""
+    team = shift.team
+    settings = settings_for(team.cooperative_id)
+    step = None
+    if shift.escalation_level == 0:
+        candidates = eligible_workers(shift, exclude=offered_to(shift.id))
+        batches = rules.waves(candidates, settings.offer_wave_size)
+        if batches:
+            wave = next_wave(shift.id)
+            create_offers(shift, batches[0], wave, settings.offer_ttl_minutes, now)
+            db.session.flush()
+            return "waves"
+        # The last offer names this round of asking, so a later round can escalate again.
+        last_offer = db.session.scalar(sa.select(sa.func.max(Offer.id)).where(Offer.shift_id == shift.id)) or 0
+        for person in circle_of(team, now):
+            tell(person, team, "Shift not filled", "not_filled_circle", shift,
+                 dedupe_key=f"rota.escalation:{shift.id}:1:{last_offer}:{person.id}")
+        shift.escalation_level, shift.escalated_at = 1, now
+        step = "circle"
+    elif shift.escalation_level == 1 and shift.escalated_at + timedelta(minutes=settings.offer_ttl_minutes) <= now:
+        for person in facilitators_of(team.cooperative_id):
+            tell(person, team, "Shift not filled", "not_filled_facilitators", shift,
+                 dedupe_key=f"rota.escalation:{shift.id}:2:{shift.escalated_at:%Y%m%dT%H%M%S}:{person.id}")
+        shift.escalation_level, shift.escalated_at = 2, now
+        step = "facilitators"
+    db.session.flush()
+    return step

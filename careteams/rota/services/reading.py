@@ -19,7 +19,7 @@ from careteams.rota import rules
 from careteams.rota.models import Offer, OfferStatus, Shift, ShiftStatus
 from careteams.rota.services import eligibility
 from careteams.rota.services.checks import findings_for, visit_of, visits_of
-from careteams.rota.services.common import ShiftView, team_with_access
+from careteams.rota.services.common import ShiftView, in_cooperative, team_with_access
 from careteams.rota.services.settings import settings_for
 from careteams.teams.models import Team
 
@@ -82,31 +82,34 @@ def week_rota(actor: Actor, team_id: int, day: date | None = None) -> RotaWeek:
     return RotaWeek(team, monday, [monday + timedelta(days=i) for i in range(7)], views, hours)
 
 
-def my_shifts(person: Person, now: datetime | None = None, limit: int = 50) -> list[ShiftView]:
-    """The person's upcoming booked shifts, in every team, with their codes."""
+def my_shifts(person: Person, now: datetime | None = None, limit: int = 50, *,
+              cooperative_id: int | None = None) -> list[ShiftView]:
+    """The person's upcoming booked shifts, in every team (or one co-op's), with their codes."""
     now = now or utcnow()
-    rows = db.session.execute(
+    rows = db.session.execute(in_cooperative(
         sa.select(Shift, Offer.code).options(selectinload(Shift.team))
         .outerjoin(Offer, (Offer.shift_id == Shift.id) & (Offer.person_id == person.id)
                    & (Offer.status == OfferStatus.accepted) & Offer.code_live)
-        .where(Shift.booked_person_id == person.id, Shift.status == ShiftStatus.booked, Shift.ends_at > now)
-        .order_by(Shift.starts_at).limit(limit)).all()
+        .where(Shift.booked_person_id == person.id, Shift.status == ShiftStatus.booked, Shift.ends_at > now),
+        cooperative_id).order_by(Shift.starts_at).limit(limit)).all()
     return [ShiftView(s, s.team.zone, code=code, team_name=s.team.display_name) for s, code in rows]
 
 
-def next_shifts(person: Person, n: int = 5, now: datetime | None = None) -> list[ShiftView]:
-    """The next `n` booked shifts (for the SMS 'list my shifts' command)."""
-    return my_shifts(person, now, limit=n)
+def next_shifts(person: Person, n: int = 5, now: datetime | None = None, *,
+                cooperative_id: int | None = None) -> list[ShiftView]:
+    """The next `n` booked shifts (for the SMS 'list my shifts' command: the texted co-op's only)."""
+    return my_shifts(person, now, limit=n, cooperative_id=cooperative_id)
 
 
-def my_offers(person: Person, now: datetime | None = None) -> list[tuple[Offer, ShiftView]]:
-    """The person's open offers that can still be accepted."""
+def my_offers(person: Person, now: datetime | None = None, *,
+              cooperative_id: int | None = None) -> list[tuple[Offer, ShiftView]]:
+    """The person's open offers that can still be accepted (in every co-op, or one)."""
     now = now or utcnow()
-    offers = db.session.scalars(
+    offers = db.session.scalars(in_cooperative(
         sa.select(Offer).join(Shift, Shift.id == Offer.shift_id)
         .where(Offer.person_id == person.id, Offer.status == OfferStatus.open, Offer.code_live,
-               Shift.starts_at > now, sa.or_(Offer.expires_at.is_(None), Offer.expires_at > now))
-        .order_by(Shift.starts_at)).all()
+               Shift.starts_at > now, sa.or_(Offer.expires_at.is_(None), Offer.expires_at > now)),
+        cooperative_id).order_by(Shift.starts_at)).all()
     teams = {t.id: t for t in db.session.scalars(sa.select(Team).where(Team.id.in_({o.shift.team_id for o in offers})))}
     out = []
     for o in offers:
