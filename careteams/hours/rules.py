@@ -150,6 +150,19 @@ class PayLine:
     charge_pence: int  # to the payer
 
 
+# Every pay element, and what its quantity counts (for labels: minutes are never called hours).
+ELEMENT_UNITS = {"hours": "minutes", "travel": "minutes", "night_enhancement": "minutes",
+                 "bank_holiday_enhancement": "minutes", "cancellation": "minutes", "sleep_in": "nights",
+                 "mileage": "miles"}
+ELEMENTS = frozenset(ELEMENT_UNITS)
+
+
+def hours_2dp(minutes: int | Decimal) -> Decimal:
+    """Minutes as hours to two decimal places, half up (170 -> 2.83), for labels only."""
+    exact = Fraction(Decimal(minutes)) / 60
+    return (Decimal(round_half_up(exact * 100)) / 100).quantize(Decimal("0.01"))
+
+
 def pay_lines(facts: EntryFacts, terms: PayTerms) -> list[PayLine]:
     """The pay elements of one entry, each computed exactly and rounded once."""
     keep = Fraction(1) if terms.employed else 1 - percent(terms.deduction_percent)

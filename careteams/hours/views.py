@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 
@@ -191,16 +193,21 @@ class TeamTerms(MethodView):
 # ---------------------------------------------------------------- API: runs, disputes, figures
 
 
+def _plain(row: dict) -> dict:
+    """Decimals (quantities, hours, miles) as strings, never floats."""
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in row.items()}
+
+
 def _report_payload(report: runs.RunReport) -> dict:
     return {
         "run": RunSchema().dump(report.run),
         "totals": report.totals,
-        "payroll": [{**row, "quantity": str(row["quantity"])} for row in report.payroll],
-        "statements": [{**s, "lines": [{**line, "quantity": str(line["quantity"])} for line in s["lines"]]}
-                       for s in report.statements],
-        "invoices": report.invoices,
+        "payroll": [_plain(row) for row in report.payroll],
+        "statements": [{**s, "lines": [_plain(line) for line in s["lines"]]} for s in report.statements],
+        "invoices": [{**i, "lines": [_plain(line) for line in i["lines"]]} for i in report.invoices],
         "fair_pay": [{"person_id": r.person_id, "name": r.name, "employed": r.employed, "age_band": r.band,
                       **FairPaySchema().dump(r.result)} for r in report.fair_pay],
+        "held_back": report.held_back,
     }
 
 
@@ -216,9 +223,7 @@ class PayRuns(MethodView):
         """Make and close the run for a period; asking again returns the same run."""
         outcome = runs.close_run(current_actor(), cooperative_id, data["period_start"])
         db.session.commit()
-        payload = _report_payload(runs.run_report(current_actor(), outcome.run.id))
-        payload["held_back"] = [{"entry_id": i, "reason": why} for i, why in outcome.held_back]
-        return payload, 201 if outcome.created else 200
+        return _report_payload(runs.run_report(current_actor(), outcome.run.id)), 201 if outcome.created else 200
 
 
 @api_bp.route("/pay-runs/<int:run_id>")

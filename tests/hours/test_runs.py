@@ -122,8 +122,10 @@ def test_hand_worked_run_to_the_penny(world, october):
     assert fair[world.worker.id].pay_pence == 22575 and fair[world.worker.id].working_minutes == 990
     assert not fair[world.worker.id].below
     rows = list(csv.reader(io.StringIO(runs.payroll_csv(report))))
-    assert rows[0][4:] == ["pay_element", "quantity", "amount_gbp"]
-    assert [emma, "hours", "970.0", "208.58"] == rows[[r[4] for r in rows].index("hours")][3:]
+    # Minutes are labelled minutes and hours are hours (to 2 dp): "hours,970.0" meant 970 minutes.
+    assert rows[0][4:] == ["pay_element", "minutes", "hours", "miles", "nights", "amount_gbp"]
+    assert [emma, "hours", "970", "16.17", "", "", "208.58"] == rows[[r[4] for r in rows].index("hours")][3:]
+    assert [emma, "mileage", "", "", "3.5", "", "1.58"] == rows[[r[4] for r in rows].index("mileage")][3:]
 
 
 def test_run_is_reproducible_and_late_confirmations_go_to_the_next_run(world, october):

@@ -78,12 +78,17 @@ def test_api_run_and_figures(client, world, auth_headers):
     assert page.status_code == 200 and "£19.50" in page.get_data(as_text=True)
     payroll = client.get(f"/hours/runs/{run_id}/payroll.csv")
     assert payroll.status_code == 200, payroll.get_data(as_text=True)[:300]
-    assert payroll.mimetype == "text/csv" and "hours,90.0,19.50" in payroll.get_data(as_text=True)
+    assert payroll.mimetype == "text/csv" and "hours,90,1.50,,,19.50" in payroll.get_data(as_text=True)
     [invoice] = body["invoices"]
     html = client.get(f"/hours/runs/{run_id}/invoices/{world.team.id}/{invoice['funder_id']}")
     assert html.status_code == 200 and "£22.91" in html.get_data(as_text=True)
+    # Every invoice line says the date, start-end (team's clock), hours (2 dp), rate and amount.
+    assert all(s in html.get_data(as_text=True) for s in ("2026-10-05", "10:00-11:30", "1.50", "£13.00 an hour"))
     csv_ = client.get(f"/hours/runs/{run_id}/invoices/{world.team.id}/{invoice['funder_id']}.csv")
-    assert csv_.get_data(as_text=True).strip().endswith("total,,22.91")
+    rows = csv_.get_data(as_text=True).strip().splitlines()
+    assert rows[0].split(",")[5:12] == ["date", "start", "end", "hours", "hourly_rate_gbp", "share_percent", "amount_gbp"]
+    assert rows[1].split(",")[5:12] == ["2026-10-05", "10:00", "11:30", "1.50", "13.00", "100", "22.91"]
+    assert rows[-1].split(",")[4] == "total" and rows[-1].split(",")[11] == "22.91"
     figures = client.get(f"/api/v1/cooperatives/{world.coop.id}/hours-figures?first=2026-10-01&last=2026-11-30",
                          headers=auth_headers(world.facilitator)).get_json()["months"]
     assert figures[0]["month"] == "2026-10" and figures[0]["hours_delivered"] == "1.5"

@@ -14,6 +14,7 @@ from careteams.hours.enums import EntryKind, TimesheetAction, TimesheetStatus
 from careteams.hours.models import TimesheetEntry
 from careteams.hours.services.common import KIND_OF_SHIFT, LOOKBACK, mark_confirmed, notify_person
 from careteams.hours.services.rates import settings_for
+from careteams.jobs_util import run_each
 from careteams.rota.models import Shift, ShiftStatus
 
 A = TimesheetAction
@@ -26,14 +27,14 @@ def create_pending_entries(now: datetime) -> int:
     shifts = db.session.scalars(sa.select(Shift).where(
         Shift.booked_person_id.is_not(None), Shift.ends_at <= now, Shift.ends_at > now - LOOKBACK,
         Shift.status.in_((ShiftStatus.booked, ShiftStatus.completed, ShiftStatus.cancelled)), ~have)).all()
-    made = 0
-    for shift in shifts:
+
+    def make(shift: Shift) -> int:
         kind = KIND_OF_SHIFT.get(shift.kind, EntryKind.visit)
         if shift.status == ShiftStatus.cancelled:
             settings = settings_for(shift.team.cooperative_id)
             if not rules.cancellation_pay_due(shift.notice_minutes, settings.cancellation_notice_hours,
                                               settings.cancellation_pay_percent):
-                continue
+                return 0
             kind = EntryKind.cancellation
         entry = TimesheetEntry(team_id=shift.team_id, person_id=shift.booked_person_id, shift_id=shift.id, kind=kind,
                                status=TimesheetStatus.pending, started_at=shift.starts_at, ended_at=shift.ends_at,
@@ -44,44 +45,52 @@ def create_pending_entries(now: datetime) -> int:
                 db.session.add(entry)
                 db.session.flush()
         except IntegrityError:
-            continue  # another clock made it first
-        made += 1
-    return made
+            return 0  # another clock made it first
+        return 1
+
+    # Each shift in its own savepoint: one that fails is rolled back alone and said once.
+    return sum(run_each("hours.pending", shifts, make, key=lambda s: f"shift {s.id}",
+                        cooperative=lambda s: s.team.cooperative_id).done)
 
 
 def auto_confirm_due(now: datetime) -> int:
     """Submitted entries nobody answered within the co-op's time are confirmed, and say so."""
     rows = db.session.scalars(sa.select(TimesheetEntry).where(
         TimesheetEntry.status == TimesheetStatus.submitted, TimesheetEntry.submitted_at <= now - timedelta(hours=1))).all()
-    done = 0
-    for entry in rows:
+
+    def confirm(entry: TimesheetEntry) -> int:
         hours = settings_for(entry.team.cooperative_id).auto_confirm_hours
-        if rules.due_for_auto_confirm(entry.status, entry.submitted_at, now, hours):
-            mark_confirmed(entry, None, now, A.auto_confirm)
-            done += 1
-    db.session.flush()
-    return done
+        if not rules.due_for_auto_confirm(entry.status, entry.submitted_at, now, hours):
+            return 0
+        mark_confirmed(entry, None, now, A.auto_confirm)
+        db.session.flush()
+        return 1
+
+    return sum(run_each("hours.auto_confirm", rows, confirm, key=lambda e: f"entry {e.id}",
+                        cooperative=lambda e: e.team.cooperative_id).done)
 
 
 def remind_pending(now: datetime) -> int:
     """Remind workers of entries they have not submitted, at most once a day (dedupe keyed)."""
     rows = db.session.scalars(sa.select(TimesheetEntry).where(
         TimesheetEntry.status == TimesheetStatus.pending, TimesheetEntry.ended_at <= now - timedelta(hours=2))).all()
-    sent = 0
-    for entry in rows:
+
+    def remind(entry: TimesheetEntry) -> int:
         today = now.astimezone(ZoneInfo(entry.team.zone)).date()
         if not rules.reminder_due(entry.status, entry.last_reminded_on, today):
-            continue
+            return 0
         claimed = db.session.execute(sa.update(TimesheetEntry).where(
             TimesheetEntry.id == entry.id, TimesheetEntry.status == TimesheetStatus.pending,
             sa.or_(TimesheetEntry.last_reminded_on.is_(None), TimesheetEntry.last_reminded_on < today))
             .values(last_reminded_on=today).execution_options(synchronize_session=False))
         if claimed.rowcount != 1:
-            continue
+            return 0
         db.session.refresh(entry)
         notify_person(entry.person, "Please submit your hours",
                 f"Please check and submit your hours for {entry.team.display_name}'s team.",
                 dedupe_key=f"hours-remind-{entry.id}-{today.isoformat()}")
-        sent += 1
-    db.session.flush()
-    return sent
+        db.session.flush()
+        return 1
+
+    return sum(run_each("hours.remind", rows, remind, key=lambda e: f"entry {e.id}",
+                        cooperative=lambda e: e.team.cooperative_id).done)

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -232,10 +233,30 @@ class RunReport:
     invoices: list[dict]  # one per funder per team
     fair_pay: list[FairPayRow]
     totals: dict[str, int]
+    held_back: list[dict] = field(default_factory=list)  # entry id, worker, date, why
+
+
+def _when(entry: TimesheetEntry) -> dict:
+    """The entry's date and start-end on its team's clock, and its hours (2 dp)."""
+    zone = ZoneInfo(entry.team.zone)
+    start, end = entry.started_at.astimezone(zone), entry.ended_at.astimezone(zone)
+    minutes = rules.worked_minutes(entry.started_at, entry.ended_at, entry.break_minutes)
+    return {"date": start.date().isoformat(), "start": f"{start:%H:%M}", "end": f"{end:%H:%M}",
+            "worked_minutes": minutes}
+
+
+def _measure(element: str, quantity: Decimal) -> dict:
+    """A line's quantity under its own name: minutes and hours (2 dp), miles or nights."""
+    unit = rules.ELEMENT_UNITS.get(element, "minutes")
+    if unit == "minutes":
+        return {"minutes": int(quantity), "hours": rules.hours_2dp(quantity), "miles": None, "nights": None}
+    return {"minutes": None, "hours": None, "miles": quantity if unit == "miles" else None,
+            "nights": int(quantity) if unit == "nights" else None}
 
 
 def run_report(actor: Actor, run_id: int) -> RunReport:
-    """A run's payroll rows, statements, invoices and fair-pay check, from its stored lines."""
+    """A run's payroll rows, statements, invoices, fair-pay check and held-back entries,
+    from its stored lines."""
     run = _run_for(actor, run_id)
     lines = db.session.execute(
         sa.select(RunLine, RunEntry, Person.name, Team.display_name).join(RunEntry, RunEntry.id == RunLine.run_entry_id)
@@ -253,36 +274,77 @@ def run_report(actor: Actor, run_id: int) -> RunReport:
         else:
             statement = statements.setdefault(run_entry.person_id, {
                 "person_id": run_entry.person_id, "name": name, "lines": [], "total_pence": 0})
+            for_entry, takes_back = _line_entry(line, run_entry)
             statement["lines"].append({"entry_id": run_entry.entry_id, "team": team_name, "element": line.element,
                                        "quantity": line.quantity, "rate_pence": line.rate_pence,
-                                       "amount_pence": line.pay_pence})
+                                       "amount_pence": line.pay_pence, "takes_back_entry_id": takes_back,
+                                       **_when(for_entry), **_measure(line.element, line.quantity)})
             statement["total_pence"] += line.pay_pence
+    for row in payroll.values():
+        row.update(_measure(row["element"], row["quantity"]))
     invoices: dict[tuple[int, str], dict] = {}
     for inv, run_entry, team_name in db.session.execute(
             sa.select(RunInvoiceLine, RunEntry, Team.display_name).join(RunEntry, RunEntry.id == RunInvoiceLine.run_entry_id)
             .join(Team, Team.id == RunEntry.team_id).where(RunEntry.run_id == run.id)
-            .order_by(Team.display_name, RunInvoiceLine.funder_name, RunEntry.entry_id)).all():
+            .order_by(Team.display_name, RunInvoiceLine.funder_name, RunEntry.entry_id, RunInvoiceLine.id)).all():
         key = (run_entry.team_id, inv.funder_name)
         invoice = invoices.setdefault(key, {"team_id": run_entry.team_id, "team": team_name,
                                             "funder_id": inv.funder_id, "funder": inv.funder_name,
                                             "funder_kind": inv.funder_kind, "lines": [], "total_pence": 0})
-        invoice["lines"].append({"entry_id": run_entry.entry_id, "share_percent": inv.share_percent,
-                                 "amount_pence": inv.amount_pence})
+        invoice["lines"].append(_invoice_line(inv, run_entry))
         invoice["total_pence"] += inv.amount_pence
     totals = {"payroll_pence": sum(r["amount_pence"] for r in payroll.values()),
               "statements_pence": sum(s["total_pence"] for s in statements.values()),
               "invoiced_pence": sum(i["total_pence"] for i in invoices.values())}
+    held = []
+    for entry_id, why in held_back_of(run):
+        entry = db.session.get(TimesheetEntry, entry_id)
+        paid_in = db.session.scalar(sa.select(PayRun.period_start).join(RunEntry, RunEntry.run_id == PayRun.id)
+                                    .where(RunEntry.entry_id == entry_id))
+        held.append({"entry_id": entry_id, "name": entry.person.name, "team": entry.team.display_name,
+                     "reason": why, "paid_in_period": paid_in.isoformat() if paid_in else None, **_when(entry)})
     return RunReport(run, list(payroll.values()), list(statements.values()), list(invoices.values()),
-                     fair_pay_rows(run), totals)
+                     fair_pay_rows(run), totals, held)
+
+
+def _line_entry(line: RunLine, run_entry: RunEntry) -> tuple[TimesheetEntry, int | None]:
+    """The entry a line is about: its own, or for a taking-back line the corrected one."""
+    if line.reverses_line_id is None:
+        return db.session.get(TimesheetEntry, run_entry.entry_id), None
+    old = db.session.get(RunLine, line.reverses_line_id)
+    return db.session.get(TimesheetEntry, old.run_entry.entry_id), old.run_entry.entry_id
+
+
+def _invoice_line(inv: RunInvoiceLine, run_entry: RunEntry) -> dict:
+    """Date, start-end, hours (2 dp), hourly rate and amount of one funder's share."""
+    sign, about, takes_back = 1, run_entry, None
+    if inv.reverses_line_id is not None:
+        about = db.session.get(RunInvoiceLine, inv.reverses_line_id).run_entry
+        sign, takes_back = -1, about.entry_id
+    entry = db.session.get(TimesheetEntry, about.entry_id)
+    when = _when(entry)
+    rate = db.session.scalar(sa.select(RunLine.rate_pence).where(
+        RunLine.run_entry_id == about.id, RunLine.reverses_line_id.is_(None),
+        RunLine.element.in_(("hours", "cancellation", "sleep_in"))).order_by(RunLine.id).limit(1))
+    return {"entry_id": run_entry.entry_id, "share_percent": inv.share_percent, "amount_pence": inv.amount_pence,
+            "takes_back_entry_id": takes_back, "rate_pence": rate, **when,
+            "hours": rules.hours_2dp(sign * when["worked_minutes"])}
+
+
+def _gbp(pence: int) -> str:
+    return rules.pounds(pence).lstrip("£").replace(",", "").replace("-£", "-")
 
 
 def payroll_csv(report: RunReport) -> str:
+    """One row per worker per pay element: minutes as minutes, hours to 2 dp, miles, nights."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["period_start", "period_end", "person_id", "name", "pay_element", "quantity", "amount_gbp"])
+    writer.writerow(["period_start", "period_end", "person_id", "name", "pay_element", "minutes", "hours", "miles",
+                     "nights", "amount_gbp"])
     for row in report.payroll:
         writer.writerow([report.run.period_start, report.run.period_end, row["person_id"], row["name"], row["element"],
-                         row["quantity"], rules.pounds(row["amount_pence"]).lstrip("£").replace(",", "")])
+                         *("" if row[k] is None else row[k] for k in ("minutes", "hours", "miles", "nights")),
+                         _gbp(row["amount_pence"])])
     return out.getvalue()
 
 
@@ -294,12 +356,15 @@ def invoice_for(report: RunReport, team_id: int, funder_id: int | None) -> dict:
 
 
 def invoice_csv(report: RunReport, invoice: dict) -> str:
+    """One row per entry: date, start-end, hours (2 dp), hourly rate, share and amount."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["period_start", "period_end", "team", "funder", "entry_id", "share_percent", "amount_gbp"])
+    writer.writerow(["period_start", "period_end", "team", "funder", "entry_id", "date", "start", "end", "hours",
+                     "hourly_rate_gbp", "share_percent", "amount_gbp", "takes_back_entry_id"])
     for line in invoice["lines"]:
         writer.writerow([report.run.period_start, report.run.period_end, invoice["team"], invoice["funder"],
-                         line["entry_id"], line["share_percent"],
-                         rules.pounds(line["amount_pence"]).lstrip("£").replace(",", "")])
-    writer.writerow(["", "", "", "", "total", "", rules.pounds(invoice["total_pence"]).lstrip("£").replace(",", "")])
+                         line["entry_id"], line["date"], line["start"], line["end"], line["hours"],
+                         "" if line["rate_pence"] is None else _gbp(line["rate_pence"]), line["share_percent"],
+                         _gbp(line["amount_pence"]), line["takes_back_entry_id"] or ""])
+    writer.writerow(["", "", "", "", "total", "", "", "", "", "", "", _gbp(invoice["total_pence"]), ""])
     return out.getvalue()
