@@ -16,6 +16,7 @@ from careteams.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, ve
 from careteams.db import utcnow
 from careteams.errors import NotFound, Unauthorized, ValidationError, ensure
 from careteams.extensions import db
+from careteams.jobs_util import run_each
 from careteams.members import permissions as member_perm
 from careteams.members.models import ContactChannel, Cooperative, Person
 from careteams.members.permissions import Actor
@@ -127,8 +128,14 @@ def use_link(token: str, purpose: LinkPurpose, password: str) -> Person:
 def purge_expired_links(now: datetime | None = None) -> int:
     """Delete one-time links that expired more than a day ago (idempotent)."""
     cutoff = (now or utcnow()) - timedelta(days=1)
-    result = db.session.execute(sa.delete(OneTimeLink).where(OneTimeLink.expires_at < cutoff))
-    return result.rowcount or 0
+    expired = db.session.scalars(sa.select(OneTimeLink.id).where(OneTimeLink.expires_at < cutoff)).all()
+    # One link at a time in its own savepoint, so one that cannot go never keeps the rest.
+    return sum(run_each("auth.purge_expired_links", expired, purge_link, key=lambda i: f"link {i}").done)
+
+
+def purge_link(link_id: int) -> int:
+    """Delete one one-time link (the clock's purge, one item)."""
+    return db.session.execute(sa.delete(OneTimeLink).where(OneTimeLink.id == link_id)).rowcount or 0
 
 
 # --- API tokens ---------------------------------------------------------------

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from datetime import datetime
 
 from careteams.extensions import db
+from careteams.governance.models import Resolution
 from careteams.governance.services import resolutions, results
+from careteams.jobs_util import run_each
 from careteams.scheduler import job
-
-log = logging.getLogger(__name__)
 
 
 @job("governance.open_and_close", "interval", minutes=1)
@@ -18,18 +16,19 @@ def open_and_close(now: datetime) -> dict[str, int]:
     """Open resolutions whose opening time has come; close and tally those whose time is up.
 
     Each step is a conditional update, so a second clock (or a re-run) finds
-    nothing left to do. Each resolution is handled in its own savepoint: one
-    that fails is logged and retried on the next run without holding up the rest.
+    nothing left to do. Each resolution is handled in its own savepoint
+    (careteams.jobs_util.run_each): one that fails is rolled back alone, logged,
+    said once to its co-op's facilitators and retried on the next run.
     """
-    opened = sum(_each(resolutions.start_voting, rid, now) for rid in resolutions.due_to_open(now))
-    closed = sum(_each(results.close_resolution, rid, now) for rid in results.due_to_close(now))
-    return {"opened": opened, "closed": closed}
+    opened = run_each("governance.open_and_close", resolutions.due_to_open(now),
+                      lambda rid: resolutions.start_voting(rid, now), key=lambda rid: f"resolution {rid}",
+                      cooperative=_cooperative_of)
+    closed = run_each("governance.open_and_close", results.due_to_close(now),
+                      lambda rid: results.close_resolution(rid, now), key=lambda rid: f"resolution {rid}",
+                      cooperative=_cooperative_of)
+    return {"opened": sum(map(bool, opened.done)), "closed": sum(map(bool, closed.done))}
 
 
-def _each(step: Callable[[int, datetime], bool], resolution_id: int, now: datetime) -> bool:
-    try:
-        with db.session.begin_nested():
-            return step(resolution_id, now)
-    except Exception:
-        log.exception("governance job: %s failed for resolution %s", step.__name__, resolution_id)
-        return False
+def _cooperative_of(resolution_id: int) -> int | None:
+    resolution = db.session.get(Resolution, resolution_id)
+    return resolution.cooperative_id if resolution else None

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from careteams.extensions import db
+from careteams.jobs_util import run_each
 from careteams.matching import rules
 from careteams.matching.models import MatchingSettings, WorkerCheck, WorkerProfile
 from careteams.matching.services.common import DEFAULT_CHECK_WARNING_DAYS
@@ -27,20 +28,24 @@ def warn_expiring_checks(now: datetime) -> int:
                WorkerCheck.expires_on <= today + timedelta(days=max([default_days, *settings.values()])),
                sa.or_(WorkerCheck.warned_for_expiry_on.is_(None),
                       WorkerCheck.warned_for_expiry_on != WorkerCheck.expires_on))).all()
-    told = 0
-    for check, person_id, coop_id in rows:
+
+    def warn(row) -> int:
+        check, person_id, coop_id = row
         if check.expires_on > today + timedelta(days=settings.get(coop_id, default_days)):
-            continue
+            return 0
         # Conditional update: a second clock (or a re-run) finds nothing left to do.
         claimed = db.session.execute(
             sa.update(WorkerCheck).where(WorkerCheck.id == check.id, sa.or_(
                 WorkerCheck.warned_for_expiry_on.is_(None), WorkerCheck.warned_for_expiry_on != check.expires_on))
             .values(warned_for_expiry_on=check.expires_on)).rowcount
         if not claimed:
-            continue
+            return 0
         label = check.name or rules.CHECK_LABELS[check.kind]
         notify_person(person_id, f"Your {label} runs out on {check.expires_on:%d %B %Y}. "
                                  "Please show the renewal to a facilitator.", cooperative_id=coop_id)
-        told += 1
-    db.session.flush()
-    return told
+        db.session.flush()
+        return 1
+
+    # Each check in its own savepoint: one that fails is rolled back alone and said once.
+    return sum(run_each("matching.warn_expiring_checks", rows, warn, key=lambda row: f"check {row[0].id}",
+                        cooperative=lambda row: row[2]).done)

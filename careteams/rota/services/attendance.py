@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from careteams.db import utcnow
 from careteams.extensions import db
+from careteams.jobs_util import run_each
 from careteams.members.models import Person
 from careteams.rota.models import Offer, OfferStatus, Shift, ShiftStatus
 from careteams.rota.services.common import OfferResult, circle_of, facilitators_of, own_booked, tell
@@ -41,16 +42,20 @@ def _arrive(person: Person, shift: Shift | None, now: datetime) -> OfferResult:
 def complete_ended(now: datetime) -> int:
     """Booked shifts that have ended become completed; their codes are freed."""
     ended = db.session.scalars(sa.select(Shift).where(Shift.status == ShiftStatus.booked, Shift.ends_at <= now)).all()
-    for shift in ended:
+
+    def complete(shift: Shift) -> None:
         shift.status = ShiftStatus.completed
-    db.session.flush()
+        db.session.flush()
+
+    done = run_each("rota.complete", ended, complete, key=lambda s: f"shift {s.id}",
+                    cooperative=lambda s: s.team.cooperative_id).done
     db.session.execute(
         sa.update(Offer).where(Offer.code_live, Offer.shift_id.in_(
             sa.select(Shift.id).where(sa.or_(Shift.status.in_((ShiftStatus.completed, ShiftStatus.cancelled)),
                                              Shift.ends_at <= now))))
         .values(code_live=False).execution_options(synchronize_session=False))
     db.session.flush()
-    return len(ended)
+    return len(done)
 
 
 def alert_missed_visits(now: datetime) -> int:
@@ -58,20 +63,22 @@ def alert_missed_visits(now: datetime) -> int:
     candidates = db.session.scalars(sa.select(Shift).where(
         Shift.status == ShiftStatus.booked, Shift.arrived_at.is_(None), Shift.missed_alert_at.is_(None),
         Shift.starts_at <= now, Shift.starts_at > now - timedelta(hours=12))).all()
-    sent = 0
-    for shift in candidates:
+
+    def alert(shift: Shift) -> int:
         team = shift.team
         minutes = settings_for(team.cooperative_id).missed_visit_minutes
         if shift.starts_at + timedelta(minutes=minutes) > now:
-            continue
+            return 0
         shift.missed_alert_at = now
         people = {p.id: p for p in circle_of(team, now) + facilitators_of(team.cooperative_id)}
         for person in people.values():
             tell(person, team, "Visit may be missed", "missed_visit", shift,
                  dedupe_key=f"rota.missed:{shift.id}:{person.id}")
-        sent += 1
-    db.session.flush()
-    return sent
+        db.session.flush()
+        return 1
+
+    return sum(run_each("rota.missed_visits", candidates, alert, key=lambda s: f"shift {s.id}",
+                        cooperative=lambda s: s.team.cooperative_id).done)
 
 
 def reminder_label(offset: timedelta) -> str:
@@ -101,18 +108,20 @@ def send_reminders(now: datetime, offsets: Sequence[timedelta]) -> int:
         return 0
     codes = dict(((o.shift_id, o.person_id), o.code) for o in db.session.scalars(sa.select(Offer).where(
         Offer.shift_id.in_([s.id for s in shifts]), Offer.status == OfferStatus.accepted, Offer.code_live)))
-    sent = 0
-    for shift in shifts:
+
+    def remind(shift: Shift) -> int:
         offset = next(o for o in offsets if shift.starts_at - o <= now)
         if shift.booked_at is not None and shift.booked_at > shift.starts_at - offset:
-            continue
+            return 0
         person = shift.booked_person
         if person is None or not person.active:
-            continue
+            return 0
         code = codes.get((shift.id, person.id))
         extra = {"code": code} if code else {}
         channel = tell(person, shift.team, "Shift reminder", "reminder" if code else "reminder_plain", shift,
                        dedupe_key=f"reminder:{shift.id}:{reminder_label(offset)}:{person.id}", **extra)
-        sent += channel != "none"
-    db.session.flush()
-    return sent
+        db.session.flush()
+        return int(channel != "none")
+
+    return sum(run_each("rota.reminders", shifts, remind, key=lambda s: f"shift {s.id}",
+                        cooperative=lambda s: s.team.cooperative_id).done)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from careteams.db import utcnow
 from careteams.errors import ValidationError, ensure
 from careteams.extensions import db
+from careteams.jobs_util import run_each
 from careteams.members.permissions import Actor
 from careteams.rota import permissions as perm
 from careteams.rota import rules
@@ -141,10 +142,9 @@ def split_series(actor: Actor, shift: Shift, team: Team, changes: dict, now: dat
 
 def materialise_all(now: datetime) -> int:
     """Every recurring visit's occurrences up to the horizon (idempotent)."""
-    added = 0
-    for series in db.session.scalars(sa.select(ShiftSeries)).all():
-        last = series.ends_on
-        if last is not None and last < now.date() - timedelta(days=1):
-            continue
-        added += materialise_series(series, now)
-    return added
+    live = [s for s in db.session.scalars(sa.select(ShiftSeries).order_by(ShiftSeries.id)).all()
+            if s.ends_on is None or s.ends_on >= now.date() - timedelta(days=1)]
+    # One series that cannot be materialised is rolled back alone and said once to its
+    # co-op's facilitators; every other series (in every co-op) still gets its visits.
+    return sum(run_each("rota.materialise", live, lambda series: materialise_series(series, now),
+                        key=lambda s: f"series {s.id}", cooperative=lambda s: s.team.cooperative_id).done)

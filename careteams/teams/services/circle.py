@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from careteams.db import utcnow
 from careteams.errors import Conflict, NotFound, ensure
 from careteams.extensions import db
+from careteams.jobs_util import run_each
 from careteams.members import permissions as member_perm
 from careteams.members.models import Cooperative
 from careteams.members.permissions import Actor
@@ -145,13 +146,18 @@ def expire_hats(now: datetime) -> int:
         Hat.status.in_((HatStatus.offered, HatStatus.accepted)), Hat.ended_at.is_(None),
         Hat.expires_at.is_not(None), Hat.expires_at <= now,
     )).all()
-    for hat in due:
+
+    def expire(hat: Hat) -> None:
         before = _hat_snapshot(hat)
         hat.ended_at = now
         db.session.flush()
         record(db.session.get(Team, hat.team_id), None, "hat.expired", f"hat:{hat.id}",
                before=before, after=_hat_snapshot(hat), now=now)
-    return len(due)
+        db.session.flush()
+
+    # Each hat in its own savepoint: one that fails is rolled back alone and said once.
+    return len(run_each("teams.expire_hats", due, expire, key=lambda h: f"hat {h.id}",
+                        cooperative=lambda h: db.session.get(Team, h.team_id).cooperative_id).done)
 
 
 def list_arrangers(actor: Actor, team_id: int) -> list[Arranger]:
