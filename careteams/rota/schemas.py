@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from careteams.rota.enums import ShiftKind
@@ -135,7 +137,10 @@ class RotaWeekSchema(Schema):
 
 
 class RotaQuerySchema(Schema):
-    week = fields.Date(load_default=None, allow_none=True)
+    # Any week a rota could hold; beyond the calendar's edge the week's bounds overflow.
+    week = fields.Date(load_default=None, allow_none=True,
+                       validate=validate.Range(min=date(1900, 1, 1), max=date(9000, 12, 31),
+                                               error="Give a week between 1900 and 9000."))
 
 
 class OfferBriefSchema(Schema):

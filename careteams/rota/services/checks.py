@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from careteams.errors import ValidationError, ensure
 from careteams.extensions import db
+from careteams.members.models import Cooperative
 from careteams.members.permissions import Actor
+from careteams.members.rules import outside_business_window
 from careteams.rota import permissions as perm
 from careteams.rota import rules
 from careteams.rota.models import RotaSettings, Shift, ShiftKind, ShiftStatus
@@ -82,3 +84,17 @@ def refuse_blocking(findings: list[rules.Finding]) -> None:
     if blocking:
         raise ValidationError("The co-op's rota rules do not allow this.", code="check_failed",
                               details={"checks": [{"code": f.code, "message": f.message} for f in blocking]})
+
+
+def refuse_outside_business_window(team: Team, days: dict[str, date | None], now: datetime) -> None:
+    """422 naming each field whose date is before the co-op was founded or more than five
+    years ahead (members.rules.outside_business_window; rules chosen in rota/rules.py).
+    Checked on the dates as given, before any zone arithmetic that could overflow."""
+    coop = db.session.get(Cooperative, team.cooperative_id)
+    # Not recorded: the day the co-op was created here, in its own zone (as hours does).
+    founded = coop.founded_on or coop.created_at.astimezone(ZoneInfo(coop.timezone)).date()
+    today = now.astimezone(ZoneInfo(team.zone)).date()
+    problems = {field: [why] for field, day in days.items()
+                if day is not None and (why := outside_business_window(day, founded, today))}
+    if problems:
+        raise ValidationError(next(iter(problems.values()))[0], details={"fields": problems})

@@ -16,7 +16,11 @@ from careteams.members.permissions import Actor
 from careteams.rota import permissions as perm
 from careteams.rota import rules
 from careteams.rota.models import Shift, ShiftKind, ShiftSeries, ShiftStatus
-from careteams.rota.services.checks import findings_for, refuse_blocking
+from careteams.rota.services.checks import (
+    findings_for,
+    refuse_blocking,
+    refuse_outside_business_window,
+)
 from careteams.rota.services.common import booked_elsewhere, team_with_access, unbook
 from careteams.rota.services.settings import settings_for
 from careteams.teams.models import Team
@@ -30,6 +34,7 @@ def create_series(actor: Actor, team_id: int, data: dict, now: datetime | None =
     problem = rules.validate_rrule(data["rrule"])
     if problem:
         raise ValidationError(details={"fields": {"rrule": [problem]}})
+    refuse_outside_business_window(team, {"first_date": data["first_date"], "ends_on": data.get("ends_on")}, now)
     series = ShiftSeries(team_id=team.id, rrule=data["rrule"].strip(), first_date=data["first_date"],
                          start_time=data["start_time"], duration_minutes=data["duration_minutes"],
                          ends_on=data.get("ends_on"), kind=data["kind"], break_minutes=data.get("break_minutes") or 0,

@@ -15,7 +15,11 @@ from careteams.members.permissions import Actor
 from careteams.rota import permissions as perm
 from careteams.rota import rules
 from careteams.rota.models import Offer, OfferStatus, Shift, ShiftStatus
-from careteams.rota.services.checks import findings_for, refuse_blocking
+from careteams.rota.services.checks import (
+    findings_for,
+    refuse_blocking,
+    refuse_outside_business_window,
+)
 from careteams.rota.services.common import (
     ShiftView,
     booked_elsewhere,
@@ -32,6 +36,8 @@ def create_shift(actor: Actor, team_id: int, data: dict) -> ShiftView:
     """Add a one-off shift to a team's rota (leader or Rota wrangler)."""
     team, access = team_with_access(actor, team_id)
     ensure(perm.can_edit_rota(access))
+    refuse_outside_business_window(team, {"starts_at": data["starts_at"].date(), "ends_at": data["ends_at"].date()},
+                                   utcnow())
     starts_at, ends_at = _times(data["starts_at"], data["ends_at"], team.zone)
     shift = Shift(team_id=team.id, starts_at=starts_at, ends_at=ends_at, kind=data["kind"],
                   required_skills=sorted(set(data.get("required_skills") or [])), notes=data.get("notes") or "",
@@ -49,6 +55,8 @@ def _times(start: datetime, end: datetime, zone: str) -> tuple[datetime, datetim
         starts_at, ends_at = rules.to_utc(start, zone), rules.to_utc(end, zone)
     except rules.NonexistentLocalTime as exc:
         raise ValidationError(details={"fields": {"starts_at": [str(exc)]}}) from None
+    except OverflowError:  # the edge of the calendar; the business window refuses these first
+        raise ValidationError(details={"fields": {"starts_at": ["That date is out of range."]}}) from None
     if ends_at <= starts_at:
         raise ValidationError(details={"fields": {"ends_at": ["The end must be after the start."]}})
     if rules.duration(starts_at, ends_at) > timedelta(hours=24):
@@ -76,6 +84,7 @@ def update_shift(actor: Actor, shift_id: int, changes: dict, scope: str = "this"
             local = ZoneInfo(team.zone)
             start = changes.get("starts_at", shift.starts_at.astimezone(local))
             end = changes.get("ends_at", shift.ends_at.astimezone(local))
+            refuse_outside_business_window(team, {"starts_at": start.date(), "ends_at": end.date()}, now)
             shift.starts_at, shift.ends_at = _times(start, end, team.zone)
         for key in ("kind", "notes", "break_minutes"):
             if key in changes:
