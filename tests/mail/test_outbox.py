@@ -1,10 +1,11 @@
-"""The email outbox: emails leave only after commit, never inside a request, and a
-bad email or a hung mail server never stops the sender (issue 13, "Messages only
-after commit, and never inside a request")."""
+"""The email outbox and its sender: retries, unknown, an unreachable server, a
+poison email, two senders at once, the CLI (the issue's findings themselves are
+in test_after_commit.py)."""
 
 from __future__ import annotations
 
 import smtplib
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +19,8 @@ from careteams.mail.jobs import INTERVAL_SECONDS, send_outbox
 from careteams.mail.models import OutboundEmail
 from careteams.scheduler import load_jobs
 from careteams.sms import rules as sms_rules
+from tests.conftest import requires_postgres
+from tests.mail import backends
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 
@@ -199,3 +202,39 @@ def test_the_mail_outbox_fixture_runs_the_sender(app, mail_outbox):
     db.session.commit()
     assert [m.body for m in mail_outbox] == ["hello"]
     assert _emails()[0].status == EmailStatus.sent
+
+
+def test_two_senders_at_once_send_each_email_once(committed_app, database_url):
+    """Two clocks (or a clock and `flask mail send`) at the same moment, on real
+    connections: FOR UPDATE SKIP LOCKED and the claim token give each email to one."""
+    requires_postgres(database_url)
+    committed_app.extensions["mailman"].backend = backends.PATH
+    committed_app.extensions["mailman"].outbox = []
+    with committed_app.app_context():
+        for n in range(12):
+            services.enqueue(f"p{n}@example.org", "s", f"body {n}", now=NOW)
+        db.session.commit()
+
+    barrier = threading.Barrier(2)
+    results: list[dict] = []
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        with committed_app.app_context():
+            barrier.wait()
+            try:
+                results.append(send_outbox(NOW, batch_size=3))
+            except BaseException as exc:  # noqa: BLE001
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    sent = [m.to[0] for m in committed_app.extensions["mailman"].outbox]
+    assert sorted(sent) == sorted(f"p{n}@example.org" for n in range(12))
+    assert sum(r.get("sent", 0) for r in results) == 12
