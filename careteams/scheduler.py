@@ -8,6 +8,11 @@ advisory lock on a dedicated connection, and a second clock waits as a standby
 until the first one dies. On SQLite a single clock process is assumed. Every job
 is also idempotent in the database (conditional updates, unique keys), so a
 second clock or a re-run never duplicates an effect.
+
+One bad row never stops a job: every job runs its items (series, offers, reminders,
+entries, resolutions, hats, links...) through `careteams.jobs_util.run_each`, a
+savepoint per item. An item that fails is rolled back alone, logged, and said once to
+its co-op's facilitators; the job carries on and `run_job` commits the rest.
 """
 
 from __future__ import annotations

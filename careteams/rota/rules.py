@@ -24,6 +24,11 @@ Rules chosen for issue 13 (the same on the web, the JSON API and the clock):
   same holds for a following visit that was cancelled or completed: the new series does
   not bring a cancelled day back. The visit the change is made *from* follows the new
   series even if it had been edited on its own before (that is what the person asked).
+- **Clock jobs** (`rota.materialise`, `rota.offers`, `rota.complete`,
+  `rota.missed_visits`, `rota.reminders`, and every other domain's) handle each item in
+  its own savepoint (`careteams.jobs_util.run_each`): one poison series, offer or shift
+  is rolled back alone, logged and said once to its co-op's facilitators; the others
+  are done. Before, one bad series rolled back every co-op's new visits.
 - **Dates of visits** (one-off shifts, moves, series' first and last dates) must fall
   in the co-op's business window (`members.rules.outside_business_window`: from its
   founding to 5 years ahead), else a 422 with the field named. The clock adds a series'
