@@ -5,7 +5,10 @@ only through the rota's services, which look codes up among the texter's own
 offers and bookings: somebody else's code, or one that never existed, gets the
 same "doesn't match anything you can do" as any other miss, so nothing can be
 learnt by probing. Every reply is definitive: the worker always knows whether they
-are booked.
+are booked, and it is read from what is committed (who holds the shift now), not
+from which of two requests won. Commands act only on the shifts of the co-op whose
+number was texted (`ctx.cooperative`); `shift_code_owners` lets the SMS domain turn
+away another co-op's code before any handler (HERE and DONE included) runs.
 """
 
 from __future__ import annotations
