@@ -753,6 +753,7 @@ from careteams.hours.models import (  # noqa: E402
     HoursSettings,
     PayRun,
     RunEntry,
+    RunHeldBack,
     RunInvoiceLine,
     RunLine,
     TeamHoursTerms,
@@ -917,6 +918,22 @@ class RunInvoiceLineFactory(BaseFactory):
     funder_kind = factory.LazyAttribute(lambda o: o.funder.kind.value)
     share_percent = factory.SelfAttribute("funder.share_percent")
     amount_pence = 3760
+
+
+class RunHeldBackFactory(BaseFactory):
+    """A confirmed entry the run could not price."""
+
+    class Meta:
+        model = RunHeldBack
+        exclude = ("cooperative", "run", "entry")
+
+    cooperative = factory.SubFactory(CooperativeFactory)
+    run = factory.SubFactory(PayRunFactory, cooperative=factory.SelfAttribute("..cooperative"))
+    entry = factory.SubFactory(TimesheetEntryFactory, confirmed=True,
+                               team__cooperative=factory.SelfAttribute("...cooperative"))
+    run_id = factory.SelfAttribute("run.id")
+    entry_id = factory.SelfAttribute("entry.id")
+    reason = "no urban pay rate for 2026-10-08"
 
 
 # --- governance: resolutions, electorate, ballots, proxies ------------------------
