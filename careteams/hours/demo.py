@@ -25,6 +25,10 @@ ENTRIES = [(6, 9, 2, TimesheetStatus.confirmed), (4, 13, 3, TimesheetStatus.subm
 
 
 def seed_hours(coop: Cooperative, people: dict[str, Person]) -> None:
+    if coop.founded_on is None:
+        # The demo's hours start last week; without a founding day the co-op would only
+        # "exist" from the day the demo was first seeded (members/rules.py business_window).
+        coop.founded_on = date(2020, 1, 1)
     if db.session.scalar(sa.select(HoursSettings.id).where(HoursSettings.cooperative_id == coop.id)) is None:
         db.session.add(HoursSettings(cooperative_id=coop.id, sleep_in_allowance_pence=9000))
     for band, pence in ((AreaBand.urban, 1300), (AreaBand.rural, 1350), (AreaBand.very_rural, 1400)):
