@@ -254,3 +254,26 @@ def test_any_correction_chain_pays_exactly_its_latest_figures(world, employed, k
         assert all(e in rules.ELEMENTS for e in elements)
     finally:
         savepoint.rollback()
+
+
+def test_an_entry_the_database_refuses_is_held_back_and_the_run_goes_on(world, monkeypatch):
+    """A pay run never answers 500: an entry whose lines the database refuses (here a
+    compounded element name, which the check constraint now refuses on both databases)
+    is rolled back alone, held back with a reason, and everyone else is paid."""
+    poison = _bank_holiday_world(world)
+    fine = make_entry(world, status=S.confirmed, start=local(2026, 8, 20, 10, 0), minutes=60,
+                      confirmed_at=local(2026, 8, 20, 18, 0))
+    real = rules.pay_lines
+
+    def pay_lines(facts, terms):
+        lines = real(facts, terms)
+        if facts.travel_minutes == 20:  # the poison entry
+            return [rules.PayLine("reversal:" + line.element, *list(vars(line).values())[1:]) for line in lines]
+        return lines
+
+    monkeypatch.setattr(rules, "pay_lines", pay_lines)
+    outcome = runs.close_run(act(world.facilitator), world.coop.id, date(2026, 8, 1), local(2026, 9, 1, 1))
+    assert [entry_id for entry_id, _ in outcome.held_back] == [poison.id]
+    assert "could not be recorded" in outcome.held_back[0][1]
+    assert chain_totals([fine.id])[0] == {"hours": 1250}
+    assert chain_totals([poison.id])[0] == {}
