@@ -84,6 +84,7 @@ def test_api_run_and_figures(client, world, auth_headers):
     assert html.status_code == 200 and "£22.91" in html.get_data(as_text=True)
     # Every invoice line says the date, start-end (team's clock), hours (2 dp), rate and amount.
     assert all(s in html.get_data(as_text=True) for s in ("2026-10-05", "10:00-11:30", "1.50", "£13.00 an hour"))
+    assert html.get_data(as_text=True).count("<table") == 1 and "<td>10:00-11:30</td>" in html.get_data(as_text=True)
     csv_ = client.get(f"/hours/runs/{run_id}/invoices/{world.team.id}/{invoice['funder_id']}.csv")
     rows = csv_.get_data(as_text=True).strip().splitlines()
     assert rows[0].split(",")[5:12] == ["date", "start", "end", "hours", "hourly_rate_gbp", "share_percent", "amount_gbp"]
