@@ -85,3 +85,13 @@ def test_the_rota_of_a_week_outside_any_calendar_is_a_422_not_a_500(world, clien
     for week in ("9999-12-31", "0001-01-01"):
         response = client.get(f"/api/v1/teams/{world.team.id}/rota?week={week}", headers=auth_headers(world.leader))
         assert response.status_code in (200, 422), (week, response.status_code)
+
+
+def test_the_rota_page_for_a_week_at_the_calendars_edge_says_what_is_wrong(world, client, login):
+    """The page's ?week= has the API's bounds: a clear 422 page, never a 500."""
+    login(world.leader)
+    for week in ("9999-12-31", "0001-01-01"):
+        response = client.get(f"/teams/{world.team.id}/rota?week={week}")
+        assert response.status_code == 422, (week, response.status_code)
+        assert "Give a week between 1900 and 9000." in response.get_data(as_text=True)
+    assert client.get(f"/teams/{world.team.id}/rota?week=2026-11-23").status_code == 200

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from careteams.db import utcnow
-from careteams.errors import NotFound, ensure
+from careteams.errors import NotFound, ValidationError, ensure
 from careteams.extensions import db
 from careteams.members.models import Person
 from careteams.members.permissions import Actor
@@ -41,11 +41,18 @@ class RotaWeek:
         return self.week_start + timedelta(days=7)
 
 
+WEEKS_SHOWN = (date(1900, 1, 1), date(9000, 12, 31))
+
+
 def week_rota(actor: Actor, team_id: int, day: date | None = None) -> RotaWeek:
     """A team's shifts for the week holding `day` (default: today in the team's zone), with
     warnings: a fixed number of queries whatever the team's size."""
     team, access = team_with_access(actor, team_id)
     ensure(perm.can_view_rota(access))
+    if day is not None and not WEEKS_SHOWN[0] <= day <= WEEKS_SHOWN[1]:
+        # The same bounds as the API's schema, for the page's ?week= too: past the
+        # calendar's edge the week's bounds would overflow.
+        raise ValidationError(details={"fields": {"week": ["Give a week between 1900 and 9000."]}})
     zone = team.zone
     day = day or utcnow().astimezone(ZoneInfo(zone)).date()
     week_start_utc, week_end_utc = rules.week_bounds(day, zone)
