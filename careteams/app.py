@@ -16,7 +16,7 @@ from careteams.auth.services import person_for_api_token
 from careteams.cli import register as register_cli_commands
 from careteams.domains import domain_modules
 from careteams.errors import Unauthorized, register_error_handlers, wants_json
-from careteams.extensions import api, csrf, db, limiter, login_manager, mail, migrate
+from careteams.extensions import api, csrf, db, limiter, login_manager, mail, migrate, talisman
 from careteams.members.models import Person
 from careteams.members.rules import MEMBER_CLASS_LABELS, STAFF_ROLE_LABELS
 from config import DEV_SECRET_KEY
@@ -171,11 +171,48 @@ def register_request_hooks(app: Flask) -> None:
             return
         csrf.protect()
 
+    register_security_headers(app)
+
+
+# No inline script or style anywhere (tests/core/test_headers.py walks the
+# templates): charts use SVG attributes, styles are classes in static/site.css.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self'",
+    "object-src": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'none'",
+}
+
+
+def register_security_headers(app: Flask) -> None:
+    """Security headers on every answer (pages, JSON, errors) through flask-talisman.
+
+    HSTS only where SECURITY_HSTS is on (production); development and tests run
+    over plain http, so there is no redirect to https there (FORCE_HTTPS).
+    Talisman would also rewrite the session cookie settings: we hand it ours.
+    """
+    talisman.init_app(
+        app,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        x_content_type_options=True,
+        strict_transport_security=app.config["SECURITY_HSTS"],
+        strict_transport_security_max_age=app.config["SECURITY_HSTS_MAX_AGE"],
+        strict_transport_security_include_subdomains=False,
+        force_https=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=app.config["SESSION_COOKIE_HTTPONLY"],
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+    )
+
     @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+    def _no_store_html(response):
+        # Pages carry personal details: never kept in a shared or back-button cache.
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -52,6 +52,15 @@ class Base:
     WTF_CSRF_CHECK_DEFAULT = False
     WTF_CSRF_TIME_LIMIT = None
 
+    # Security headers (careteams.app.register_security_headers). HSTS tells
+    # browsers to use https only: production alone, where TLS is served.
+    # FORCE_HTTPS redirects plain http to https in the app; off unless asked
+    # for, since the proxy in front normally does it and /healthz is probed
+    # over plain http.
+    SECURITY_HSTS = False
+    SECURITY_HSTS_MAX_AGE = 31536000  # one year
+    FORCE_HTTPS = False
+
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"  # per address and account
@@ -160,10 +169,12 @@ class Testing(Base):
 
 class Production(Base):
     ENV = "production"
+    SECURITY_HSTS = True
 
     @classmethod
     def from_environment(cls) -> dict:
         values = super().from_environment()
+        values["FORCE_HTTPS"] = _env("FORCE_HTTPS", "0") == "1"
         values["SQLALCHEMY_DATABASE_URI"] = _database_url("")
         values["SMS_BACKEND"] = _env("SMS_BACKEND", "twilio")
         return values
