@@ -8,6 +8,7 @@ from flask_login import login_user, logout_user
 from careteams.auth import services as auth
 from careteams.auth.enums import LinkPurpose
 from careteams.auth.forms import LoginForm, ResetRequestForm, SetPasswordForm
+from careteams.auth.rules import safe_next_path
 from careteams.auth.limits import address_and_account, ip_limit, login_limit
 from careteams.errors import AppError
 from careteams.extensions import db, limiter
@@ -16,10 +17,8 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: never an open redirect.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("web.home")
+    # Only same-site relative paths (auth.rules.safe_next_path): never an open redirect.
+    return safe_next_path(target) or url_for("web.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
