@@ -8,8 +8,8 @@ from flask_login import login_user, logout_user
 from careteams.auth import services as auth
 from careteams.auth.enums import LinkPurpose
 from careteams.auth.forms import LoginForm, ResetRequestForm, SetPasswordForm
-from careteams.auth.rules import safe_next_path
 from careteams.auth.limits import address_and_account, ip_limit, login_limit
+from careteams.auth.rules import safe_next_path
 from careteams.errors import AppError
 from careteams.extensions import db, limiter
 
