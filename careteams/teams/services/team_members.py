@@ -22,7 +22,10 @@ from careteams.teams.signals import team_member_ended
 
 
 def _member_snapshot(m: TeamMember) -> dict:
-    return {"person_id": m.person_id, "person": m.person.name, "role": m.role.value, "status": m.status.value}
+    # Who the invitee is goes in the team's log only once they have said yes (issue 14).
+    said_yes = m.accepted_at is not None
+    return {"person_id": m.person_id if said_yes else None, "person": m.person.name if said_yes else None,
+            "role": m.role.value, "status": m.status.value}
 
 
 def _current_place(team: Team, person_id: int) -> TeamMember | None:
