@@ -19,11 +19,13 @@ from careteams.errors import Unauthorized, register_error_handlers, wants_json
 from careteams.extensions import api, csrf, db, limiter, login_manager, mail, migrate, talisman
 from careteams.members.models import Person
 from careteams.members.rules import MEMBER_CLASS_LABELS, STAFF_ROLE_LABELS
+from careteams.validation import register_converters, register_request_guard
 from config import DEV_SECRET_KEY
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
+    register_converters(app)  # before any route: bounded ids, slugs without NUL
     settings = config.load((overrides or {}).get("ENV_NAME"))
     app.config.update(settings)
     app.config.update(overrides or {})
@@ -32,6 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
+    register_request_guard(app)
     register_error_handlers(app)
     register_cli(app)
     register_template_helpers(app)

@@ -7,7 +7,6 @@ from zoneinfo import available_timezones
 from marshmallow import (
     Schema,
     ValidationError,
-    fields,
     post_load,
     validate,
     validates,
@@ -24,6 +23,7 @@ from careteams.teams.enums import (
     TeamRole,
 )
 from careteams.teams.rules import MAX_SECTION_LENGTH, PLAN_SECTIONS
+from careteams.validation import fields
 
 
 def _strip(data: dict, *names: str) -> dict:
