@@ -107,9 +107,21 @@ def test_production_redirects_to_https_only_when_asked(database_url):
 
 
 def test_the_json_error_envelope_keeps_the_headers(client):
-    response = client.post("/api/v1/tokens", data="[1]", content_type="application/json")
-    assert 400 <= response.status_code < 500
+    response = client.post("/api/v1/tokens", json={})
+    assert response.status_code == 422
     assert_common_headers(response, "application/json")
+
+
+def test_a_server_error_page_keeps_the_headers(database_url):
+    app = make("testing", database_url, PROPAGATE_EXCEPTIONS=False)
+
+    def boom():
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/boom", "boom", boom)
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert_common_headers(response, "text/html")
 
 
 # --- no inline style or script in any template --------------------------------
