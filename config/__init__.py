@@ -65,6 +65,7 @@ class Base:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"  # per address and account
     LOGIN_RATE_LIMIT_PER_IP = "60 per minute;600 per hour"
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = "30 per hour;100 per day"  # one account, whatever the address
 
     MAIL_BACKEND = "smtp"
     MAIL_SERVER = "localhost"
@@ -119,6 +120,9 @@ class Base:
             "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", cls.MAIL_DEFAULT_SENDER),
             "MAIL_TIMEOUT": float(_env("MAIL_TIMEOUT", str(cls.MAIL_TIMEOUT))),
             "PROXY_FIX_COUNT": int(_env("PROXY_FIX_COUNT", str(cls.PROXY_FIX_COUNT))),
+            "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
+            "LOGIN_RATE_LIMIT_PER_ACCOUNT": _env("LOGIN_RATE_LIMIT_PER_ACCOUNT", cls.LOGIN_RATE_LIMIT_PER_ACCOUNT),
+            "LOGIN_RATE_LIMIT_PER_IP": _env("LOGIN_RATE_LIMIT_PER_IP", cls.LOGIN_RATE_LIMIT_PER_IP),
         }
         if _env("SMS_BACKEND"):
             values["SMS_BACKEND"] = _env("SMS_BACKEND")
