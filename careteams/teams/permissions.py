@@ -82,14 +82,10 @@ def can_invite(access: TeamAccess) -> bool:
     return holds(access, TeamPermission.invite_people)
 
 
-def can_admit_match(access: TeamAccess) -> bool:
-    """Say the team's yes to a worker met through matching."""
-    return holds(access, TeamPermission.answer_matches) or holds(access, TeamPermission.invite_people)
-
-
 def can_confirm_for_team(access: TeamAccess) -> bool:
-    """Confirm, for the team, that a trial member becomes active."""
-    return can_admit_match(access)
+    """Confirm, for the team, that a trial member becomes active: the same side that
+    answers the match in matching (one state machine, one rule)."""
+    return holds(access, TeamPermission.answer_matches)
 
 
 def can_end_membership(access: TeamAccess) -> bool:
