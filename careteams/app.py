@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, g, redirect, request, url_for
 from flask_login import current_user
+from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import careteams.models  # noqa: F401  (every table, for Alembic and relationships)
@@ -16,7 +17,7 @@ from careteams.auth.services import person_for_api_token
 from careteams.cli import register as register_cli_commands
 from careteams.domains import domain_modules
 from careteams.errors import Unauthorized, register_error_handlers, wants_json
-from careteams.extensions import api, csrf, db, limiter, login_manager, mail, migrate, talisman
+from careteams.extensions import api, csrf, db, limiter, login_manager, mail, migrate
 from careteams.members.models import Person
 from careteams.members.rules import MEMBER_CLASS_LABELS, STAFF_ROLE_LABELS
 from careteams.validation import register_converters, register_request_guard
@@ -197,8 +198,10 @@ def register_security_headers(app: Flask) -> None:
     HSTS only where SECURITY_HSTS is on (production); development and tests run
     over plain http, so there is no redirect to https there (FORCE_HTTPS).
     Talisman would also rewrite the session cookie settings: we hand it ours.
+    One Talisman per app, not an unbound one in extensions.py: it keeps its
+    settings on itself, so a shared instance would take the last app's.
     """
-    talisman.init_app(
+    app.extensions["talisman"] = Talisman(
         app,
         content_security_policy=CONTENT_SECURITY_POLICY,
         frame_options="DENY",

@@ -7,7 +7,6 @@ from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
 from careteams.db import Base
@@ -20,7 +19,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 mail = Mail()
-talisman = Talisman()  # security headers (CSP, HSTS...): careteams.app.register_security_headers
 
 
 class CareteamsApi(Api):

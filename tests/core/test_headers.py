@@ -175,3 +175,12 @@ def test_no_template_has_inline_style_or_script():
 ])
 def test_the_template_check_catches_inline_shapes(snippet, bad):
     assert bool(inline_problems(snippet)) is bad
+
+
+def test_one_apps_settings_do_not_leak_into_another(database_url):
+    # Talisman keeps its settings on itself: each app needs its own instance.
+    testing = make("testing", database_url)
+    make("production", database_url, FORCE_HTTPS=True)
+    response = testing.test_client().get("/login", base_url="http://localhost")
+    assert response.status_code == 200
+    assert "Strict-Transport-Security" not in response.headers
