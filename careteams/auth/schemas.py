@@ -1,6 +1,4 @@
-from marshmallow import Schema, validate
-
-from careteams.validation import fields
+from marshmallow import Schema, fields, validate
 
 
 class TokenCreateSchema(Schema):
