@@ -9,31 +9,19 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from careteams import notify
-from careteams.errors import Conflict, NotFound, ValidationError
+from careteams.errors import Conflict, ValidationError
 from careteams.extensions import db
 from careteams.hours import rules
 from careteams.hours.enums import EntryKind, TimesheetAction, TimesheetStatus
 from careteams.hours.models import TimesheetEntry
 from careteams.matching.models import WorkerProfile
 from careteams.members.models import ContactChannel, Cooperative, Person, StaffRole, StaffRoleName
-from careteams.members.permissions import Actor
 from careteams.members.rules import outside_business_window
 from careteams.rota.models import ShiftKind
 from careteams.teams.models import Hat, HatStatus, HatType, Team
-from careteams.teams.permissions import TeamAccess, TeamPermission, can_see_team
-from careteams.teams.services.access import team_access
+from careteams.teams.permissions import TeamPermission
 
 A = TimesheetAction
-
-
-def visible_team(actor: Actor, team_id: int) -> tuple[Team, TeamAccess]:
-    team = db.session.get(Team, team_id)
-    if team is None:
-        raise NotFound("No such team.")
-    access = team_access(actor, team)
-    if not can_see_team(access):
-        raise NotFound("No such team.")
-    return team, access
 
 
 def notify_person(person: Person, subject: str, body: str, dedupe_key: str | None = None) -> None:

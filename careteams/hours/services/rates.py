@@ -20,9 +20,10 @@ from careteams.hours.models import (
     TimesheetEntry,
     WorkerRate,
 )
-from careteams.hours.services.common import visible_team, worker_profile
+from careteams.hours.services.common import worker_profile
 from careteams.matching.models import EmploymentType, WorkerProfile
 from careteams.members.permissions import Actor
+from careteams.teams.services.access import get_visible_team
 
 
 def settings_for(cooperative_id: int) -> HoursSettings:
@@ -62,7 +63,7 @@ def set_coop_pay_rate(actor: Actor, cooperative_id: int, data: dict) -> CoopPayR
 
 def set_team_terms(actor: Actor, team_id: int, area_band: AreaBand) -> TeamHoursTerms:
     """Set a team's area band (facilitators)."""
-    team, access = visible_team(actor, team_id)
+    team, access = get_visible_team(actor, team_id)
     ensure(perm.can_set_team_terms(access))
     row = db.session.scalar(sa.select(TeamHoursTerms).where(TeamHoursTerms.team_id == team.id))
     if row is None:
@@ -75,7 +76,7 @@ def set_team_terms(actor: Actor, team_id: int, area_band: AreaBand) -> TeamHours
 
 def set_funders(actor: Actor, team_id: int, funders: list[dict]) -> list[Funder]:
     """Replace who pays for a team; shares must sum to 100 (facilitators)."""
-    team, access = visible_team(actor, team_id)
+    team, access = get_visible_team(actor, team_id)
     ensure(perm.can_set_team_terms(access))
     if sum(f["share_percent"] for f in funders) != 100:
         raise ValidationError("The funders' shares must add up to 100%.",
@@ -90,7 +91,7 @@ def set_funders(actor: Actor, team_id: int, funders: list[dict]) -> list[Funder]
 
 def team_funders(actor: Actor, team_id: int) -> list[Funder]:
     """A team's current funders (facilitators and the team's checkers)."""
-    team, access = visible_team(actor, team_id)
+    team, access = get_visible_team(actor, team_id)
     ensure(perm.can_see_team_terms(access))
     return active_funders(team.id)
 
@@ -109,7 +110,7 @@ def set_worker_rate(actor: Actor, data: dict) -> WorkerRate:
         ensure(data["person_id"] == actor.person_id and (cooperative_id in actor.member_of
                                                           or worker_profile(cooperative_id, actor.person_id) is not None))
     else:
-        team, access = visible_team(actor, team_id)
+        team, access = get_visible_team(actor, team_id)
         ensure(perm.can_set_team_terms(access))
         cooperative_id = team.cooperative_id
     row = WorkerRate(cooperative_id=cooperative_id, person_id=data["person_id"], team_id=team_id,

@@ -22,7 +22,6 @@ from careteams.hours.services.common import (
     mark_confirmed,
     notify_person,
     step,
-    visible_team,
 )
 from careteams.members.models import Cooperative
 from careteams.members.permissions import Actor
@@ -36,7 +35,7 @@ from careteams.teams.models import (
     TeamMemberStatus,
 )
 from careteams.teams.permissions import TeamAccess, TeamPermission
-from careteams.teams.services.access import team_access
+from careteams.teams.services.access import get_visible_team, team_access
 
 A = TimesheetAction
 
@@ -74,7 +73,7 @@ def _check_times(team: Team, started_at: datetime, ended_at: datetime, break_min
 def log_entry(actor: Actor, team_id: int, data: dict, now: datetime | None = None) -> TimesheetEntry:
     """A worker logs support that was not on the rota; it starts pending."""
     now = now or utcnow()
-    team, access = visible_team(actor, team_id)
+    team, access = get_visible_team(actor, team_id)
     ensure(perm.can_log_hours(access))
     _check_times(team, data["started_at"], data["ended_at"], data.get("break_minutes", 0), now)
     entry = TimesheetEntry(team_id=team.id, person_id=actor.person_id, created_by_id=actor.person_id,
@@ -279,4 +278,4 @@ def teams_to_log_in(actor: Actor) -> list[Team]:
 
 def zone_of_team(actor: Actor, team_id: int) -> str:
     """The team's time zone (for reading times typed on its clock); 404 if private."""
-    return visible_team(actor, team_id)[0].zone
+    return get_visible_team(actor, team_id)[0].zone
