@@ -131,6 +131,9 @@ def shoot():
 
 
 def no_horizontal_scroll(page) -> bool:
+    # A click on a link returns once the navigation has started, not when the new
+    # document exists: measure only a loaded page.
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
 
 

@@ -67,6 +67,9 @@ def axe_clean(page):
 
 
 def fits(page) -> bool:
+    # A click on a link returns once the navigation has started, not when the new
+    # document exists (CI once read a null documentElement): measure a loaded page.
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
 
 
