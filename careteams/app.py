@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, g, redirect, request, url_for
 from flask_login import current_user
+from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import careteams.models  # noqa: F401  (every table, for Alembic and relationships)
@@ -19,11 +20,13 @@ from careteams.errors import Unauthorized, register_error_handlers, wants_json
 from careteams.extensions import api, csrf, db, limiter, login_manager, mail, migrate
 from careteams.members.models import Person
 from careteams.members.rules import MEMBER_CLASS_LABELS, STAFF_ROLE_LABELS
+from careteams.validation import register_converters, register_request_guard
 from config import DEV_SECRET_KEY
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
+    register_converters(app)  # before any route: bounded ids, slugs without NUL
     settings = config.load((overrides or {}).get("ENV_NAME"))
     app.config.update(settings)
     app.config.update(overrides or {})
@@ -32,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
+    register_request_guard(app)
     register_error_handlers(app)
     register_cli(app)
     register_template_helpers(app)
@@ -171,11 +175,50 @@ def register_request_hooks(app: Flask) -> None:
             return
         csrf.protect()
 
+    register_security_headers(app)
+
+
+# No inline script or style anywhere (tests/core/test_headers.py walks the
+# templates): charts use SVG attributes, styles are classes in static/site.css.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self'",
+    "object-src": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'none'",
+}
+
+
+def register_security_headers(app: Flask) -> None:
+    """Security headers on every answer (pages, JSON, errors) through flask-talisman.
+
+    HSTS only where SECURITY_HSTS is on (production); development and tests run
+    over plain http, so there is no redirect to https there (FORCE_HTTPS).
+    Talisman would also rewrite the session cookie settings: we hand it ours.
+    One Talisman per app, not an unbound one in extensions.py: it keeps its
+    settings on itself, so a shared instance would take the last app's.
+    """
+    app.extensions["talisman"] = Talisman(
+        app,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        x_content_type_options=True,
+        strict_transport_security=app.config["SECURITY_HSTS"],
+        strict_transport_security_max_age=app.config["SECURITY_HSTS_MAX_AGE"],
+        strict_transport_security_include_subdomains=False,
+        force_https=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=app.config["SESSION_COOKIE_HTTPONLY"],
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+    )
+
     @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+    def _no_store_html(response):
+        # Pages carry personal details: never kept in a shared or back-button cache.
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from marshmallow import ValidationError as MarshmallowValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import (
+    DataError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from careteams.extensions import db
@@ -96,10 +103,20 @@ HTTP_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    503: "unavailable",
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
 }
+
+
+RETRY_AFTER_SECONDS = 30
+DB_AWAY_MESSAGE = "We cannot reach our database just now. Nothing you sent was saved. Please try again in a minute."
+# One GSM-7 segment; Twilio does not deliver a reply from a 503, but the body says
+# what happened to anyone reading the webhook's log.
+DB_AWAY_TWIML = ('<?xml version="1.0" encoding="UTF-8"?><Response><Message>'
+                 "Sorry, we could not read your text just now. Please send it again in a few minutes."
+                 "</Message></Response>")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -120,6 +137,35 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.info("integrity error mapped to 409: %s", type(error.orig).__name__)
         return envelope(409, "conflict", "That conflicts with a change made at the same time. Please reload and try again.")
+
+    @app.errorhandler(DataError)
+    def handle_data_error(error: DataError):
+        # The last line of defence behind careteams.validation: a value the
+        # database refused (too long, out of range) is the client's input, not our fault.
+        db.session.rollback()
+        log.warning("data error mapped to 422 on %s: %s", request.endpoint, type(error.orig).__name__)
+        return envelope(422, "validation_error", "A value sent is too long or out of range.")
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(PoolTimeoutError)
+    def handle_database_away(error: Exception):
+        # The database cannot be reached (restarted, failed over, out of
+        # connections; on SQLite, locked past the busy timeout): nothing was
+        # committed, so the client may simply try again.
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the rollback cannot reach it either
+            log.warning("rollback failed while the database was away", exc_info=True)
+        log.warning("database unavailable on %s %s: %s", request.method, request.endpoint, type(error).__name__)
+        if request.path.startswith("/sms/"):
+            response = Response(DB_AWAY_TWIML, status=503, mimetype="text/xml")
+        else:
+            response, _ = envelope(503, "unavailable", DB_AWAY_MESSAGE)
+            response = app.make_response((response, 503))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(error: HTTPException):

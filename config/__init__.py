@@ -52,10 +52,20 @@ class Base:
     WTF_CSRF_CHECK_DEFAULT = False
     WTF_CSRF_TIME_LIMIT = None
 
+    # Security headers (careteams.app.register_security_headers). HSTS tells
+    # browsers to use https only: production alone, where TLS is served.
+    # FORCE_HTTPS redirects plain http to https in the app; off unless asked
+    # for, since the proxy in front normally does it and /healthz is probed
+    # over plain http.
+    SECURITY_HSTS = False
+    SECURITY_HSTS_MAX_AGE = 31536000  # one year
+    FORCE_HTTPS = False
+
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"  # per address and account
     LOGIN_RATE_LIMIT_PER_IP = "60 per minute;600 per hour"
+    LOGIN_RATE_LIMIT_PER_ACCOUNT = "30 per hour;100 per day"  # one account, whatever the address
 
     MAIL_BACKEND = "smtp"
     MAIL_SERVER = "localhost"
@@ -110,6 +120,9 @@ class Base:
             "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER", cls.MAIL_DEFAULT_SENDER),
             "MAIL_TIMEOUT": float(_env("MAIL_TIMEOUT", str(cls.MAIL_TIMEOUT))),
             "PROXY_FIX_COUNT": int(_env("PROXY_FIX_COUNT", str(cls.PROXY_FIX_COUNT))),
+            "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
+            "LOGIN_RATE_LIMIT_PER_ACCOUNT": _env("LOGIN_RATE_LIMIT_PER_ACCOUNT", cls.LOGIN_RATE_LIMIT_PER_ACCOUNT),
+            "LOGIN_RATE_LIMIT_PER_IP": _env("LOGIN_RATE_LIMIT_PER_IP", cls.LOGIN_RATE_LIMIT_PER_IP),
         }
         if _env("SMS_BACKEND"):
             values["SMS_BACKEND"] = _env("SMS_BACKEND")
@@ -160,10 +173,12 @@ class Testing(Base):
 
 class Production(Base):
     ENV = "production"
+    SECURITY_HSTS = True
 
     @classmethod
     def from_environment(cls) -> dict:
         values = super().from_environment()
+        values["FORCE_HTTPS"] = _env("FORCE_HTTPS", "0") == "1"
         values["SQLALCHEMY_DATABASE_URI"] = _database_url("")
         values["SMS_BACKEND"] = _env("SMS_BACKEND", "twilio")
         return values

@@ -1,4 +1,13 @@
-"""Rate limits on logging in, shared by the login pages and the token API."""
+"""Rate limits on logging in, shared by the login pages and the token API.
+
+Three limits apply to every login route (the web form and POST /api/v1/tokens):
+- per address and account: guessing one person's password from one place is slow;
+- per account, whatever the address: a botnet spreading guesses over many
+  addresses is slow too (LOGIN_RATE_LIMIT_PER_ACCOUNT);
+- per address: one address cannot try many accounts quickly.
+The account keys use the email as typed (normalised), whether or not an account
+has it, so a 429 says nothing about whether the account exists.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +23,26 @@ def ip_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT_PER_IP"]
 
 
+def account_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"]
+
+
+def _email() -> str:
+    body = request.get_json(silent=True) if request.is_json else None
+    email = request.form.get("email") or (body.get("email") if isinstance(body, dict) else None) or ""
+    return str(email).strip().lower()
+
+
 def address_and_account() -> str:
     # Per account and address: guessing one person's password is slow, while a
     # co-op office sharing one address can still log in many different people.
-    email = (request.form.get("email") or (request.get_json(silent=True) or {}).get("email") or "")
-    return f"{get_remote_address()}|{str(email).strip().lower()}"
+    return f"{get_remote_address()}|{_email()}"
+
+
+def account() -> str:
+    return f"account|{_email()}"
+
+
+def no_account_given() -> bool:
+    # An empty form is refused by validation; it must not use up a shared budget.
+    return not _email()

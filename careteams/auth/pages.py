@@ -8,7 +8,15 @@ from flask_login import login_user, logout_user
 from careteams.auth import services as auth
 from careteams.auth.enums import LinkPurpose
 from careteams.auth.forms import LoginForm, ResetRequestForm, SetPasswordForm
-from careteams.auth.limits import address_and_account, ip_limit, login_limit
+from careteams.auth.limits import (
+    account,
+    account_limit,
+    address_and_account,
+    ip_limit,
+    login_limit,
+    no_account_given,
+)
+from careteams.auth.rules import safe_next_path
 from careteams.errors import AppError
 from careteams.extensions import db, limiter
 
@@ -16,14 +24,13 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: never an open redirect.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("web.home")
+    # Only same-site relative paths (auth.rules.safe_next_path): never an open redirect.
+    return safe_next_path(target) or url_for("web.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], key_func=address_and_account)
+@limiter.shared_limit(login_limit, "login-address-account", methods=["POST"], key_func=address_and_account)
+@limiter.shared_limit(account_limit, "login-account", methods=["POST"], key_func=account, exempt_when=no_account_given)
 @limiter.limit(ip_limit, methods=["POST"])
 def login():
     form = LoginForm()

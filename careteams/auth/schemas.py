@@ -1,4 +1,6 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, validate
+
+from careteams.validation import fields
 
 
 class TokenCreateSchema(Schema):

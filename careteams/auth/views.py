@@ -7,7 +7,14 @@ from flask_smorest import Blueprint as ApiBlueprint
 
 from careteams.auth import services as auth
 from careteams.auth.current import current_person
-from careteams.auth.limits import address_and_account, ip_limit, login_limit
+from careteams.auth.limits import (
+    account,
+    account_limit,
+    address_and_account,
+    ip_limit,
+    login_limit,
+    no_account_given,
+)
 from careteams.auth.schemas import NewTokenSchema, TokenCreateSchema, TokenSchema
 from careteams.extensions import db, limiter
 
@@ -21,7 +28,8 @@ class Tokens(MethodView):
         """Your active API tokens (never the secrets)."""
         return auth.list_api_tokens(current_person())
 
-    @limiter.limit(login_limit, key_func=address_and_account)
+    @limiter.shared_limit(login_limit, "login-address-account", key_func=address_and_account)
+    @limiter.shared_limit(account_limit, "login-account", key_func=account, exempt_when=no_account_given)
     @limiter.limit(ip_limit)
     @api_bp.arguments(TokenCreateSchema)
     @api_bp.response(201, NewTokenSchema)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, validate, validates
 
 from careteams.governance.rules import ResolutionKind, Threshold
 from careteams.members.models import MemberClass, MembershipStatus
+from careteams.validation import fields
 
 
 class ResolutionChangeSchema(Schema):

@@ -26,8 +26,9 @@ def can_act_as_worker(access: TeamAccess, worker_id: int) -> bool:
 
 
 def can_log_hours(access: TeamAccess) -> bool:
-    """A worker logs unplanned support only in a team where they have a current place."""
-    return access.is_active_member or access.is_trial_member
+    """A worker logs unplanned paid support only in a team where they have a paid place
+    (trial or active); a volunteer or circle place never logs paid hours."""
+    return access.has_paid_place
 
 
 def can_check_entry(access: TeamAccess, worker_id: int) -> bool:

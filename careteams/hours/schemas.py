@@ -3,10 +3,11 @@ integer pence; percentages and quantities as strings of Decimals, never floats."
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, validate, validates_schema
 
 from careteams.hours.models import AreaBand, FunderKind
 from careteams.hours.rules import EntryKind
+from careteams.validation import fields
 
 Aware = fields.AwareDateTime  # an offset is required: "10:00" alone would be ambiguous
 Minutes = lambda hi=24 * 60: fields.Integer(validate=validate.Range(0, hi))  # noqa: E731

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, post_load, validate, validates_schema
 
 from careteams.matching import rules
 from careteams.matching.enums import CheckKind, EmploymentType, VacancyStatus
 from careteams.matching.rules import Action, CheckInAnswer
+from careteams.validation import fields
 
 
 class WindowField(fields.Field):

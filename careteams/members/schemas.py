@@ -7,7 +7,6 @@ from zoneinfo import available_timezones
 from marshmallow import (
     Schema,
     ValidationError,
-    fields,
     post_load,
     validate,
     validates,
@@ -16,6 +15,7 @@ from marshmallow import (
 
 from careteams.members.enums import ContactChannel, MemberClass, MembershipStatus, StaffRoleName
 from careteams.members.rules import normalise_email, normalise_phone
+from careteams.validation import fields
 
 
 class Phone(fields.String):

@@ -128,6 +128,25 @@ def get_person(person_id: int) -> Person:
     return person
 
 
+def person_in_reach(cooperative_id: int, person_id: int) -> bool:
+    """Whether a co-op may name this person: they are on its register or staff, or on
+    no co-op's register or staff at all yet (an account just invited). Someone who
+    belongs only to other co-ops is out of reach (issue 14: indistinguishable from an
+    id that does not exist)."""
+    tied = {row for row in db.session.scalars(
+        sa.select(Membership.cooperative_id).where(Membership.person_id == person_id)
+        .union(sa.select(StaffRole.cooperative_id).where(StaffRole.person_id == person_id)))}
+    return not tied or cooperative_id in tied
+
+
+def get_person_in(coop: Cooperative, person_id: int) -> Person:
+    """A person the co-op may name; 404 alike for no such id and for someone of another co-op."""
+    person = db.session.get(Person, person_id)
+    if person is None or not person_in_reach(coop.id, person.id):
+        raise NotFound("No such person.")
+    return person
+
+
 # --- the register -------------------------------------------------------------
 
 
@@ -162,7 +181,7 @@ def add_membership(actor: Actor | None, coop: Cooperative, person: Person, membe
 def register_member(actor: Actor, coop: Cooperative, data: dict) -> Membership:
     """The secretary enters an existing person in the register."""
     ensure(perm.can_manage_register(actor, coop.id))
-    return add_membership(actor, coop, get_person(data["person_id"]), data["member_class"],
+    return add_membership(actor, coop, get_person_in(coop, data["person_id"]), data["member_class"],
                           data["status"], data["share_pence"])
 
 

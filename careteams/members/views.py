@@ -104,7 +104,8 @@ class Staff(MethodView):
     def post(self, data: dict, slug: str):
         """Grant a staff role (admins)."""
         actor = current_actor()
-        role = svc.grant_staff_role(actor, svc.get_visible_cooperative(actor, slug), svc.get_person(data["person_id"]), data["role"])
+        role = svc.grant_staff_role(actor, coop := svc.get_visible_cooperative(actor, slug),
+                                    svc.get_person_in(coop, data["person_id"]), data["role"])
         db.session.commit()
         return role
 

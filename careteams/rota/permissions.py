@@ -37,12 +37,13 @@ def can_approve_swap(access: TeamAccess) -> bool:
 
 
 def can_take_team_shifts(access: TeamAccess) -> bool:
-    """Offers go to active workers only (a trial worker is booked directly)."""
-    return access.is_active_member
+    """Offers go to active paid workers only (a trial worker is booked directly)."""
+    return access.is_active_member and access.has_paid_place
 
 
 def can_be_booked(access: TeamAccess, is_trial_shift: bool) -> bool:
-    return access.is_active_member or (is_trial_shift and access.is_trial_member)
+    """Only a paid place (which comes through matching) is bookable; a volunteer or family place never is."""
+    return access.has_paid_place and (access.is_active_member or (is_trial_shift and access.is_trial_member))
 
 
 def can_have_team_feed(access: TeamAccess) -> bool:

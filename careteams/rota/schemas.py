@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, validate, validates_schema
 
 from careteams.rota.enums import ShiftKind
 from careteams.rota.rules import CHECK_CODES
+from careteams.validation import fields
 
 KINDS = [k.value for k in ShiftKind]
 

@@ -9,10 +9,23 @@ from twilio.twiml.messaging_response import MessagingResponse
 from careteams.errors import Forbidden, ValidationError
 from careteams.extensions import db, limiter
 from careteams.sms import services
+from careteams.validation import INT_MAX, INT_MIN
 
 bp = Blueprint("sms", __name__)
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
+# The columns' lengths (sms/models.py): longer values are refused as 422, not cut.
+SID_LENGTH = 64
+NUMBER_LENGTH = 40
+ERROR_CODE_LENGTH = 20
+
+
+def check_lengths(**values: tuple[str, int]) -> None:
+    """422 naming the first of Twilio's fields longer than its column (NUL and
+    surrogates are refused for every request by careteams.validation)."""
+    for name, (value, limit) in values.items():
+        if len(value) > limit:
+            raise ValidationError(details={"fields": {name: [f"Longer than {limit} characters."]}})
 
 
 def public_url() -> str:
@@ -51,6 +64,7 @@ def inbound():
     sid = form.get("MessageSid") or form.get("SmsSid")
     if not sid or not form.get("From") or not form.get("To"):
         raise ValidationError(details={"fields": {"MessageSid": ["MessageSid, From and To are required."]}})
+    check_lengths(MessageSid=(sid, SID_LENGTH), From=(form["From"], NUMBER_LENGTH), To=(form["To"], NUMBER_LENGTH))
     reply = services.receive_text(sid, form["From"], form["To"], form.get("Body", ""))
     db.session.commit()
     return twiml(reply)
@@ -63,7 +77,11 @@ def status():
     sid = request.form.get("MessageSid") or request.form.get("SmsSid")
     if not sid:
         raise ValidationError(details={"fields": {"MessageSid": ["MessageSid is required."]}})
-    services.record_delivery_status(request.args.get("outbound", type=int), sid,
+    check_lengths(MessageSid=(sid, SID_LENGTH), ErrorCode=(request.form.get("ErrorCode") or "", ERROR_CODE_LENGTH))
+    outbound = request.args.get("outbound", type=int)
+    if outbound is not None and not INT_MIN <= outbound <= INT_MAX:
+        outbound = None  # not one of ours: the sid alone finds the message, or nothing
+    services.record_delivery_status(outbound, sid,
                                     request.form.get("MessageStatus") or request.form.get("SmsStatus"),
                                     request.form.get("ErrorCode"))
     db.session.commit()

@@ -15,8 +15,9 @@ from careteams.demo import DEMO_STEPS
 from careteams.extensions import db
 from careteams.members.models import Cooperative, Person
 from careteams.members.services import actor_for
-from careteams.teams.models import HatType, Team, TeamRole
+from careteams.teams.models import HatType, Team, TeamMember, TeamMemberStatus, TeamRole
 from careteams.teams.services import circle, plans, team_members, teams
+from careteams.teams.services.common import local_today
 
 TEAMS = [
     {
@@ -121,11 +122,13 @@ def seed_teams(coop: Cooperative, people: dict[str, Person]) -> None:
             circle.answer_hat(actors[key], hat.id, accept=True)
         # Hats in force change what people may do; build fresh actors' access from here.
         for key, active in spec["workers"]:
-            member = team_members.admit_matched_member(team, people[key], TeamRole.paid_worker,
-                                              team_side=lead, member_side=actors[key])
-            if active:
-                team_members.confirm_member(actors[key], team.id, member.id)
-                team_members.confirm_member(lead, team.id, member.id)
+            # Seed data: workers the demo treats as already matched (in real use a paid
+            # place comes only through matching, which has no demo history for these).
+            today = local_today(team, utcnow())
+            db.session.add(TeamMember(
+                team_id=team.id, person_id=people[key].id, role=TeamRole.paid_worker,
+                status=TeamMemberStatus.active if active else TeamMemberStatus.trial, invited_by_id=leader.id,
+                invited_at=utcnow(), accepted_at=utcnow(), started_on=today, active_on=today if active else None))
         for author, sections in spec["plans"]:
             plans.save_plan(actors[author], team.id, sections)
         if "suggestion" in spec:

@@ -145,7 +145,7 @@ def end_membership(team_id: int, member_id: int):
     if form.validate_on_submit():
         member = team_members.end_membership(actor, team_id, member_id, form.note.data)
         db.session.commit()
-        flash("You have left the team." if member.person_id == actor.person_id else f"{member.person.name} is no longer in the team.")
+        flash("You have left the team." if member.person_id == actor.person_id else (f"{member.person.name} is no longer in the team." if member.accepted_at else "The invitation is withdrawn."))
         return redirect(url_for("teams.my_teams" if member.person_id == actor.person_id else "teams.team_page", team_id=team_id))
     member = team_members.get_member_for_ending(actor, team_id, member_id)
     return render_template("teams/end_membership.html", form=form, team=team, member=member), 422 if form.errors else 200

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from careteams.teams.enums import TeamMemberStatus, TeamPermission
+from careteams.teams.enums import TeamMemberStatus, TeamPermission, TeamRole
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class TeamAccess:
     # Permissions from hats that are accepted, not expired and not taken back.
     hat_permissions: frozenset[str] = field(default_factory=frozenset)
     member_status: TeamMemberStatus | None = None  # the actor's current place, if any
+    member_role: TeamRole | None = None  # the role of that place (paid worker, volunteer, family...)
     # (permission, hat name) pairs for the hats in force: says on whose behalf
     # a circle member acted, for the audit log.
     hat_grants: frozenset[tuple[str, str]] = field(default_factory=frozenset)
@@ -38,6 +39,13 @@ class TeamAccess:
     @property
     def is_trial_member(self) -> bool:
         return self.member_status == TeamMemberStatus.trial
+
+    @property
+    def has_paid_place(self) -> bool:
+        """A paid worker's place (trial or active), which only matching gives. A circle or
+        volunteer place never makes anyone bookable, offered, or able to log paid hours."""
+        return self.member_role == TeamRole.paid_worker and self.member_status in (
+            TeamMemberStatus.trial, TeamMemberStatus.active)
 
 
 def holds(access: TeamAccess, permission: TeamPermission) -> bool:
@@ -74,14 +82,10 @@ def can_invite(access: TeamAccess) -> bool:
     return holds(access, TeamPermission.invite_people)
 
 
-def can_admit_match(access: TeamAccess) -> bool:
-    """Say the team's yes to a worker met through matching."""
-    return holds(access, TeamPermission.answer_matches) or holds(access, TeamPermission.invite_people)
-
-
 def can_confirm_for_team(access: TeamAccess) -> bool:
-    """Confirm, for the team, that a trial member becomes active."""
-    return can_admit_match(access)
+    """Confirm, for the team, that a trial member becomes active: the same side that
+    answers the match in matching (one state machine, one rule)."""
+    return holds(access, TeamPermission.answer_matches)
 
 
 def can_end_membership(access: TeamAccess) -> bool:

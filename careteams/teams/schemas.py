@@ -7,7 +7,6 @@ from zoneinfo import available_timezones
 from marshmallow import (
     Schema,
     ValidationError,
-    fields,
     post_load,
     validate,
     validates,
@@ -24,6 +23,7 @@ from careteams.teams.enums import (
     TeamRole,
 )
 from careteams.teams.rules import MAX_SECTION_LENGTH, PLAN_SECTIONS
+from careteams.validation import fields
 
 
 def _strip(data: dict, *names: str) -> dict:
@@ -117,8 +117,10 @@ class InvitationCreateSchema(PersonRefSchema):
 class TeamMemberSchema(Schema):
     id = fields.Integer()
     team_id = fields.Integer()
-    person_id = fields.Integer()
-    person_name = fields.Function(lambda m: m.person.name)
+    # Nothing about people who have not said yes (issue 14): until the invitee accepts,
+    # the answer does not say who they are, or whether the account already existed.
+    person_id = fields.Function(lambda m: m.person_id if m.accepted_at is not None else None, allow_none=True)
+    person_name = fields.Function(lambda m: m.person.name if m.accepted_at is not None else None, allow_none=True)
     role = fields.Enum(TeamRole)
     status = fields.Enum(TeamMemberStatus)
     invited_at = fields.AwareDateTime()
@@ -159,11 +161,16 @@ class HatOfferSchema(PersonRefSchema):
     expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
+def _hat_accepted(hat) -> bool:
+    return hat.answered_at is not None and hat.status != HatStatus.declined
+
+
 class HatSchema(Schema):
     id = fields.Integer()
     team_id = fields.Integer()
-    person_id = fields.Integer()
-    person_name = fields.Function(lambda h: h.person.name)
+    # Named only once they have said yes (issue 14), as for invitations.
+    person_id = fields.Function(lambda h: h.person_id if _hat_accepted(h) else None, allow_none=True)
+    person_name = fields.Function(lambda h: h.person.name if _hat_accepted(h) else None, allow_none=True)
     hat_type_id = fields.Integer()
     hat_name = fields.Function(lambda h: h.hat_type.name)
     permissions = fields.Function(lambda h: list(h.hat_type.permissions))
@@ -283,11 +290,16 @@ class SuggestionSchema(Schema):
     resulting_version_number = fields.Integer()
 
 
+# Someone who said no to an invitation or a hat never said yes: the log does not name them (issue 14).
+_UNNAMED_ACTIONS = frozenset({"member.declined", "hat.declined"})
+
+
 class AuditEntrySchema(Schema):
     id = fields.Integer()
     at = fields.AwareDateTime()
-    actor_id = fields.Integer()
-    actor_name = fields.Function(lambda e: e.actor.name if e.actor else None)
+    actor_id = fields.Function(lambda e: None if e.action in _UNNAMED_ACTIONS else e.actor_id, allow_none=True)
+    actor_name = fields.Function(lambda e: e.actor.name if e.actor and e.action not in _UNNAMED_ACTIONS else None,
+                                 allow_none=True)
     on_behalf = fields.String()
     action = fields.String()
     subject = fields.String()

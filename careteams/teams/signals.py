@@ -16,3 +16,9 @@ _signals = Namespace()
 # Sent with the TeamMember whose trial or active membership just ended (they left,
 # or the leader or a Team builder ended it). The rota returns their future shifts.
 team_member_ended = _signals.signal("team-member-ended")
+
+# Sent with a trial TeamMember when someone confirms it through the teams API or page
+# (kwargs: actor, now). A paid place has one state machine, matching's: its receiver
+# moves the member's match (which needs a recorded trial shift and both sides) and
+# returns True. With no receiver answering True the confirmation is refused.
+trial_confirmation_asked = _signals.signal("trial-confirmation-asked")

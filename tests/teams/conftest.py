@@ -30,11 +30,14 @@ from tests.factories import (
     ArrangerFactory,
     CooperativeFactory,
     HatFactory,
+    MatchFactory,
+    MatchShiftFactory,
     MembershipFactory,
     PersonFactory,
     StaffRoleFactory,
     TeamFactory,
     TeamMemberFactory,
+    VacancyFactory,
 )
 
 # Everyone the "done when" names, by key.
@@ -57,6 +60,7 @@ class World:
     # Things actions act on.
     family_member: TeamMember | None = None
     trial_member: TeamMember | None = None
+    trial_match: object = None
     helper_hat: Hat | None = None
     arranger: Arranger | None = None
     suggestion: PlanSuggestion | None = None
@@ -88,7 +92,11 @@ def world(app) -> World:
     HatFactory(team=team, person=w.people["offered"], hat_type=hat_types["Team builder"], offered=True)
     w.arranger = ArrangerFactory(team=team, person=w.people["arranger"], appointed_at=past)
     TeamMemberFactory(team=team, person=w.people["active"])
-    w.trial_member = TeamMemberFactory(team=team, person=w.people["trial"], trial=True)
+    # A trial place comes only through matching: the trial worker's match, with one trial shift.
+    w.trial_match = MatchFactory(vacancy=VacancyFactory(team=team), worker=w.people["trial"], trial=True,
+                                 worker_profile=False)
+    MatchShiftFactory(match=w.trial_match)
+    w.trial_member = db.session.get(TeamMember, w.trial_match.team_member_id)
     TeamMemberFactory(team=other_team, person=w.people["other_team_worker"])
     for key in ("active", "trial", "other_team_worker"):
         MembershipFactory(cooperative=coop, person=w.people[key], member_class=MemberClass.worker)

@@ -116,7 +116,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(world, web
 def test_form_errors_are_shown_next_to_the_fields(world, web_as):
     leader = web_as("leader")
     form = f"/teams/{world.team.id}/invite"
-    r = leader.post(form, {"role": "neighbour", "name": "", "email": "nobody@example.org"}, token_from=form)
+    r = leader.post(form, {"role": "nosuchrole", "name": "Nora", "email": "nobody@example.org"}, token_from=form)
     assert r.status_code == 422
     assert 'class="error-message"' in r.text or "There is a problem" in r.text
     r = leader.post(form, {"role": "neighbour", "email": world.people["active"].email}, token_from=form)

@@ -113,6 +113,12 @@ def _start_match(vacancy: Vacancy, person_id: int, side: Side, note: str | None,
         raise Conflict("The team's leader cannot be matched to their own team.")
     if db.session.scalar(sa.select(Match.id).where(Match.vacancy_id == vacancy.id, Match.worker_id == person_id)):
         raise Conflict("There is already a match between this worker and this vacancy.", code="already_matched")
+    if db.session.scalar(sa.select(TeamMember.id).where(
+            TeamMember.team_id == vacancy.team_id, TeamMember.person_id == person_id,
+            TeamMember.status.in_(CURRENT_MEMBER_STATUSES))):
+        # Checked at the start, not only at the trial: a match that could never start
+        # its trial would be left stuck half-way.
+        raise Conflict("This worker already has a place in the team.", code="already_in_team")
     problems = _checks_problems(vacancy.cooperative_id, person_id, local_today(now, vacancy.cooperative_id))
     if problems:
         raise Conflict("The worker's checks are not in date: " + "; ".join(problems), code="checks_not_valid")

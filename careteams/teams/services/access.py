@@ -35,12 +35,12 @@ def team_access(actor: Actor, team: Team, now: datetime | None = None) -> TeamAc
             Arranger.team_id == team.id, Arranger.person_id == actor.person_id, Arranger.ended_at.is_(None)
         )
     )
-    status = db.session.scalar(
-        sa.select(TeamMember.status).where(
+    place = db.session.execute(
+        sa.select(TeamMember.status, TeamMember.role).where(
             TeamMember.team_id == team.id, TeamMember.person_id == actor.person_id,
             TeamMember.status.in_(CURRENT_MEMBER_STATUSES),
         )
-    )
+    ).first()
     return TeamAccess(
         person_id=actor.person_id,
         team_id=team.id,
@@ -48,7 +48,8 @@ def team_access(actor: Actor, team: Team, now: datetime | None = None) -> TeamAc
         is_facilitator=is_facilitator(actor, team.cooperative_id),
         is_arranger=arranger is not None,
         hat_permissions=permissions,
-        member_status=status,
+        member_status=place.status if place else None,
+        member_role=place.role if place else None,
         hat_grants=frozenset((p, hat.hat_type.name) for hat in in_force for p in hat.hat_type.permissions),
     )
 

@@ -58,7 +58,10 @@ def create_hat_type(actor: Actor, coop: Cooperative, data: dict) -> HatType:
 
 
 def _hat_snapshot(hat: Hat) -> dict:
-    return {"person_id": hat.person_id, "person": hat.person.name, "hat": hat.hat_type.name, "status": hat.status.value,
+    # Who was offered the hat goes in the team's log only once they have said yes (issue 14).
+    said_yes = hat.answered_at is not None and hat.status != HatStatus.declined
+    return {"person_id": hat.person_id if said_yes else None, "person": hat.person.name if said_yes else None,
+            "hat": hat.hat_type.name, "status": hat.status.value,
             "expires_at": hat.expires_at.isoformat() if hat.expires_at else None,
             "ended": hat.ended_at is not None}
 

@@ -9,20 +9,22 @@ import sqlalchemy as sa
 from careteams.db import utcnow
 from careteams.errors import Conflict, NotFound, ensure
 from careteams.extensions import db
-from careteams.members.models import Person
 from careteams.members.permissions import Actor
 from careteams.teams import permissions as perm
 from careteams.teams import rules
-from careteams.teams.models import Team, TeamMember, TeamMemberStatus, TeamRole
+from careteams.teams.models import Team, TeamMember, TeamMemberStatus
 from careteams.teams.permissions import TeamAccess, TeamPermission
 from careteams.teams.services.access import CURRENT_MEMBER_STATUSES, get_visible_team, team_access
 from careteams.teams.services.audit import record
 from careteams.teams.services.common import field_error, find_or_invite_person, local_today, tell
-from careteams.teams.signals import team_member_ended
+from careteams.teams.signals import team_member_ended, trial_confirmation_asked
 
 
 def _member_snapshot(m: TeamMember) -> dict:
-    return {"person_id": m.person_id, "person": m.person.name, "role": m.role.value, "status": m.status.value}
+    # Who the invitee is goes in the team's log only once they have said yes (issue 14).
+    said_yes = m.accepted_at is not None
+    return {"person_id": m.person_id if said_yes else None, "person": m.person.name if said_yes else None,
+            "role": m.role.value, "status": m.status.value}
 
 
 def _current_place(team: Team, person_id: int) -> TeamMember | None:
@@ -62,32 +64,6 @@ def invite_to_team(actor: Actor, team_id: int, data: dict) -> TeamMember:
     return member
 
 
-def admit_matched_member(team: Team, person: Person, role: TeamRole, *, team_side: Actor, member_side: Actor,
-                         now: datetime | None = None) -> TeamMember:
-    """For matching: a worker both sides said yes to starts on trial. Both consents
-    are checked here: the team's (leader or a hat that answers matches) and the
-    person's own."""
-    now = now or utcnow()
-    access = team_access(team_side, team, now)
-    ensure(perm.can_see_team(access), not_found=True)
-    ensure(perm.can_admit_match(access))
-    ensure(member_side.person_id == person.id)
-    if person.id == team.leader_id:
-        raise field_error("person_id", "The team's leader cannot join their own team as a member.")
-    if _current_place(team, person.id) is not None:
-        raise Conflict("This person is already in the team or already invited.", code="already_in_team")
-    status = rules.status_on_accepting(role)
-    member = TeamMember(team_id=team.id, person_id=person.id, role=role, status=status,
-                        invited_by_id=team_side.person_id, invited_at=now, accepted_at=now,
-                        started_on=local_today(team, now),
-                        active_on=local_today(team, now) if status == TeamMemberStatus.active else None)
-    db.session.add(member)
-    db.session.flush()
-    record(team, access, "member.admitted", f"team_member:{member.id}", after=_member_snapshot(member),
-           permission=TeamPermission.answer_matches, now=now)
-    return member
-
-
 def answer_invitation(actor: Actor, member_id: int, accept: bool, now: datetime | None = None) -> TeamMember:
     """The invitee's own yes or no; only they can give it."""
     now = now or utcnow()
@@ -121,7 +97,11 @@ def _get_member(team: Team, member_id: int) -> TeamMember:
 
 
 def confirm_member(actor: Actor, team_id: int, member_id: int, now: datetime | None = None) -> TeamMember:
-    """Trial to active: the member and the team side each confirm; both are needed."""
+    """Trial to active: the member and the team side each confirm; both are needed.
+
+    One path, one state machine: a trial place is a match's, so the confirmation is
+    the match's `confirm` (matching answers trial_confirmation_asked), which needs a
+    recorded trial shift. A trial place with no match behind it cannot be confirmed."""
     now = now or utcnow()
     team, access = get_visible_team(actor, team_id)
     member = _get_member(team, member_id)
@@ -130,14 +110,12 @@ def confirm_member(actor: Actor, team_id: int, member_id: int, now: datetime | N
     if member.status != TeamMemberStatus.trial:
         raise Conflict("Only a trial membership can be confirmed.", code="not_on_trial")
     before = _member_snapshot(member)
-    if is_self:
-        member.member_confirmed_at = member.member_confirmed_at or now
-    else:
-        member.team_confirmed_at = member.team_confirmed_at or now
-    if member.member_confirmed_at and member.team_confirmed_at:
-        member.status = TeamMemberStatus.active
-        member.active_on = local_today(team, now)
+    handled = any(answer for _, answer in trial_confirmation_asked.send(member, actor=actor, now=now))
+    if not handled:
+        raise Conflict("A trial place is confirmed through its match, after a trial shift.",
+                       code="confirm_through_match")
     db.session.flush()
+    db.session.refresh(member)
     record(team, access, "member.confirmed", f"team_member:{member.id}", before=before,
            after={**_member_snapshot(member), "side": "member" if is_self else "team"},
            permission=None if is_self else TeamPermission.answer_matches, behalf="self" if is_self else None, now=now)
