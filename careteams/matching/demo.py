@@ -121,8 +121,8 @@ def seed_matching(coop: Cooperative, people: dict[str, Person]) -> None:
         # Record who Ann was shown, so the facilitators' report has something to count.
         suggest_candidates(actor_for(ann), vacancy.id)
     # Two matches in review, so facilitators have a queue to work through:
-    # Ann invited Wendy and Omar, and both said yes.
-    for key, team_note, worker_note in (("wendy", "Lovely on the phone", "Close to home"),
+    # Ann invited Priya and Omar (neither has a place in her team yet), and both said yes.
+    for key, team_note, worker_note in (("priya", "Lovely on the phone", "Close to home"),
                                         ("omar", "Good with the garden", "Happy to do early mornings")):
         worker = people[key]
         match = db.session.scalar(sa.select(Match).where(Match.vacancy_id == vacancy.id, Match.worker_id == worker.id))

@@ -278,7 +278,7 @@ def test_member_votes_on_the_page_and_gets_receipt(world, client, auth_headers):
     page = client.get(f"/cooperatives/{world.coop.slug}/resolutions/{r.id}", headers=headers)
     assert "You have voted." in page.get_data(as_text=True)
     # Change the vote with the code from the receipt page.
-    token = re.search(r"word-break:break-all;font-size:1.25rem\">([^<]+)<", cast.get_data(as_text=True)).group(1)
+    token = re.search(r"class=\"code-wrap code-medium\">([^<]+)<", cast.get_data(as_text=True)).group(1)
     changed = client.post(f"/cooperatives/{world.coop.slug}/resolutions/{r.id}/ballot/change",
                           data={"option": "abstain", "change_token": token}, headers=headers)
     assert changed.status_code == 200

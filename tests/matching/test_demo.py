@@ -37,14 +37,15 @@ def test_demo_matching_data_is_complete_and_idempotent(app):
     assert vacancy.status == VacancyStatus.open
     matches = db.session.scalars(sa.select(Match)).all()
     assert {m.state for m in matches} == {MatchState.review}
-    assert {m.worker_id for m in matches} == {people["wendy"].id, people["omar"].id}
+    assert {m.worker_id for m in matches} == {people["priya"].id, people["omar"].id}
     suggested = {r["person_id"] for r in suggest_candidates(actor_for(people["ann"]), vacancy.id)}
-    # Nobody already in Ann's team is suggested for it (the teams demo put Will and
-    # Omar there); other workers with valid checks are.
+    # Nobody already in Ann's team is suggested for it (the teams demo put Wendy,
+    # Will and Zoe there); other workers with valid checks are.
     in_team = set(db.session.scalars(sa.select(TeamMember.person_id).where(
         TeamMember.team_id == vacancy.team_id, TeamMember.status.in_(["invited", "trial", "active"]))))
     assert suggested and not (suggested & in_team)
     assert suggested <= {p.id for k, p in people.items() if k in {"will", "omar", "yusuf", "zoe", "priya", "quinn"}}
     assert people["xena"].id not in suggested  # her DBS check has expired
-    assert people["wendy"].id not in suggested  # already matched
+    assert people["wendy"].id not in suggested  # already in the team
+    assert people["priya"].id not in suggested  # already matched
     assert people["omar"].id not in suggested

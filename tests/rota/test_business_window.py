@@ -29,12 +29,15 @@ def patch(client, url, headers, **kw):
     return response
 
 
+# Years outside 1900-9000 are refused by the shared input layer (careteams/validation.py)
+# before the rota sees them; inside those years the rota's business window speaks.
 @pytest.mark.parametrize("starts_at, ends_at, message", [
-    ("9999-12-31T20:00:00", "9999-12-31T21:00:00", "more than 5 years ahead"),
+    ("9999-12-31T20:00:00", "9999-12-31T21:00:00", "between the years 1900 and 9000"),
     ("2032-06-01T09:00:00", "2032-06-01T10:00:00", "more than 5 years ahead"),
     ("1999-06-01T09:00:00", "1999-06-01T10:00:00", "before the co-op started"),
-    ("0001-01-01T00:00:00+01:00", "0001-01-01T01:00:00+01:00", "before the co-op started"),
-    ("9999-12-31T23:00:00-05:00", "9999-12-31T23:30:00-05:00", "more than 5 years ahead"),
+    ("0001-01-01T00:00:00+01:00", "0001-01-01T01:00:00+01:00", "between the years 1900 and 9000"),
+    ("9999-12-31T23:00:00-05:00", "9999-12-31T23:30:00-05:00", "between the years 1900 and 9000"),
+    ("2900-12-31T23:00:00-05:00", "2900-12-31T23:30:00-05:00", "more than 5 years ahead"),
 ])
 def test_a_one_off_visit_outside_the_window_is_a_422_on_the_field(world, client, auth_headers, starts_at, ends_at,
                                                                    message):
@@ -59,7 +62,7 @@ def test_moving_an_offered_shift_to_year_9999_is_refused_and_offers_still_list(w
     response = patch(client, f"/api/v1/shifts/{shift.id}", auth_headers(world.leader),
                      json={"starts_at": "9999-12-31T22:00:00", "ends_at": "9999-12-31T23:30:00"})
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
-    assert "more than 5 years ahead" in " ".join(response.json["error"]["details"]["fields"]["starts_at"])
+    assert "between the years 1900 and 9000" in " ".join(response.json["error"]["details"]["fields"]["starts_at"])
     for worker in (world.worker, world.worker2):
         listed = client.get("/api/v1/me/offers", headers=auth_headers(worker))
         assert listed.status_code == 200
