@@ -1,21 +1,16 @@
-"""Rota pages: the week's rota, my shifts, my offers, answering them, and the private
-calendar feed. Thin adapters: parse, call one service, commit once, render."""
+"""Rota pages for the worker: my shifts, my offers, answering them, arrival, cover, and
+the private calendar feed. Thin adapters: parse, call one service, commit once, render."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from careteams.auth.current import current_actor, current_person
-from careteams.errors import ValidationError
+from careteams.auth.current import current_person
 from careteams.extensions import db
+from careteams.rota.pages.blueprint import bp
 from careteams.rota.services import attendance, cover, feeds, offers, reading
 from careteams.rota.services.common import OfferResult
-
-bp = Blueprint("rota", __name__)
-
 
 # ---------------------------------------------------------------- calendar
 
@@ -27,23 +22,6 @@ def calendar_feed(token: str):
 
 
 # ---------------------------------------------------------------- pages
-
-
-def _week_arg() -> date | None:
-    raw = request.args.get("week")
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError(details={"fields": {"week": ["Use a date like 2026-11-23."]}}) from None
-
-
-@bp.route("/teams/<int:team_id>/rota")
-@login_required
-def rota_page(team_id: int):
-    week = reading.week_rota(current_actor(), team_id, _week_arg())
-    return render_template("rota/week.html", week=week)
 
 
 @bp.route("/my/shifts")

@@ -1,0 +1,30 @@
+"""The team's week on the rota. Thin adapter: parse, call one service, render."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import render_template, request
+from flask_login import login_required
+
+from careteams.auth.current import current_actor
+from careteams.errors import ValidationError
+from careteams.rota.pages.blueprint import bp
+from careteams.rota.services import reading
+
+
+def _week_arg() -> date | None:
+    raw = request.args.get("week")
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(details={"fields": {"week": ["Use a date like 2026-11-23."]}}) from None
+
+
+@bp.route("/teams/<int:team_id>/rota")
+@login_required
+def rota_page(team_id: int):
+    week = reading.week_rota(current_actor(), team_id, _week_arg())
+    return render_template("rota/week.html", week=week)
