@@ -1,4 +1,4 @@
-"""The rota's text commands: Y/YES/ACCEPT, NO, SHIFTS, COVER and HERE.
+"""The rota's text commands: Y/YES/ACCEPT, N/NO, OFFERS, SHIFTS, COVER and HERE.
 
 Loaded by the SMS domain's registry (careteams/sms/commands.py). Each handler acts
 only through the rota's services, which look codes up among the texter's own
@@ -20,10 +20,7 @@ from careteams.rota.services.cover import request_cover_by_code
 from careteams.rota.services.offers import accept_offer_by_code, decline_offer_by_code
 from careteams.rota.services.reading import my_offers, next_shifts
 from careteams.sms.commands import SmsContext, sms_code_owner, sms_command
-from careteams.sms.rules import Command, render, shift_list, team_label
-
-# How many codes a bare Y lists when the worker has several open offers.
-MAX_CODES_LISTED = 5
+from careteams.sms.rules import TEMPLATES, Command, offer_list, render, shift_list, team_label
 
 
 def _shift_values(result: OfferResult) -> dict[str, str]:
@@ -41,6 +38,8 @@ def _common(result: OfferResult) -> str | None:
         return render("visit_cancelled")
     if result.outcome == "expired" and result.reason == "declined":
         return render("said_no")
+    if result.outcome == "expired" and result.reason == "clash":
+        return render("withdrawn_clash")
     if result.outcome == "expired":
         return render("expired")
     if result.outcome == "double_booked":
@@ -65,34 +64,55 @@ def shift_code_owners(person: Person, code: str) -> set[int]:
     return code_cooperatives(person, code)
 
 
+def _open_offers(ctx: SmsContext) -> list[tuple[str, str, str]]:
+    """The texter's live offers in the texted co-op, soonest first: (code, when, team)."""
+    return [(offer.code, when_text(view.shift, view.zone), view.team_name)
+            for offer, view in my_offers(ctx.person, now=ctx.now, cooperative_id=ctx.cooperative.id)]
+
+
 @sms_command("accept")
 def accept(ctx: SmsContext, command: Command) -> str:
-    """Y 482 (YES 482, ACCEPT 482); a bare Y books the one open offer or lists the codes."""
+    """Y 482 (YES 482, ACCEPT 482); a bare Y books the one open offer, or books nothing
+    and lists several (code, day, time and team, as many as fit one text)."""
     code = command.code
     if code is None:
-        offers = my_offers(ctx.person, now=ctx.now, cooperative_id=ctx.cooperative.id)
+        offers = _open_offers(ctx)
         if not offers:
             return render("no_offers")
         if len(offers) > 1:
-            codes = [offer.code for offer, _ in offers]
-            listed = ", ".join(codes[:MAX_CODES_LISTED]) + (" ..." if len(codes) > MAX_CODES_LISTED else "")
-            return render("choose_offer", codes=listed)
-        code = offers[0][0].code
+            return offer_list(TEMPLATES["choose_offer"], offers)
+        code = offers[0][0]
     return _answer_accept(accept_offer_by_code(ctx.person, code, now=ctx.now, cooperative_id=ctx.cooperative.id), code)
 
 
 @sms_command("decline")
 def decline(ctx: SmsContext, command: Command) -> str:
-    """NO 482: say no to an offer (no reason needed)."""
-    if command.code is None:
-        return render("missing_code", keyword=command.keyword)
-    result = decline_offer_by_code(ctx.person, command.code, now=ctx.now, cooperative_id=ctx.cooperative.id)
+    """N 482 (NO 482, DECLINE 482): say no to an offer (no reason needed); a bare N or NO
+    says no to the one open offer, or to nothing when there are several (it lists them)."""
+    code = command.code
+    if code is None:
+        offers = _open_offers(ctx)
+        if not offers:
+            return render("no_offers_to_decline")
+        if len(offers) > 1:
+            return offer_list(TEMPLATES["choose_decline"], offers)
+        code = offers[0][0]
+    result = decline_offer_by_code(ctx.person, code, now=ctx.now, cooperative_id=ctx.cooperative.id)
     if result.outcome == "declined":
         return render("declined", first_name=ctx.person.first_name, **_shift_values(result))
     if result.outcome == "already_yours":
         # Saying no to a shift you hold is asking for cover, which needs its own word.
-        return render("already_yours", code=command.code, **_shift_values(result))
+        return render("already_yours", code=code, **_shift_values(result))
     return _common(result) or render("not_found")
+
+
+@sms_command("offers")
+def offers_(ctx: SmsContext, command: Command) -> str:
+    """OFFERS: the open offers, soonest first, as many as fit one text."""
+    offers = _open_offers(ctx)
+    if not offers:
+        return render("offers_none")
+    return offer_list(TEMPLATES["offers_list"], offers)
 
 
 @sms_command("shifts")

@@ -1,7 +1,7 @@
 """Where other domains plug in the text commands they own.
 
 The SMS domain parses texts, knows who sent them and handles HELP, STOP and START
-itself. Verbs about shifts (accept, decline, shifts, cover, here, done) belong to
+itself. Verbs about shifts (accept, decline, shifts, offers, cover, here, done) belong to
 the rota, which registers one handler per verb in `careteams/rota/sms.py`:
 
     from careteams.sms.commands import SmsContext, sms_command
@@ -62,6 +62,7 @@ FEATURE_NAMES = {
     Verb.accept: "taking shifts",
     Verb.decline: "saying no to shifts",
     Verb.shifts: "listing shifts",
+    Verb.offers: "listing offers",
     Verb.cover: "asking for cover",
     Verb.here: "checking in",
     Verb.done: "logging hours",

@@ -10,6 +10,7 @@ class Verb(enum.StrEnum):
     accept = "accept"
     decline = "decline"
     shifts = "shifts"
+    offers = "offers"
     cover = "cover"
     here = "here"
     done = "done"

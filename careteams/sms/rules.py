@@ -21,7 +21,8 @@ from careteams.sms.enums import DeliveryStatus, SendOutcome, Verb
 # --- commands -----------------------------------------------------------------
 
 # Verbs that other domains handle (the rota registers handlers for them).
-DISPATCHED_VERBS = frozenset({Verb.accept, Verb.decline, Verb.shifts, Verb.cover, Verb.here, Verb.done})
+DISPATCHED_VERBS = frozenset({Verb.accept, Verb.decline, Verb.shifts, Verb.offers, Verb.cover, Verb.here,
+                              Verb.done})
 # Verbs that make no sense without a shift code.
 CODE_REQUIRED = frozenset({Verb.cover, Verb.here, Verb.done})
 
@@ -36,8 +37,9 @@ _OPT_OUT_LEADERS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "QUIT"})
 
 _KEYWORDS: dict[str, Verb] = {
     "Y": Verb.accept, "YES": Verb.accept, "ACCEPT": Verb.accept,
-    "NO": Verb.decline, "DECLINE": Verb.decline,
+    "N": Verb.decline, "NO": Verb.decline, "DECLINE": Verb.decline,
     "SHIFTS": Verb.shifts, "SHIFT": Verb.shifts,
+    "OFFERS": Verb.offers, "OFFER": Verb.offers,
     "COVER": Verb.cover,
     "HERE": Verb.here,
     "DONE": Verb.done,
@@ -137,8 +139,8 @@ FIELD_LIMITS = {
 }
 
 TEMPLATES = {
-    "help": "Texts: Y 482 take a shift, NO 482 say no, SHIFTS your next shifts, COVER 482 need cover, "
-            "HERE 482 arrived, DONE 482 finished. STOP ends texts.",
+    "help": "Texts: Y 482 take a shift, NO 482 say no, OFFERS your offers, SHIFTS your shifts, "
+            "COVER 482 need cover, HERE 482 arrived, DONE 482 finished. STOP ends texts.",
     "unknown_sender": "Sorry, we don't recognise this number. Please contact your co-op to update your details.",
     "opted_out": "You won't get any more texts from this number. Reply START to get them again.",
     "opted_in": "You'll get texts from this number again. Reply HELP for the commands or STOP to end them.",
@@ -159,8 +161,15 @@ TEMPLATES = {
     "reminder": "Reminder: {when} with {team}. Reply HERE {code} when you arrive, COVER {code} if you can't make it.",
     "reminder_plain": "Reminder: {when} with {team}.",
     "cover_offer": "Cover needed: {team}, {when}. Reply Y {code} to take it or NO {code} to say no.",
-    "choose_offer": "You have more than one offer, so nothing is booked yet. Reply Y and the code: {codes}.",
+    # Headers of `offer_list` (the offers follow: code, day and time, team).
+    "choose_offer": "Several offers, so nothing is booked yet. Reply Y and the code:",
+    "choose_decline": "Several offers, so you have not said no to any. Reply NO and the code:",
+    "offers_list": "Your offers (reply Y and the code to take one):",
     "no_offers": "You have no open shift offers, so nothing was booked. Reply SHIFTS to see your shifts.",
+    "no_offers_to_decline": "You have no open shift offers, so there is nothing to say no to.",
+    "offers_none": "You have no open shift offers. Reply SHIFTS to see your shifts.",
+    "withdrawn_clash": "That offer was withdrawn because you are booked at that time, so you are not booked for it. "
+                       "Reply SHIFTS to see your shifts.",
     "already_yours": "That shift is already yours: {when} with {team}. Reply COVER {code} if you can't make it.",
     "double_booked": "Sorry, you are already booked at that time, so you are not booked for this shift.",
     "cannot_take": "Sorry, you can't take that shift, so you are not booked for it. Please ask your team.",
@@ -232,6 +241,30 @@ def shift_list(entries: list[tuple[str, str, str | None]], limit: int = 160) -> 
             if gsm7_length(text) <= limit:
                 return text
     return build(entries[:1], 0, False, len(entries) - 1)
+
+
+OFFER_LIST_MORE = " +{more} more on the web."
+
+
+def offer_list(header: str, entries: list[tuple[str, str, str]], limit: int = 160) -> str:
+    """Open offers as one short text after `header`: (code, when, team display name) each,
+    soonest first. Each listed offer keeps its code, day, time and team; team names are
+    shortened first, then the last offers left off (with "+N more on the web"), so the
+    text fits one segment of `limit` characters."""
+    def build(items, width, more):
+        parts = []
+        for code, when, team in items:
+            name = " ".join(str(team).split())[:width].rstrip()
+            parts.append(" ".join(p for p in (code[:FIELD_LIMITS["code"]], when[:FIELD_LIMITS["when"]], name) if p))
+        text = f"{header} " + "; ".join(parts) + "."
+        return text + (OFFER_LIST_MORE.format(more=more) if more else "")
+
+    for count in range(len(entries), 0, -1):
+        for width in (20, 12, 8):
+            text = build(entries[:count], width, len(entries) - count)
+            if gsm7_length(text) <= limit:
+                return text
+    return build(entries[:1], 8, len(entries) - 1)
 
 
 # GSM 03.38: the basic set costs one septet, the extension set two (escape + char).

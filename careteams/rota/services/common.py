@@ -79,7 +79,8 @@ class OfferResult:
     shift: Shift | None = None
     findings: tuple[rules.Finding, ...] = ()
     # Why an offer cannot be taken any more, when the worker should hear it: "cancelled"
-    # (the visit was called off) or "declined" (they said no to it). The outcome stays
+    # (the visit was called off), "declined" (they said no to it) or "clash" (withdrawn:
+    # they are booked on another visit at that time). The outcome stays
     # "expired" for the API and pages.
     reason: str | None = None
 

@@ -193,8 +193,24 @@ def _book(shift_id: int, person_id: int, now: datetime, *, cover_from: int | Non
     db.session.refresh(shift)
     if result.rowcount != 1:
         return OfferResult("already_filled", "Sorry, that shift has already been filled.", shift)
+    withdraw_clashing_offers(shift, person_id)
     return OfferResult("booked", f"You are booked: {when_text(shift, team.zone)} with {team.display_name}'s team.",
                        shift, tuple(findings))
+
+
+def withdraw_clashing_offers(shift: Shift, person_id: int) -> int:
+    """The worker is booked on `shift`: her other live offers whose times overlap it are
+    withdrawn (they leave her offers page and OFFERS; a later answer hears why). Offers
+    that only touch it (one ends as the other starts) stay open. Returns how many."""
+    clashing = sa.select(Shift.id).where(Shift.id != shift.id, Shift.starts_at < shift.ends_at,
+                                         Shift.ends_at > shift.starts_at)
+    offers = db.session.scalars(sa.select(Offer).where(
+        Offer.person_id == person_id, Offer.status == OfferStatus.open, Offer.code_live,
+        Offer.shift_id.in_(clashing))).all()
+    for offer in offers:
+        offer.status, offer.code_live = OfferStatus.withdrawn, False
+    db.session.flush()
+    return len(offers)
 
 
 def _close_other_offers(shift: Shift, winner: Offer | None, now: datetime) -> None:
@@ -235,6 +251,9 @@ def _answer(person: Person, offer: Offer | None, shift: Shift | None, now: datet
     if offer.status == OfferStatus.filled or (offer.status == OfferStatus.open and not offer.is_cover
                                               and shift.booked_person_id is not None):
         return OfferResult("already_filled", "Sorry, that shift has already been filled.", shift)
+    if offer.status == OfferStatus.withdrawn and booked_elsewhere(person.id, shift.starts_at, shift.ends_at, shift.id):
+        return OfferResult("expired", "That offer was withdrawn because you are booked at that time. "
+                           "You are not booked for it.", shift, reason="clash")
     if offer.status != OfferStatus.open:
         return OfferResult("expired", "That offer is no longer open.", shift)
     if (offer.expires_at and offer.expires_at <= now) or shift.starts_at <= now:
