@@ -12,7 +12,7 @@ import pytest
 from careteams.extensions import db
 from careteams.members.services import actor_for
 from careteams.rota.models import Offer, OfferStatus, ShiftStatus
-from careteams.rota.services.cover import request_cover
+from careteams.rota.services.cover import agree_swap, decide_swap, propose_swap, request_cover
 from careteams.rota.services.offers import accept_offer, book_directly, offer_shift
 from careteams.rota.services.reading import my_offers
 from careteams.sms.rules import TEMPLATES
@@ -120,3 +120,20 @@ def test_an_offer_that_does_not_overlap_any_booking_is_untouched(world):
     later_offers = {o.person_id: o for o in offer_shift(actor_for(world.leader), later.id, now=NOW)}
     say(world, world.worker, f"Y {monday_offers[world.worker.id].code}")
     assert later_offers[world.worker.id].status == OfferStatus.open
+
+
+def test_booked_by_an_approved_swap(world):
+    # Wendy holds Monday, Will holds Tuesday; Wendy also has an offer overlapping Tuesday.
+    monday = make_shift(world.team, SHIFT_START)
+    tuesday = make_shift(world.team, SHIFT_START + timedelta(days=1))
+    book_directly(actor_for(world.leader), monday.id, world.worker.id, now=NOW)
+    book_directly(actor_for(world.leader), tuesday.id, world.worker2.id, now=NOW)
+    _, overlapping = offered(world, SHIFT_START + timedelta(days=1, minutes=30))
+    wendys = overlapping[world.worker.id]
+    swap = propose_swap(world.worker, monday.id, tuesday.id, now=NOW)
+    agree_swap(world.worker2, swap.id, True, now=NOW)
+    decide_swap(actor_for(world.leader), swap.id, True, now=NOW)
+    db.session.expire_all()
+    assert tuesday.booked_person_id == world.worker.id
+    assert wendys.status == OfferStatus.withdrawn and not wendys.code_live
+    assert say(world, world.worker, f"Y {wendys.code}") == TEMPLATES["withdrawn_clash"]

@@ -23,7 +23,12 @@ from careteams.rota.services.common import (
     tell,
     unbook,
 )
-from careteams.rota.services.offers import create_offers, eligible_workers, next_wave
+from careteams.rota.services.offers import (
+    create_offers,
+    eligible_workers,
+    next_wave,
+    withdraw_clashing_offers,
+)
 from careteams.rota.services.settings import settings_for
 from careteams.teams.models import TeamMember
 from careteams.teams.services.access import get_visible_team
@@ -145,6 +150,8 @@ def decide_swap(actor: Actor, swap_id: int, approve: bool, now: datetime | None 
         db.session.add(Offer(shift_id=shift_obj.id, person_id=new, code=rules.new_code(taken), wave=0,
                              status=OfferStatus.accepted, sent_at=now, answered_at=now))
         db.session.flush()
+    for shift_obj, new in ((a, pb), (b, pa)):
+        withdraw_clashing_offers(shift_obj, new)  # her other offers at the new time
     swap.status = SwapStatus.approved
     db.session.flush()
     return swap
