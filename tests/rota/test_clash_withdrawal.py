@@ -137,3 +137,11 @@ def test_booked_by_an_approved_swap(world):
     assert tuesday.booked_person_id == world.worker.id
     assert wendys.status == OfferStatus.withdrawn and not wendys.code_live
     assert say(world, world.worker, f"Y {wendys.code}") == TEMPLATES["withdrawn_clash"]
+
+
+def test_an_overlapping_offer_already_answered_keeps_its_answer(world, clash):
+    assert say(world, world.worker, f"NO {clash.overlapping_offer.code}").startswith("Thanks ")
+    say(world, world.worker, f"Y {clash.taken_offer.code}")
+    db.session.expire_all()
+    assert clash.overlapping_offer.status == OfferStatus.declined
+    assert say(world, world.worker, f"Y {clash.overlapping_offer.code}") == TEMPLATES["said_no"]

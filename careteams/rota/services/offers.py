@@ -201,16 +201,16 @@ def _book(shift_id: int, person_id: int, now: datetime, *, cover_from: int | Non
 def withdraw_clashing_offers(shift: Shift, person_id: int) -> int:
     """The worker is booked on `shift`: her other live offers whose times overlap it are
     withdrawn (they leave her offers page and OFFERS; a later answer hears why). Offers
-    that only touch it (one ends as the other starts) stay open. Returns how many."""
+    that only touch it (one ends as the other starts) stay open. One conditional UPDATE,
+    so an answer to one of them committed meanwhile (a NO) is kept. Returns how many."""
     clashing = sa.select(Shift.id).where(Shift.id != shift.id, Shift.starts_at < shift.ends_at,
                                          Shift.ends_at > shift.starts_at)
-    offers = db.session.scalars(sa.select(Offer).where(
-        Offer.person_id == person_id, Offer.status == OfferStatus.open, Offer.code_live,
-        Offer.shift_id.in_(clashing))).all()
-    for offer in offers:
-        offer.status, offer.code_live = OfferStatus.withdrawn, False
-    db.session.flush()
-    return len(offers)
+    result = db.session.execute(
+        sa.update(Offer).where(Offer.person_id == person_id, Offer.status == OfferStatus.open, Offer.code_live,
+                               Offer.shift_id.in_(clashing))
+        .values(status=OfferStatus.withdrawn, code_live=False)
+        .execution_options(synchronize_session="fetch"))
+    return result.rowcount
 
 
 def _close_other_offers(shift: Shift, winner: Offer | None, now: datetime) -> None:
