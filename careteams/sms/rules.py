@@ -249,12 +249,13 @@ OFFER_LIST_MORE = " +{more} more on the web."
 def offer_list(header: str, entries: list[tuple[str, str, str]], limit: int = 160) -> str:
     """Open offers as one short text after `header`: (code, when, team display name) each,
     soonest first. Each listed offer keeps its code, day, time and team; team names are
-    shortened first, then the last offers left off (with "+N more on the web"), so the
-    text fits one segment of `limit` characters."""
+    spelt in GSM-7 ("Zoë" is "Zoe": one character outside it would make the text UCS-2, 70
+    characters a segment) and shortened first, then the last offers left off (with "+N more
+    on the web"), so the text fits one segment of `limit` characters."""
     def build(items, width, more):
         parts = []
         for code, when, team in items:
-            name = " ".join(str(team).split())[:width].rstrip()
+            name = " ".join(gsm7_fold(team).split())[:width].rstrip()
             parts.append(" ".join(p for p in (code[:FIELD_LIMITS["code"]], when[:FIELD_LIMITS["when"]], name) if p))
         text = f"{header} " + "; ".join(parts) + "."
         return text + (OFFER_LIST_MORE.format(more=more) if more else "")
@@ -262,7 +263,7 @@ def offer_list(header: str, entries: list[tuple[str, str, str]], limit: int = 16
     for count in range(len(entries), 0, -1):
         for width in (20, 12, 8):
             text = build(entries[:count], width, len(entries) - count)
-            if gsm7_length(text) <= limit:
+            if is_gsm7(text) and gsm7_length(text) <= limit:
                 return text
     return build(entries[:1], 8, len(entries) - 1)
 
@@ -277,6 +278,22 @@ GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 
 def is_gsm7(text: str) -> bool:
     return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
+
+
+_GSM7_LOOKALIKES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                                  "\u2013": "-", "\u2014": "-"})
+
+
+def gsm7_fold(text: str) -> str:
+    """`text` in GSM-7: curly quotes and dashes made plain, accents it lacks dropped
+    ("Zoë" -> "Zoe"), anything else left out."""
+    out = []
+    for char in str(text).translate(_GSM7_LOOKALIKES):
+        if char in GSM7_BASIC or char in GSM7_EXTENSION:
+            out.append(char)
+            continue
+        out.extend(c for c in unicodedata.normalize("NFKD", char) if c in GSM7_BASIC)
+    return "".join(out)
 
 
 def gsm7_length(text: str) -> int:

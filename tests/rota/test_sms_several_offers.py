@@ -198,3 +198,12 @@ def test_the_webhook_answers_offers_bare_y_and_n_482(client, world):
     db.session.expire_all()
     assert offers[1][0].status == ShiftStatus.booked and offers[1][0].booked_person_id == world.worker.id
     assert offers[0][0].booked_person_id is None
+
+
+def test_a_team_name_outside_gsm7_is_spelt_in_it_so_the_list_stays_one_segment(world):
+    # One "ë" would make the whole text UCS-2, where a segment holds only 70 characters.
+    world.team.display_name = "Zoë"
+    offers = several(world, 2)
+    reply = say(world, world.worker, "OFFERS")
+    assert reply == f"{TEMPLATES['offers_list']} {entry(*offers[0], team='Zoe')}; {entry(*offers[1], team='Zoe')}."
+    assert sms_rules.is_gsm7(reply) and sms_rules.segments(reply) == 1
