@@ -207,3 +207,15 @@ def test_a_team_name_outside_gsm7_is_spelt_in_it_so_the_list_stays_one_segment(w
     reply = say(world, world.worker, "OFFERS")
     assert reply == f"{TEMPLATES['offers_list']} {entry(*offers[0], team='Zoe')}; {entry(*offers[1], team='Zoe')}."
     assert sms_rules.is_gsm7(reply) and sms_rules.segments(reply) == 1
+
+
+@pytest.mark.parametrize("header", ["choose_offer", "choose_decline", "offers_list"])
+@pytest.mark.parametrize("count", [1, 2, 5, 12])
+def test_offer_lists_fit_one_segment_at_worst_case_and_keep_every_listed_team(header, count):
+    entries = [(f"{n % 10}234", "Wed 30 Dec 10:00-13:00", "W" * 30) for n in range(count)]
+    text = sms_rules.offer_list(TEMPLATES[header], entries)
+    assert sms_rules.segments(text) == 1 and sms_rules.gsm7_length(text) <= 160
+    body = text.removeprefix(TEMPLATES[header] + " ").split(" +")[0]
+    listed = body.rstrip(".").split("; ")
+    assert all(item.endswith("W" * 8) and "Wed 30 Dec 10:00-13:00" in item for item in listed)
+    assert ("more on the web" in text) == (len(listed) < count)
