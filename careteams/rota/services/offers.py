@@ -1,6 +1,6 @@
-"""Offers: offering a shift (in waves, to the team or, with its consent, to the co-op's other workers), answering by the website or
-a text's code (exactly one acceptance wins), booking directly, and the clock's expiry
-and escalation."""
+"""Offers: offering a shift (in waves, to the team or, with its consent, to the co-op's
+other workers), answering by the website or a text's code (exactly one acceptance wins),
+booking directly, and the clock's expiry and escalation."""
 
 from __future__ import annotations
 
@@ -145,21 +145,21 @@ def outside_candidates(shift: Shift, team: Team) -> list[int]:
     first where both places are known (then by id): an active worker membership and an
     available profile in this co-op, checks valid and skills held on the day, free then,
     not offered this shift already."""
-    places = eligibility.coop_worker_places(team.cooperative_id)
+    homes = eligibility.coop_worker_places(team.cooperative_id)
     in_team = set(db.session.scalars(sa.select(TeamMember.person_id).where(
         TeamMember.team_id == team.id, TeamMember.status.in_(
             (TeamMemberStatus.invited, TeamMemberStatus.trial, TeamMemberStatus.active)))))
     skip = in_team | offered_to(shift.id) | {team.leader_id}
     if shift.booked_person_id:
         skip.add(shift.booked_person_id)
-    ids = [p for p in places if p not in skip]
+    ids = [p for p in homes if p not in skip]
     busy = _busy(ids, shift.starts_at, shift.ends_at)
     ids = [p for p in ids if p not in busy]
     reasons = eligibility.worker_eligibility(ids, shift.required_skills or [], shift.starts_at, team.cooperative_id)
     ids = [p for p in ids if not reasons.get(p)]
 
     def distance(pid: int) -> tuple[float, int]:
-        lat, lon = places[pid]
+        lat, lon = homes[pid]
         if team.latitude is None or team.longitude is None or lat is None or lon is None:
             return (float("inf"), pid)
         return (rules.haversine_km(team.latitude, team.longitude, lat, lon), pid)
