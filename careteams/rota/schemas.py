@@ -80,7 +80,14 @@ class OfferCreateSchema(Schema):
 
 
 class OutsideOfferSchema(Schema):
-    person_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(1, 50))
+    """No fields: the rota's rules choose who is offered, never the caller (issue 14).
+    Any field sent (person_ids included) is a 422 unknown field."""
+
+
+class OutsideOfferSentSchema(Schema):
+    """How many workers this wave reached: nothing about who, or about anyone left out."""
+
+    offered = fields.Integer(required=True)
 
 
 class BookSchema(Schema):

@@ -21,6 +21,7 @@ from careteams.rota.schemas import (
     OfferResultSchema,
     OfferSchema,
     OutsideOfferSchema,
+    OutsideOfferSentSchema,
     RotaQuerySchema,
     RotaSettingsChangeSchema,
     RotaSettingsSchema,
@@ -168,12 +169,13 @@ class ShiftOutsideConsent(MethodView):
 @api_bp.route("/shifts/<int:shift_id>/outside-offers")
 class ShiftOutsideOffers(MethodView):
     @api_bp.arguments(OutsideOfferSchema)
-    @api_bp.response(201, OfferBriefSchema(many=True))
+    @api_bp.response(201, OutsideOfferSentSchema)
     def post(self, data: dict, shift_id: int):
-        """Offer the shift to named workers outside the team (needs consent for this shift)."""
-        sent = offers.offer_outside(current_actor(), shift_id, data["person_ids"])
+        """Offer the shift to the next wave of the co-op's eligible workers outside the team,
+        chosen by the rota's rules (needs consent for this shift); answers only how many."""
+        sent = offers.offer_outside(current_actor(), shift_id)
         db.session.commit()
-        return sent
+        return {"offered": sent}
 
 
 @api_bp.route("/shifts/<int:shift_id>/booking")

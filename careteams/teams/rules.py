@@ -155,3 +155,20 @@ def describe_behalf(on_behalf: str) -> str:
         return f"wearing the {on_behalf[4:]} hat"
     return {"leader": "as leader", "arranger": "as arranger", "facilitator": "as facilitator",
             "self": "for themselves", "system": "automatically"}.get(on_behalf, on_behalf)
+
+
+# A place shown to people who are not allowed the address: 2 decimal places of a degree,
+# about 1.1 km north-south (less east-west away from the equator), an area, never a door.
+AREA_DECIMALS = 2
+
+
+def coarsen_degree(value: float | None) -> float | None:
+    """One coordinate of an area: rounded to AREA_DECIMALS; nothing stays nothing."""
+    return None if value is None else round(float(value), AREA_DECIMALS)
+
+
+def coarsen(latitude: float | None, longitude: float | None) -> tuple[float | None, float | None]:
+    """The area around a point (about 1 km); half a point (one coordinate missing) is no place."""
+    if latitude is None or longitude is None:
+        return None, None
+    return coarsen_degree(latitude), coarsen_degree(longitude)

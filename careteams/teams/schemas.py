@@ -73,8 +73,11 @@ class TeamSchema(Schema):
     cooperative_id = fields.Integer()
     leader_id = fields.Integer()
     display_name = fields.String()
-    latitude = fields.Float()
-    longitude = fields.Float()
+    # Exact for those allowed the address; for everyone else an area of about 1 km
+    # (teams.services.places), and location_is_area says so.
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    location_is_area = fields.Boolean()
     postcode_district = fields.String()
     min_visit_minutes = fields.Integer(attribute="effective_min_visit_minutes")
     timezone = fields.String(attribute="zone")

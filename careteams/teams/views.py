@@ -33,7 +33,7 @@ from careteams.teams.schemas import (
     TeamSchema,
     TeamUpdateSchema,
 )
-from careteams.teams.services import audit, circle, overview, plans, team_members, teams
+from careteams.teams.services import audit, circle, overview, places, plans, team_members, teams
 from careteams.teams.services.access import get_visible_team, visible_teams
 
 api_bp = Blueprint("teams_api", __name__, url_prefix="/api/v1", description="Teams, circles, hats and support plans")
@@ -46,7 +46,7 @@ class Teams(MethodView):
     @api_bp.response(200, TeamDetailSchema(many=True))
     def get(self):
         """Teams you lead, help run, belong to, or facilitate."""
-        return [{"team": t, "access": a} for t, a in visible_teams(current_actor())]
+        return [{"team": places.team_view(a, t), "access": a} for t, a in visible_teams(current_actor())]
 
     @api_bp.arguments(TeamCreateSchema)
     @api_bp.response(201, TeamSchema)
@@ -55,7 +55,7 @@ class Teams(MethodView):
         actor = current_actor()
         team = teams.create_team(actor, members.get_visible_cooperative(actor, data.pop("cooperative")), data)
         db.session.commit()
-        return team
+        return places.team_view_for(actor, team)
 
 
 @api_bp.route("/teams/<int:team_id>")
@@ -64,15 +64,16 @@ class TeamItem(MethodView):
     def get(self, team_id: int):
         """A team and what you are to it (404 if it is private from you)."""
         team, access = get_visible_team(current_actor(), team_id)
-        return {"team": team, "access": access}
+        return {"team": places.team_view(access, team), "access": access}
 
     @api_bp.arguments(TeamUpdateSchema(partial=True))
     @api_bp.response(200, TeamSchema)
     def patch(self, changes: dict, team_id: int):
         """Change the team's name, area or settings (the leader or an arranger)."""
-        team = teams.update_team(current_actor(), team_id, changes)
+        actor = current_actor()
+        team = teams.update_team(actor, team_id, changes)
         db.session.commit()
-        return team
+        return places.team_view_for(actor, team)
 
 
 @api_bp.route("/teams/<int:team_id>/private-details")

@@ -40,7 +40,7 @@ from careteams.rota.services.series import create_series, materialise_all
 from careteams.rota.services.shifts import cancel_shift, create_shift, update_shift
 from careteams.teams.models import TeamMember, TeamMemberStatus
 from careteams.teams.signals import team_member_ended
-from tests.factories import PersonFactory, make_worker_profile
+from tests.factories import MembershipFactory, PersonFactory, make_worker_profile
 from tests.rota.conftest import MONDAY, add_member, make_shift
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
@@ -368,16 +368,18 @@ def test_completion_job_frees_codes(world):
 def test_outside_offer_needs_per_shift_consent(world):
     shift = make_shift(world.team, MONDAY + timedelta(hours=9))
     outsider = PersonFactory()
+    MembershipFactory(cooperative=world.coop, person=outsider)
     make_worker_profile(outsider, world.coop.id)
     with pytest.raises(Conflict) as info:
-        offer_outside(actor(world.wrangler), shift.id, [outsider.id], now=NOW)
+        offer_outside(actor(world.wrangler), shift.id, now=NOW)
     assert info.value.code == "outside_consent_needed"
     from careteams.errors import Forbidden
     with pytest.raises(Forbidden):
         consent_outside_offer(actor(world.worker), shift.id)
     consent_outside_offer(actor(world.leader), shift.id)
-    [offer] = offer_outside(actor(world.wrangler), shift.id, [outsider.id], now=NOW)
-    assert offer.outside_team
+    assert offer_outside(actor(world.wrangler), shift.id, now=NOW) == 1
+    offer = db.session.scalar(sa.select(Offer).where(Offer.shift_id == shift.id))
+    assert offer.outside_team and offer.person_id == outsider.id
     assert accept_offer_by_code(outsider, offer.code, now=NOW).outcome == "booked"
 
 

@@ -25,6 +25,7 @@ from careteams.matching.services.settings import skills_by_id
 from careteams.members.permissions import Actor
 from careteams.teams.models import Team
 from careteams.teams.permissions import TeamAccess
+from careteams.teams.services import places
 from careteams.teams.services.access import get_visible_team, team_access
 
 
@@ -118,7 +119,7 @@ def view_vacancy(actor: Actor, vacancy_id: int) -> dict:
     vacancy, access = vacancy_and_access(actor, vacancy_id)
     skills = vacancy_skills([vacancy.id])[vacancy.id]
     if perm.can_view_team_vacancies(access):
-        return _vacancy_full(vacancy, skills)
+        return _vacancy_full(vacancy, skills, access)
     match = db.session.scalar(sa.select(Match).where(Match.vacancy_id == vacancy.id, Match.worker_id == actor.person_id))
     has_profile = profile_of(vacancy.cooperative_id, actor.person_id) is not None
     if match is None and not (has_profile and vacancy.status == VacancyStatus.open):
@@ -142,9 +143,11 @@ def vacancy_summary(vacancy: Vacancy, skills: dict[str, list[Skill]], mutual: bo
     return summary
 
 
-def _vacancy_full(vacancy: Vacancy, skills: dict[str, list[Skill]]) -> dict:
+def _vacancy_full(vacancy: Vacancy, skills: dict[str, list[Skill]], access: TeamAccess) -> dict:
+    # The place is exact only for those allowed the team's address (facilitators see an area).
+    place = places.place_for(access, vacancy.latitude, vacancy.longitude)
     summary = vacancy_summary(vacancy, skills, mutual=True)
-    summary.update(team_id=vacancy.team_id, latitude=vacancy.latitude, longitude=vacancy.longitude,
+    summary.update(team_id=vacancy.team_id, latitude=place.latitude, longitude=place.longitude,
                    required_skill_ids=[s.id for s in skills["required"]], nice_skill_ids=[s.id for s in skills["nice"]],
                    created_at=vacancy.created_at.isoformat())
     return summary

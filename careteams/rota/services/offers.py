@@ -1,6 +1,6 @@
-"""Offers: offering a shift (in waves, or outside the team), answering by the website or
-a text's code (exactly one acceptance wins), booking directly, and the clock's expiry
-and escalation."""
+"""Offers: offering a shift (in waves, to the team or, with its consent, to the co-op's
+other workers), answering by the website or a text's code (exactly one acceptance wins),
+booking directly, and the clock's expiry and escalation."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from careteams.rota.services.common import (
     when_text,
 )
 from careteams.rota.services.settings import settings_for
-from careteams.teams.models import TeamMember, TeamMemberStatus, TeamRole
+from careteams.teams.models import Team, TeamMember, TeamMemberStatus, TeamRole
 from careteams.teams.services.access import team_access
 
 
@@ -135,25 +135,66 @@ def consent_outside_offer(actor: Actor, shift_id: int) -> ShiftView:
     return ShiftView(shift, team.zone, team_name=team.display_name)
 
 
-def offer_outside(actor: Actor, shift_id: int, person_ids: Sequence[int], now: datetime | None = None) -> list[Offer]:
-    """Offer a shift to named workers outside the team, once the team consented for it."""
+# An outside wave when the co-op offers to its team "all at once" (offer_wave_size 0):
+# a team's offer never goes to every worker in the co-op at once.
+OUTSIDE_WAVE_WHEN_ALL_AT_ONCE = 10
+
+
+def outside_candidates(shift: Shift, team: Team) -> list[int]:
+    """Workers of the team's co-op (not of the team) who may be offered this shift, nearest
+    first where both places are known (then by id): an active worker membership and an
+    available profile in this co-op, checks valid and skills held on the day, free then,
+    not offered this shift already."""
+    homes = eligibility.coop_worker_places(team.cooperative_id)
+    in_team = set(db.session.scalars(sa.select(TeamMember.person_id).where(
+        TeamMember.team_id == team.id, TeamMember.status.in_(
+            (TeamMemberStatus.invited, TeamMemberStatus.trial, TeamMemberStatus.active)))))
+    skip = in_team | offered_to(shift.id) | {team.leader_id}
+    if shift.booked_person_id:
+        skip.add(shift.booked_person_id)
+    ids = [p for p in homes if p not in skip]
+    busy = _busy(ids, shift.starts_at, shift.ends_at)
+    ids = [p for p in ids if p not in busy]
+    reasons = eligibility.worker_eligibility(ids, shift.required_skills or [], shift.starts_at, team.cooperative_id)
+    ids = [p for p in ids if not reasons.get(p)]
+
+    def distance(pid: int) -> tuple[float, int]:
+        lat, lon = homes[pid]
+        if team.latitude is None or team.longitude is None or lat is None or lon is None:
+            return (float("inf"), pid)
+        return (rules.haversine_km(team.latitude, team.longitude, lat, lon), pid)
+
+    return sorted(ids, key=distance)
+
+
+def offer_outside(actor: Actor, shift_id: int, now: datetime | None = None) -> int:
+    """Offer a shift outside the team, once the team consented for it: the next wave of
+    eligible workers of the same co-op, chosen by the rota's rules (never by the caller).
+    Answers only how many were offered: nothing about who, or who was left out and why."""
     now = now or utcnow()
     shift, team, access = visible_shift(actor, shift_id)
     ensure(perm.can_offer_shifts(access))
     if shift.outside_consent_by_id is None:
         raise Conflict("The leader or Rota wrangler must agree to offering this shift outside the team.",
                        code="outside_consent_needed")
+    shift = shift_for_update(shift.id)
     if shift.status not in BOOKABLE or shift.starts_at <= now:
         raise Conflict("Only an open shift in the future can be offered.", code="not_offerable")
-    ids = sorted(set(person_ids) - offered_to(shift.id))
-    known = set(db.session.scalars(sa.select(Person.id).where(Person.id.in_(ids), Person.active)))
-    if known != set(ids):
-        raise ValidationError(details={"fields": {"person_ids": ["Unknown people."]}})
-    busy = _busy(ids, shift.starts_at, shift.ends_at)
-    reasons = eligibility.worker_eligibility(ids, shift.required_skills or [], shift.starts_at)
-    ids = [p for p in ids if p not in busy and not reasons.get(p)]
     settings = settings_for(team.cooperative_id)
-    return create_offers(shift, ids, 0, settings.offer_ttl_minutes, now, outside=True)
+    batches = rules.waves(outside_candidates(shift, team),
+                          settings.offer_wave_size or OUTSIDE_WAVE_WHEN_ALL_AT_ONCE)
+    if not batches:
+        return 0
+    return len(create_offers(shift, batches[0], next_wave(shift.id), settings.offer_ttl_minutes, now, outside=True))
+
+
+def _outside_still_eligible(person: Person, shift: Shift) -> bool:
+    """At acceptance: still an available worker of the team's co-op, checks and skills valid."""
+    coop_id = shift.team.cooperative_id
+    if person.id not in eligibility.coop_worker_places(coop_id, [person.id]):
+        return False
+    reasons = eligibility.worker_eligibility([person.id], shift.required_skills or [], shift.starts_at, coop_id)
+    return not reasons.get(person.id)
 
 
 def _offer_by_code(person: Person, code: str, now: datetime, cooperative_id: int | None = None) -> Offer | None:
@@ -284,6 +325,8 @@ def _accept(person: Person, offer: Offer | None, now: datetime) -> OfferResult:
         access = team_access(_worker_actor(person), shift.team, now)
         if not perm.can_take_team_shifts(access):
             return OfferResult("not_eligible", "You are no longer an active worker in that team.", shift)
+    elif not _outside_still_eligible(person, shift):
+        return OfferResult("not_eligible", "Sorry, you cannot take that shift now. Please talk to your co-op.", shift)
     cover_from = shift.booked_person_id if offer.is_cover else None
     if offer.is_cover and cover_from is None:
         return OfferResult("already_filled", "Sorry, that shift has already been filled.", shift)

@@ -8,6 +8,7 @@ rules, mutates, writes the audit log and flushes.
   common        helpers shared by the use cases (field errors, finding or
                 inviting a person, short notes that something waits)
   teams         starting and editing a team; its private details
+  places        the team's coordinates as each person may see them (exact or an area)
   team_members  invitations, trial, active, leaving (both consents)
   circle        hat types, hats and arrangers
   plans         support plan versions and suggested changes

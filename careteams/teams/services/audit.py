@@ -13,6 +13,7 @@ from careteams.members.permissions import Actor
 from careteams.teams import permissions as perm
 from careteams.teams.models import AuditEntry, Team
 from careteams.teams.permissions import TeamAccess, TeamPermission
+from careteams.teams.services import places
 from careteams.teams.services.access import get_visible_team
 
 
@@ -31,11 +32,23 @@ def record(team: Team, access: TeamAccess | None, action: str, subject: str, *,
     return entry
 
 
-def team_history(actor: Actor, team_id: int) -> list[AuditEntry]:
+class AuditView:
+    """An entry as one reader sees it: the team's coordinates exact or an area (places)."""
+
+    def __init__(self, entry: AuditEntry, access: TeamAccess):
+        self.entry = entry
+        self.before = places.audit_values(access, entry.before)
+        self.after = places.audit_values(access, entry.after)
+
+    def __getattr__(self, name):  # id, at, actor, action... come from the entry
+        return getattr(self.entry, name)
+
+
+def team_history(actor: Actor, team_id: int) -> list[AuditView]:
     """The team's audit log, oldest first (leader, circle, facilitators)."""
     team, access = get_visible_team(actor, team_id)
     ensure(perm.can_read_audit(access))
-    return list(db.session.scalars(
+    return [AuditView(entry, access) for entry in db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.team_id == team.id).order_by(AuditEntry.at, AuditEntry.id)
-    ))
+    )]
 
