@@ -312,17 +312,29 @@ def test_swap_page_is_only_for_her_own_booked_visit(world, app):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ShiftSwap)) == 0
 
 
-def test_swap_choices_are_the_team_mates_future_bookings(world, app):
+def test_swap_choices_are_team_mates_bookings_that_could_be_approved(world, app):
     mine = booked(world, MONDAY + timedelta(hours=9))
     will = booked(world, MONDAY + timedelta(days=1, hours=9), person=world.worker2)
     open_one = make_shift(world.team, MONDAY + timedelta(days=2, hours=9))
-    other_team = make_shift(world.other_team, MONDAY + timedelta(days=3, hours=9), status=ShiftStatus.booked,
-                            person=world.other_worker)
+    make_shift(world.other_team, MONDAY + timedelta(days=3, hours=9), status=ShiftStatus.booked,
+               person=world.other_worker)
+    # Will's visit at a time Wendy works elsewhere: the leader could never approve it.
+    clashing = booked(world, MONDAY + timedelta(days=4, hours=9), person=world.worker2)
+    make_shift(world.other_team, MONDAY + timedelta(days=4, hours=9, minutes=30), status=ShiftStatus.booked,
+               person=world.worker)
     client, _ = log_in(app, world.worker)
-    html = get(client, f"/my/shifts/{mine.id}/swap").get_data(as_text=True)
-    values = set(re.findall(r'name="other_shift_id" id="[^"]+" value="(\d+)"', html))
-    assert values == {str(will.id)}
-    assert str(open_one.id) not in values and str(other_team.id) not in values
+
+    def choices():
+        html = get(client, f"/my/shifts/{mine.id}/swap").get_data(as_text=True)
+        return set(map(int, re.findall(r'name="other_shift_id" id="[^"]+" value="(\d+)"', html))), html
+
+    values, _ = choices()
+    assert values == {will.id}
+    assert open_one.id not in values and clashing.id not in values
+    # Will now works elsewhere at Wendy's time: none of his visits fit any more.
+    make_shift(world.other_team, MONDAY + timedelta(hours=9), status=ShiftStatus.booked, person=world.worker2)
+    values, html = choices()
+    assert values == set() and "There is no visit you could swap this one with" in html
 
 
 # ---------------------------------------------------------------- calendar feed

@@ -89,8 +89,8 @@ def arrival_open(shifts: list[ShiftView], now: datetime | None = None) -> set[in
 
 def swap_choices(actor: Actor, shift_id: int, now: datetime | None = None) -> tuple[ShiftView, list[ShiftView]]:
     """Her booked visit and the team-mates' booked visits she may propose to swap it with
-    (the ones cover.propose_swap accepts: same team, booked by someone else, not started).
-    Someone who cannot see the team's rota (a trial worker, a worker from outside the
+    (the ones cover.propose_swap accepts: same team, booked by someone else, not started)
+    that could be approved (nobody would be in two places). Someone who cannot see the team's rota (a trial worker, a worker from outside the
     team) is offered none."""
     now = now or utcnow()
     mine = db.session.get(Shift, shift_id)
@@ -105,7 +105,19 @@ def swap_choices(actor: Actor, shift_id: int, now: datetime | None = None) -> tu
         .where(Shift.team_id == team.id, Shift.status == ShiftStatus.booked, Shift.booked_person_id.is_not(None),
                Shift.booked_person_id != actor.person_id, Shift.starts_at > now)
         .order_by(Shift.starts_at, Shift.id)).all()
-    return view, [ShiftView(s, team.zone, team_name=team.display_name) for s in theirs]
+    # Leave out the swaps the leader could never approve (decide_swap refuses them): a
+    # visit at a time she is booked elsewhere, or whose worker is booked elsewhere at hers.
+    busy = db.session.execute(sa.select(Shift.id, Shift.booked_person_id, Shift.starts_at, Shift.ends_at).where(
+        Shift.status == ShiftStatus.booked, Shift.ends_at > now,
+        Shift.booked_person_id.in_({actor.person_id} | {t.booked_person_id for t in theirs}))).all()
+
+    def clash(person_id: int | None, start: datetime, end: datetime, *exclude: int) -> bool:
+        return any(b.booked_person_id == person_id and b.id not in exclude
+                   and rules.overlaps(b.starts_at, b.ends_at, start, end) for b in busy)
+
+    fit = [t for t in theirs if not clash(actor.person_id, t.starts_at, t.ends_at, mine.id, t.id)
+           and not clash(t.booked_person_id, mine.starts_at, mine.ends_at, t.id, mine.id)]
+    return view, [ShiftView(s, team.zone, team_name=team.display_name) for s in fit]
 
 
 @dataclass
