@@ -105,6 +105,17 @@ def test_visit_page_for_an_offered_worker_until_she_answers(world, app):
     assert get(client, "/my/shifts/999999").status_code == 404
 
 
+def test_visit_page_for_a_team_mate_offered_cover(world, app):
+    shift = booked(world, MONDAY + timedelta(hours=9), notes="Feed the cat")
+    client, token = log_in(app, world.worker)
+    assert post(client, f"/my/shifts/{shift.id}/cover", {"csrf_token": token}).status_code == 303
+    will, _ = log_in(app, world.worker2)
+    offers = get(will, "/my/offers").get_data(as_text=True)
+    assert f'href="/my/shifts/{shift.id}"' in offers
+    html = get(will, f"/my/shifts/{shift.id}").get_data(as_text=True)
+    assert "Feed the cat" in html and "cover for a team-mate" in html
+
+
 def test_visit_page_needs_a_login(world, client):
     shift = booked(world, MONDAY + timedelta(hours=9))
     db.session.commit()

@@ -43,10 +43,12 @@ class MyVisit:
 
 
 def _live_offer(person_id: int, shift: Shift, now: datetime) -> Offer | None:
+    # Live as reading.my_offers lists it (a cover offer is for a shift still booked).
+    if shift.starts_at <= now or shift.status == ShiftStatus.cancelled:
+        return None
     return db.session.scalar(sa.select(Offer).where(
         Offer.shift_id == shift.id, Offer.person_id == person_id, Offer.status == OfferStatus.open,
-        Offer.code_live, sa.or_(Offer.expires_at.is_(None), Offer.expires_at > now)).limit(1)) \
-        if shift.starts_at > now and shift.status in (ShiftStatus.open, ShiftStatus.offered) else None
+        Offer.code_live, sa.or_(Offer.expires_at.is_(None), Offer.expires_at > now)).limit(1))
 
 
 def my_visit(actor: Actor, shift_id: int, now: datetime | None = None) -> MyVisit:
