@@ -153,6 +153,7 @@ def test_address_shows_only_around_the_visit(world, app, details, time_machine):
     time_machine.move_to(start - timedelta(hours=2), tick=False)
     html = page()
     assert ADDRESS in html and KEY_SAFE in html
+    assert get(client, f"/my/shifts/{shift.id}").headers["Cache-Control"] == "private, no-store"
     time_machine.move_to(start + timedelta(hours=1), tick=False)  # the visit's end
     assert ADDRESS in page()
     time_machine.move_to(start + timedelta(hours=1, minutes=1), tick=False)

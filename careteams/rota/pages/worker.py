@@ -44,8 +44,9 @@ def _before_hours() -> int:
 @bp.route("/my/shifts/<int:shift_id>")
 @login_required
 def my_visit(shift_id: int):
+    # It may carry the address and door codes: not for a shared browser's cache.
     return render_template("rota/my_visit.html", page=worker.my_visit(current_actor(), shift_id),
-                           before_hours=_before_hours())
+                           before_hours=_before_hours()), 200, {"Cache-Control": "private, no-store"}
 
 
 @bp.route("/my/offers")
