@@ -6,7 +6,7 @@ what a person who can see it may do with its rota.
 
 from __future__ import annotations
 
-from careteams.teams.permissions import TeamAccess, TeamPermission, holds
+from careteams.teams.permissions import TeamAccess, TeamPermission, can_see_private_details, holds
 
 
 def can_view_rota(access: TeamAccess) -> bool:
@@ -49,3 +49,19 @@ def can_be_booked(access: TeamAccess, is_trial_shift: bool) -> bool:
 def can_have_team_feed(access: TeamAccess) -> bool:
     """The circle's calendar of the whole rota."""
     return access.is_leader or access.in_circle
+
+
+# --- the worker's own visit page ----------------------------------------------
+
+
+def can_see_own_visit(*, is_booked: bool, has_live_offer: bool) -> bool:
+    """A worker's visit page: hers while she is booked on the visit (or was, once it is
+    done) or holds a live offer for it; to anyone else it does not exist (404)."""
+    return is_booked or has_live_offer
+
+
+def can_see_visit_address(access: TeamAccess, *, is_booked: bool, around_visit: bool) -> bool:
+    """The address and access notes on her visit page: only to the booked worker, only
+    if the team's privacy rules let her see them (teams.permissions), and only around
+    the visit (rules.around_visit). An offered worker has not said yes yet."""
+    return is_booked and around_visit and can_see_private_details(access)

@@ -191,6 +191,19 @@ def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
     return a_start < b_end and b_start < a_end
 
 
+# ---------------------------------------------------------------- around the visit
+
+# The worker may say she has arrived, and sees the address and access notes, from this
+# long before the visit's start until its end: one window for both, so the page offers
+# the button exactly when the attendance service accepts it.
+AROUND_VISIT_BEFORE = timedelta(hours=2)
+
+
+def around_visit(starts_at: datetime, ends_at: datetime, now: datetime) -> bool:
+    """True from AROUND_VISIT_BEFORE before the start until the end (both included)."""
+    return starts_at - AROUND_VISIT_BEFORE <= now <= ends_at
+
+
 # ---------------------------------------------------------------- checks
 
 REST = "rest"

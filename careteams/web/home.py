@@ -21,6 +21,7 @@ def actions_for(entry: dict, runs_a_team: bool, is_team_worker: bool) -> list[di
         links += [
             ("Shifts offered to me", url_for("rota.my_offers_page")),
             ("My shifts", url_for("rota.my_shifts_page")),
+            ("My calendar feed", url_for("rota.my_calendar")),
             ("My hours", url_for("hours.my_hours_page")),
             ("My worker profile", url_for("matching.worker_profile", slug=coop.slug)),
             ("Teams looking for help", url_for("matching.suggested_vacancies", slug=coop.slug)),

@@ -1,15 +1,19 @@
-"""Rota pages for the worker: my shifts, my offers, answering them, arrival, cover, and
-the private calendar feed. Thin adapters: parse, call one service, commit once, render."""
+"""Rota pages for the worker: my shifts, my offers, answering them, her visit page,
+arrival, cover, swaps, and her private calendar feeds. Thin adapters: parse, call one
+service, commit once, render."""
 
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from careteams.auth.current import current_person
+from careteams.auth.current import current_actor, current_person
+from careteams.errors import Conflict, ValidationError
 from careteams.extensions import db
+from careteams.rota import rules
+from careteams.rota.forms import SwapForm
 from careteams.rota.pages.blueprint import bp
-from careteams.rota.services import attendance, cover, feeds, offers, reading
+from careteams.rota.services import attendance, cover, feeds, offers, reading, worker
 from careteams.rota.services.common import OfferResult
 
 # ---------------------------------------------------------------- calendar
@@ -27,7 +31,22 @@ def calendar_feed(token: str):
 @bp.route("/my/shifts")
 @login_required
 def my_shifts_page():
-    return render_template("rota/my_shifts.html", shifts=reading.my_shifts(current_person()))
+    person = current_person()
+    shifts = reading.my_shifts(person)
+    return render_template("rota/my_shifts.html", shifts=shifts, arrival_open=worker.arrival_open(shifts),
+                           swaps=worker.my_swaps(person), before_hours=_before_hours())
+
+
+def _before_hours() -> int:
+    return int(rules.AROUND_VISIT_BEFORE.total_seconds() // 3600)
+
+
+@bp.route("/my/shifts/<int:shift_id>")
+@login_required
+def my_visit(shift_id: int):
+    # It may carry the address and door codes: not for a shared browser's cache.
+    return render_template("rota/my_visit.html", page=worker.my_visit(current_actor(), shift_id),
+                           before_hours=_before_hours()), 200, {"Cache-Control": "private, no-store"}
 
 
 @bp.route("/my/offers")
@@ -64,3 +83,82 @@ def arrival_page(shift_id: int):
 @login_required
 def cover_page(shift_id: int):
     return _page_answer(cover.request_cover(current_person(), shift_id), "rota.my_shifts_page")
+
+
+# ---------------------------------------------------------------- swaps
+
+
+@bp.route("/my/shifts/<int:shift_id>/swap", methods=["GET", "POST"])
+@login_required
+def swap_page(shift_id: int):
+    actor = current_actor()
+    mine, choices = worker.swap_choices(actor, shift_id)
+    form = SwapForm()
+    form.other_shift_id.choices = [
+        (str(s.id), f"{s.local_start:%A %-d %B, %H:%M}\u2013{s.local_end:%H:%M} ({s.booked_person.first_name})")
+        for s in choices]
+    status = 422 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            cover.propose_swap(current_person(), shift_id, int(form.other_shift_id.data))
+        except (ValidationError, Conflict) as exc:
+            _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash("Swap proposed. We have told your team-mate; once they agree, the leader or "
+                  "Rota wrangler decides.")
+            return redirect(url_for("rota.my_shifts_page"), code=303)
+    return render_template("rota/swap.html", form=form, mine=mine, choices=choices), status
+
+
+def _show_errors(form, exc) -> None:
+    """A service's field errors beside their fields; anything else above the form."""
+    fields = (exc.details or {}).get("fields") or {}
+    placed = False
+    for name, messages in fields.items():
+        if name in form:
+            form[name].errors = list(form[name].errors) + list(messages)
+            placed = True
+    if not placed:
+        form.form_errors.append(exc.message)
+
+
+@bp.route("/my/swaps/<int:swap_id>/answer", methods=["POST"])
+@login_required
+def answer_swap_page(swap_id: int):
+    agree = request.form.get("agree") == "yes"
+    try:
+        swap = cover.agree_swap(current_person(), swap_id, agree)
+    except Conflict as exc:
+        flash(exc.message)
+        return redirect(url_for("rota.my_shifts_page"), code=303)
+    db.session.commit()
+    flash({"agreed": "You agreed to the swap. The leader or Rota wrangler decides next.",
+           "refused": "You said no to the swap.",
+           "withdrawn": "You withdrew your swap proposal."}.get(swap.status.value, "Done."))
+    return redirect(url_for("rota.my_shifts_page"), code=303)
+
+
+# ---------------------------------------------------------------- calendar feeds
+
+
+@bp.route("/my/calendar", methods=["GET", "POST"])
+@login_required
+def my_calendar():
+    token = None
+    if request.method == "POST":
+        _, token = feeds.create_feed(current_actor())
+        db.session.commit()
+    link = url_for("rota.calendar_feed", token=token, _external=True) if token else None
+    # The link is shown on this response only (never stored or flashed): no redirect.
+    response = render_template("rota/my_calendar.html", feeds=feeds.my_feeds(current_person()), new_link=link)
+    return response, 200, {"Cache-Control": "private, no-store"}
+
+
+@bp.route("/my/calendar/<int:feed_id>/revoke", methods=["POST"])
+@login_required
+def revoke_calendar(feed_id: int):
+    feeds.revoke_feed(current_person(), feed_id)
+    db.session.commit()
+    flash("That calendar link no longer works.")
+    return redirect(url_for("rota.my_calendar"), code=303)

@@ -14,6 +14,8 @@ SMS command, signal) commits once.
     attendance   reminders, arrival, missed-visit alerts, completing ended shifts (clock)
     reading      a team's week, someone's shifts and open offers
     feeds        private calendar feeds
+    worker       the worker's own view: her visit page (address only around the visit),
+                 swaps she may propose and those waiting for her answer
 
 Booking is the heart of it (offers): inside one transaction the application checks the
 worker is free and the checks allow it, then a conditional UPDATE books the shift

@@ -13,6 +13,7 @@ from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.jobs_util import run_each
 from careteams.members.models import Person
+from careteams.rota import rules
 from careteams.rota.models import Offer, OfferStatus, Shift, ShiftStatus
 from careteams.rota.services.common import OfferResult, circle_of, facilitators_of, own_booked, tell
 from careteams.rota.services.settings import settings_for
@@ -31,7 +32,7 @@ def mark_arrival_by_code(person: Person, code: str, now: datetime | None = None)
 def _arrive(person: Person, shift: Shift | None, now: datetime) -> OfferResult:
     if shift is None:
         return OfferResult("unknown_code", "That does not match a shift you are booked on.")
-    if now < shift.starts_at - timedelta(hours=2) or now > shift.ends_at:
+    if not rules.around_visit(shift.starts_at, shift.ends_at, now):
         return OfferResult("not_booked", "You can mark arrival only around the time of the shift.", shift)
     if shift.arrived_at is None:
         shift.arrived_at = now

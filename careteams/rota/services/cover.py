@@ -82,6 +82,11 @@ def propose_swap(person: Person, shift_id: int, other_shift_id: int, now: dateti
         raise ValidationError(details={"fields": {"other_shift_id": ["Choose a team-mate's booked shift in the same team."]}})
     if min(mine.starts_at, theirs.starts_at) <= now:
         raise Conflict("A shift that has started cannot be swapped.", code="shift_started")
+    if db.session.scalar(sa.select(ShiftSwap.id).where(
+            ShiftSwap.shift_id == mine.id, ShiftSwap.other_shift_id == theirs.id,
+            ShiftSwap.status.in_((SwapStatus.proposed, SwapStatus.agreed))).limit(1)) is not None:
+        # One open proposal per pair: a second would text the team-mate again.
+        raise ValidationError(details={"fields": {"other_shift_id": ["You have already proposed this swap. Wait for the answer."]}})
     swap = ShiftSwap(shift_id=mine.id, other_shift_id=theirs.id, requested_by_id=person.id,
                      partner_id=theirs.booked_person_id, status=SwapStatus.proposed, created_at=now)
     db.session.add(swap)

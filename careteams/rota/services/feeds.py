@@ -39,6 +39,15 @@ def create_feed(actor: Actor, team_id: int | None = None) -> tuple[CalendarFeed,
     return feed, token
 
 
+def my_feeds(person: Person) -> list[tuple[CalendarFeed, str]]:
+    """Her calendar feeds still working, oldest first, each with what it shows."""
+    feeds = db.session.scalars(sa.select(CalendarFeed).where(
+        CalendarFeed.person_id == person.id, CalendarFeed.revoked_at.is_(None))
+        .order_by(CalendarFeed.created_at, CalendarFeed.id)).all()
+    teams = {t.id: t for t in db.session.scalars(sa.select(Team).where(Team.id.in_({f.team_id for f in feeds if f.team_id})))}
+    return [(f, f"{teams[f.team_id].display_name}'s rota" if f.team_id in teams else "My shifts") for f in feeds]
+
+
 def revoke_feed(person: Person, feed_id: int, now: datetime | None = None) -> None:
     """Stop a calendar URL working."""
     feed = db.session.get(CalendarFeed, feed_id)
