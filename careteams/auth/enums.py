@@ -8,3 +8,10 @@ import enum
 class LinkPurpose(enum.StrEnum):
     invite = "invite"
     reset = "reset"
+
+
+class SessionEnd(enum.StrEnum):
+    """Why a login session ended."""
+
+    logout = "logout"
+    password_set = "password_set"  # a reset, an invitation or a change: every session ends
