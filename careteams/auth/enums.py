@@ -14,4 +14,4 @@ class SessionEnd(enum.StrEnum):
     """Why a login session ended."""
 
     logout = "logout"
-    password_set = "password_set"  # a reset, an invitation or a change: every session ends
+    password_set = "password_set"  # noqa: S105  (a reason, not a secret: a reset, invitation or change ends every session)

@@ -8,7 +8,7 @@ class TokenCreateSchema(Schema):
     password = fields.String(required=True, load_only=True)
     name = fields.String(load_default="API token", validate=validate.Length(min=1, max=100))
     expires_in_days = fields.Integer(
-        load_default=None, validate=validate.Range(min=1, max=365),
+        load_default=None, strict=True, validate=validate.Range(min=1, max=365),
         metadata={"description": "Days until the token expires (1-365); default 90 (API_TOKEN_DAYS)."})
 
 
