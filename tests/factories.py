@@ -98,8 +98,8 @@ class StaffRoleFactory(BaseFactory):
     role = StaffRoleName.facilitator
 
 
-from careteams.auth.models import ApiToken, LinkPurpose, LoginSession, OneTimeLink  # noqa: E402
 from careteams.auth.enums import SessionEnd  # noqa: E402
+from careteams.auth.models import ApiToken, LinkPurpose, LoginSession, OneTimeLink  # noqa: E402
 from careteams.db import utcnow  # noqa: E402
 
 
