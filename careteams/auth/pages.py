@@ -41,6 +41,8 @@ def login():
         except AppError as exc:
             error = exc.message
         else:
+            if current_user.is_authenticated:  # logging in again over a live session: that one ends
+                auth.end_login_session(current_user._get_current_object())
             session.clear()  # no session fixation
             auth.start_login_session(person, request.user_agent.string)
             login_user(person, remember=form.remember.data)

@@ -44,6 +44,7 @@ def upgrade():
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("UPDATE api_token SET expires_at = created_at + interval '90 days'")
     else:
+        # SQLite keeps the time to the millisecond here (strftime's %f): close enough for an expiry.
         op.execute("UPDATE api_token SET expires_at = strftime('%Y-%m-%d %H:%M:%f', created_at, '+90 days')")
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.alter_column('expires_at', existing_type=sa.DateTime(timezone=True), nullable=False)

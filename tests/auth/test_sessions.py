@@ -85,6 +85,17 @@ def test_logging_out_one_browser_leaves_the_others_logged_in(app, client):
     assert [r.ended_at is None for r in _rows(person)] == [False, True]
 
 
+def test_logging_in_again_in_the_same_browser_ends_the_session_it_replaces(app, client):
+    person = PersonFactory()
+    login(client, person.email, PASSWORD)
+    old_copy = app.test_client()
+    _copy_cookie(client, old_copy, "session")
+    login(client, person.email, PASSWORD)
+    assert client.get("/").status_code == 200
+    assert old_copy.get("/").status_code == 302
+    assert [r.ended_at is None for r in _rows(person)] == [False, True]
+
+
 def test_the_cookie_names_the_session_whose_key_is_stored_only_as_a_hash(client):
     person = PersonFactory()
     login(client, person.email, PASSWORD)
@@ -361,3 +372,51 @@ def test_login_records_the_device(client):
     client.post("/login", data={"email": person.email, "password": PASSWORD, "csrf_token": csrf},
                 headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"})
     assert [r.device for r in _rows(person)] == ["Firefox on Linux"]
+
+
+# --- migration 0014: tokens made before expiry existed --------------------------------------
+
+
+@pytest.fixture
+def scratch_database_url(database_url, tmp_path):
+    """An empty database of this test's own (migrations run in it from scratch)."""
+    if not database_url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'migrate.sqlite'}"
+        return
+    base = sa.engine.make_url(database_url)
+    name = f"{base.database}_mig14"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_migration_gives_existing_tokens_ninety_days_from_when_they_were_made(scratch_database_url):
+    import flask_migrate
+
+    from tests.conftest import make_app
+
+    made = utcnow().replace(microsecond=123000) - timedelta(days=10)
+    scratch = make_app(scratch_database_url)
+    with scratch.app_context():
+        flask_migrate.upgrade(revision="0013")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO person (id, name, email, active, preferred_channel, session_version, created_at)"
+                                 " VALUES (1, 'Old Token', 'old@example.org', :t, 'email', 1, :made)"),
+                         {"t": True, "made": made.replace(tzinfo=None) if db.engine.dialect.name == "sqlite" else made})
+            conn.execute(sa.text("INSERT INTO api_token (person_id, name, token_hash, prefix, created_at)"
+                                 " VALUES (1, 'old', :hash, 'ct_old', :made)"),
+                         {"hash": "f" * 64, "made": made.replace(tzinfo=None) if db.engine.dialect.name == "sqlite" else made})
+        flask_migrate.upgrade(revision="0014")
+        token = db.session.scalars(sa.select(ApiToken)).one()
+        assert token.expires_at == made + timedelta(days=90)
+        db.session.remove()
+        flask_migrate.downgrade(revision="0013")  # and back
+        db.session.remove()
+        db.engine.dispose()
