@@ -68,6 +68,8 @@ def _password_page(token: str, purpose: LinkPurpose, template: str):
     person = auth.check_link(token, purpose)
     form = SetPasswordForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:  # this browser was logged in (perhaps as someone else): that ends
+            auth.end_login_session(current_user._get_current_object())
         person = auth.use_link(token, purpose, form.password.data)  # ends every session, revokes tokens
         auth.start_login_session(person, request.user_agent.string)
         db.session.commit()

@@ -202,6 +202,16 @@ def test_accepting_an_invitation_ends_every_session_and_revokes_tokens(app, clie
     assert client.get("/").status_code == 200
 
 
+def test_setting_a_password_in_a_browser_logged_in_as_someone_else_ends_that_session(app, client):
+    someone, newcomer = PersonFactory(), PersonFactory(password_hash=None)
+    login(client, someone.email, PASSWORD)
+    with app.test_request_context():
+        token = auth.send_invitation(newcomer, None, "Co-op")
+    _set_password_on(client, f"/invite/{token}")
+    assert [r.ended_reason for r in _rows(someone)] == [SessionEnd.logout]
+    assert [r.ended_at is None for r in _rows(newcomer)] == [True]
+
+
 def test_changing_a_password_ends_every_session_and_revokes_tokens(app):
     # No change-password page yet (the accounts issue); the one service every path uses.
     person = PersonFactory()
