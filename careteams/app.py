@@ -13,12 +13,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import careteams.models  # noqa: F401  (every table, for Alembic and relationships)
 import config
-from careteams.auth.services import person_for_api_token
+from careteams.auth.services import TOUCHED, person_for_api_token, person_for_login_session
 from careteams.cli import register as register_cli_commands
 from careteams.domains import domain_modules
 from careteams.errors import Unauthorized, register_error_handlers, wants_json
 from careteams.extensions import api, csrf, db, limiter, login_manager, mail, migrate
-from careteams.members.models import Person
 from careteams.members.rules import MEMBER_CLASS_LABELS, STAFF_ROLE_LABELS
 from careteams.validation import register_converters, register_request_guard
 from config import DEV_SECRET_KEY
@@ -75,14 +74,9 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        try:
-            person_id, version = (int(x) for x in user_id.split(":"))
-        except ValueError:
-            return None
-        person = db.session.get(Person, person_id)
-        if person is None or person.session_version != version:
-            return None
-        return person
+        # "<person id>:<key>" from the session or the "keep me logged in" cookie:
+        # only a live server-side login session (not ended, not idle) logs anyone in.
+        return person_for_login_session(user_id)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -102,6 +96,18 @@ def register_extensions(app: Flask) -> None:
         person = person_for_api_token(header[len("Bearer "):].strip())
         login_manager._update_request_context_with_user(person)
         g.via_token = person is not None
+
+    @app.before_request
+    def _commit_last_seen():
+        # Who the request is from is settled first, so that a last-seen (session)
+        # or last-used (token) time written on the way, at most once a minute per
+        # row, is committed on its own, before the request does anything else: a
+        # GET commits nothing itself, and a failed request must not lose it.
+        if request.endpoint == "static":
+            return
+        current_user._get_current_object()  # runs the user loader now if it has not run
+        if db.session.info.pop(TOUCHED, False):
+            db.session.commit()
 
 
 def _configure_sqlite(engine: sa.engine.Engine) -> None:

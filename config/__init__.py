@@ -92,6 +92,10 @@ class Base:
 
     INVITE_TTL = timedelta(days=7)
     RESET_TTL = timedelta(hours=1)
+    # A login session unused for this long is over (auth.services.person_for_login_session).
+    LOGIN_SESSION_IDLE_LIMIT = timedelta(days=14)
+    # API tokens expire this many days after they are made, unless asked for fewer (1..365).
+    API_TOKEN_DAYS = 90
 
     API_TITLE = "careteams"
     API_VERSION = "v1"

@@ -98,7 +98,8 @@ class StaffRoleFactory(BaseFactory):
     role = StaffRoleName.facilitator
 
 
-from careteams.auth.models import ApiToken, LinkPurpose, OneTimeLink  # noqa: E402
+from careteams.auth.enums import SessionEnd  # noqa: E402
+from careteams.auth.models import ApiToken, LinkPurpose, LoginSession, OneTimeLink  # noqa: E402
 from careteams.db import utcnow  # noqa: E402
 
 
@@ -110,6 +111,19 @@ class ApiTokenFactory(BaseFactory):
     name = "test token"
     token_hash = factory.Sequence(lambda n: f"{n:064x}")
     prefix = "ct_test"
+    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=90))
+
+
+class LoginSessionFactory(BaseFactory):
+    class Meta:
+        model = LoginSession
+
+    person = factory.SubFactory(PersonFactory)
+    key_hash = factory.Sequence(lambda n: f"{n + 2 * 10**6:064x}")
+    device = "Firefox on Linux"
+
+    class Params:
+        ended = factory.Trait(ended_at=factory.LazyFunction(utcnow), ended_reason=SessionEnd.logout)
 
 
 class OneTimeLinkFactory(BaseFactory):

@@ -8,3 +8,10 @@ import enum
 class LinkPurpose(enum.StrEnum):
     invite = "invite"
     reset = "reset"
+
+
+class SessionEnd(enum.StrEnum):
+    """Why a login session ended."""
+
+    logout = "logout"
+    password_set = "password_set"  # noqa: S105  (a reason, not a secret: a reset, invitation or change ends every session)

@@ -1,4 +1,4 @@
-"""Personal API tokens and one-time links (invitations, password resets)."""
+"""Login sessions, personal API tokens and one-time links (invitations, password resets)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from careteams.auth.enums import LinkPurpose
+from careteams.auth.enums import LinkPurpose, SessionEnd
 from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.members.models import Person, _enum
@@ -24,10 +24,36 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     prefix: Mapped[str] = mapped_column(sa.String(12))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Written at most once a minute (auth.services.TOUCH_EVERY), not on every call.
     last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship(lazy="joined")
+
+
+class LoginSession(db.Model):
+    """One browser's login, recorded server-side so it can be ended (logout, a new
+    password). The cookie carries "<person id>:<key>"; only the key's SHA-256 is stored."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # A short label from the User-Agent ("Firefox on Android"), for the person's own list.
+    device: Mapped[str] = mapped_column(sa.String(60))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Written at most once a minute; a session idle longer than LOGIN_SESSION_IDLE_LIMIT is over.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[SessionEnd | None] = mapped_column(_enum(SessionEnd, "session_end"))
+
+    person: Mapped[Person] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("(ended_at IS NULL) = (ended_reason IS NULL)", name="ended_with_reason"),
+    )
 
 
 class OneTimeLink(db.Model):

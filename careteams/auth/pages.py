@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from careteams.auth import services as auth
 from careteams.auth.enums import LinkPurpose
@@ -41,7 +41,10 @@ def login():
         except AppError as exc:
             error = exc.message
         else:
+            if current_user.is_authenticated:  # logging in again over a live session: that one ends
+                auth.end_login_session(current_user._get_current_object())
             session.clear()  # no session fixation
+            auth.start_login_session(person, request.user_agent.string)
             login_user(person, remember=form.remember.data)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
@@ -51,6 +54,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # Ends this session's row: a copy of this browser's cookies no longer works.
+        auth.end_login_session(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You have logged out.")
@@ -61,11 +68,14 @@ def _password_page(token: str, purpose: LinkPurpose, template: str):
     person = auth.check_link(token, purpose)
     form = SetPasswordForm()
     if form.validate_on_submit():
-        person = auth.use_link(token, purpose, form.password.data)
+        if current_user.is_authenticated:  # this browser was logged in (perhaps as someone else): that ends
+            auth.end_login_session(current_user._get_current_object())
+        person = auth.use_link(token, purpose, form.password.data)  # ends every session, revokes tokens
+        auth.start_login_session(person, request.user_agent.string)
         db.session.commit()
         session.clear()
         login_user(person)
-        flash("Your password is set. Welcome.")
+        flash("Your password is set. You have been signed out everywhere else and your API tokens were revoked.")
         return redirect(url_for("web.home"))
     return render_template(template, form=form, person=person), (422 if form.errors else 200)
 

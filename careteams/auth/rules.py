@@ -1,8 +1,9 @@
-"""Pure rules for accounts: where a login may send you next. No Flask, no database."""
+"""Pure rules for accounts: where a login may send you next, session labels and times. No Flask, no database."""
 
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 
@@ -25,3 +26,36 @@ def safe_next_path(target: str | None) -> str | None:
         if form.startswith("//") or parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
             return None
     return target
+
+
+# (marker in the User-Agent, name shown), first match wins: Edge and Opera say "Chrome"
+# too, Chrome says "Safari", so the more particular come first.
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("FxiOS/", "Firefox"),
+             ("CriOS/", "Chrome"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+            ("Mac OS X", "Mac"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def device_name(user_agent: str | None) -> str:
+    """A short label for a login session from its User-Agent ("Firefox on Android").
+
+    Only a browser and a system from fixed lists: nothing else of the header
+    (versions, build ids) is kept, so the label identifies a device to its owner
+    without becoming a fingerprint.
+    """
+    agent = user_agent or ""
+    browser = next((name for marker, name in _BROWSERS if marker in agent), None)
+    system = next((name for marker, name in _SYSTEMS if marker in agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown device"
+
+
+def is_due_for_touch(last: datetime | None, now: datetime, every: timedelta) -> bool:
+    """Whether a last-seen/last-used time is stale enough to write again (at most once per `every`)."""
+    return last is None or now - last >= every
+
+
+def is_idle_past(last_seen: datetime, now: datetime, limit: timedelta) -> bool:
+    """A login session unused for longer than `limit` is over."""
+    return now - last_seen > limit

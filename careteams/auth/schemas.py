@@ -7,6 +7,9 @@ class TokenCreateSchema(Schema):
     email = fields.Email(required=True)
     password = fields.String(required=True, load_only=True)
     name = fields.String(load_default="API token", validate=validate.Length(min=1, max=100))
+    expires_in_days = fields.Integer(
+        load_default=None, strict=True, validate=validate.Range(min=1, max=365),
+        metadata={"description": "Days until the token expires (1-365); default 90 (API_TOKEN_DAYS)."})
 
 
 class TokenSchema(Schema):
@@ -14,7 +17,8 @@ class TokenSchema(Schema):
     name = fields.String()
     prefix = fields.String()
     created_at = fields.DateTime()
-    last_used_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True, metadata={"description": "To the minute: written at most once a minute."})
+    expires_at = fields.DateTime()
 
 
 class NewTokenSchema(TokenSchema):

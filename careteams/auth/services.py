@@ -1,4 +1,4 @@
-"""Use-cases for accounts: authenticate, one-time links, API tokens. Flush only."""
+"""Use-cases for accounts: authenticate, login sessions, one-time links, API tokens. Flush only."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 
 from careteams import notify
-from careteams.auth.enums import LinkPurpose
-from careteams.auth.models import ApiToken, OneTimeLink
+from careteams.auth.enums import LinkPurpose, SessionEnd
+from careteams.auth.models import ApiToken, LoginSession, OneTimeLink
 from careteams.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from careteams.auth.rules import device_name, is_due_for_touch, is_idle_past
 from careteams.db import utcnow
 from careteams.errors import NotFound, Unauthorized, ValidationError, ensure
 from careteams.extensions import db
@@ -24,6 +25,12 @@ from careteams.members.rules import normalise_email
 from careteams.members.services import create_person
 
 TOKEN_PREFIX = "ct_"  # noqa: S105  (a label, not a secret)
+# last_seen_at (sessions) and last_used_at (tokens) are written at most this often
+# per row, so a busy page does not write on every request.
+TOUCH_EVERY = timedelta(minutes=1)
+# Set in the session's `info` when a lookup wrote a last-seen/last-used time: the
+# request hook in app.py commits it (a GET commits nothing otherwise).
+TOUCHED = "auth_touched"
 
 
 def _digest(token: str) -> str:
@@ -43,11 +50,88 @@ def authenticate(email: str, password: str) -> Person:
 
 
 def set_password(person: Person, password: str) -> None:
+    """A new password (reset, invitation or change): every login session of the
+    person ends and every API token is revoked; the caller may start a new session."""
     if len(password) < MIN_LENGTH:
         raise ValidationError(details={"fields": {"password": [f"Use at least {MIN_LENGTH} characters."]}})
     person.password_hash = hash_password(password)
-    person.session_version += 1  # log out every other session
+    end_all_login_sessions(person, SessionEnd.password_set)
+    revoke_all_api_tokens(person)
     db.session.flush()
+
+
+# --- login sessions -------------------------------------------------------------
+#
+# Flask-Login keeps get_id() in the session cookie (and in the "keep me logged
+# in" cookie): "<person id>:<key>", where the key is a random secret of this
+# session only. The server keeps its SHA-256, so ending the row ends every copy
+# of either cookie.
+
+
+def _touch(row: LoginSession | ApiToken, attr: str, now: datetime) -> None:
+    if is_due_for_touch(getattr(row, attr), now, TOUCH_EVERY):
+        setattr(row, attr, now)
+        db.session.flush()
+        db.session.info[TOUCHED] = True
+
+
+def start_login_session(person: Person, user_agent: str | None) -> LoginSession:
+    """Record a new login session; `person.get_id()` then names it (for login_user)."""
+    key = secrets.token_urlsafe(32)
+    row = LoginSession(person_id=person.id, key_hash=_digest(key), device=device_name(user_agent))
+    db.session.add(row)
+    db.session.flush()
+    person.login_session_key = key
+    return row
+
+
+def person_for_login_session(user_id: str, now: datetime | None = None) -> Person | None:
+    """The person whose live login session this Flask-Login id names, or None.
+
+    Live: not ended, not idle longer than LOGIN_SESSION_IDLE_LIMIT, person active.
+    Marks the session seen (at most once a minute)."""
+    now = now or utcnow()
+    person_id, _, key = user_id.partition(":")
+    if not key or not person_id.isdigit():
+        return None
+    row = db.session.scalar(sa.select(LoginSession).where(
+        LoginSession.key_hash == _digest(key), LoginSession.ended_at.is_(None)))
+    if row is None or str(row.person_id) != person_id:
+        return None
+    if is_idle_past(row.last_seen_at, now, current_app.config["LOGIN_SESSION_IDLE_LIMIT"]):
+        return None
+    person = db.session.get(Person, row.person_id)
+    if person is None or not person.active:
+        return None
+    _touch(row, "last_seen_at", now)
+    person.login_session_key = key
+    return person
+
+
+def end_login_session(person: Person, reason: SessionEnd = SessionEnd.logout) -> None:
+    """End the session the person is using now (logout); their other sessions go on."""
+    key = getattr(person, "login_session_key", None)
+    if not key:
+        return
+    db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.key_hash == _digest(key), LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_reason=reason)
+    )
+    person.login_session_key = None
+    db.session.flush()
+
+
+def end_all_login_sessions(person: Person, reason: SessionEnd) -> int:
+    """End every live login session of the person (all devices); how many ended."""
+    ended = db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.person_id == person.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_reason=reason)
+    ).rowcount or 0
+    person.login_session_key = None
+    db.session.flush()
+    return ended
 
 
 # --- one-time links -----------------------------------------------------------
@@ -141,28 +225,44 @@ def purge_link(link_id: int) -> int:
 # --- API tokens ---------------------------------------------------------------
 
 
-def create_api_token(person: Person, name: str) -> tuple[ApiToken, str]:
-    """A new bearer token for `person`; the secret is returned once and never stored."""
+def create_api_token(person: Person, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """A new bearer token for `person`; the secret is returned once and never stored.
+
+    It expires after `expires_in_days` (default: the API_TOKEN_DAYS setting)."""
+    days = expires_in_days or current_app.config["API_TOKEN_DAYS"]
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(person_id=person.id, name=name, token_hash=_digest(secret), prefix=secret[:10])
+    token = ApiToken(person_id=person.id, name=name, token_hash=_digest(secret), prefix=secret[:10],
+                     expires_at=utcnow() + timedelta(days=days))
     db.session.add(token)
     db.session.flush()
     return token, secret
 
 
-def person_for_api_token(secret: str) -> Person | None:
+def person_for_api_token(secret: str, now: datetime | None = None) -> Person | None:
+    """The person of a live (not revoked, not expired) token, or None. Marks it used (at most once a minute)."""
+    now = now or utcnow()
     token = db.session.scalar(
         sa.select(ApiToken).where(ApiToken.token_hash == _digest(secret), ApiToken.revoked_at.is_(None))
     )
-    if token is None or not token.person.active:
+    if token is None or token.expires_at <= now or not token.person.active:
         return None
+    _touch(token, "last_used_at", now)
     return token.person
 
 
-def list_api_tokens(person: Person) -> list[ApiToken]:
+def list_api_tokens(person: Person, now: datetime | None = None) -> list[ApiToken]:
+    """The person's usable tokens (not revoked, not expired)."""
     return list(db.session.scalars(
-        sa.select(ApiToken).where(ApiToken.person_id == person.id, ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)
+        sa.select(ApiToken).where(ApiToken.person_id == person.id, ApiToken.revoked_at.is_(None),
+                                  ApiToken.expires_at > (now or utcnow())).order_by(ApiToken.id)
     ))
+
+
+def revoke_all_api_tokens(person: Person) -> int:
+    """Revoke every token of the person (a new password); how many were live."""
+    return db.session.execute(
+        sa.update(ApiToken).where(ApiToken.person_id == person.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    ).rowcount or 0
 
 
 def revoke_api_token(person: Person, token_id: int) -> None:

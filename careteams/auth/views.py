@@ -36,7 +36,7 @@ class Tokens(MethodView):
     def post(self, data):
         """Exchange an email and password for a personal bearer token (shown once)."""
         person = auth.authenticate(data["email"], data["password"])
-        token, secret = auth.create_api_token(person, data["name"])
+        token, secret = auth.create_api_token(person, data["name"], data["expires_in_days"])
         db.session.commit()
         token.token = secret  # shown in this response only; never stored
         return token

@@ -62,7 +62,7 @@ class Person(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
     preferred_channel: Mapped[ContactChannel] = mapped_column(_enum(ContactChannel, "contact_channel"), default=ContactChannel.email)
-    # Bumped on password change and logout-everywhere; part of the session id.
+    # No longer read (login sessions are rows in auth's login_session since 0014); to be dropped.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -75,8 +75,12 @@ class Person(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
-    def get_id(self) -> str:  # Flask-Login: a new session_version logs old sessions out
-        return f"{self.id}:{self.session_version}"
+    # The key of the login session this object was loaded or logged in through
+    # (auth.services.start_login_session / person_for_login_session); not a column.
+    login_session_key = None
+
+    def get_id(self) -> str:  # Flask-Login: "<id>:<key>" names one server-side login session
+        return f"{self.id}:{self.login_session_key or ''}"
 
     @property
     def first_name(self) -> str:
