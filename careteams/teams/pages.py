@@ -11,7 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from careteams.auth.current import current_actor
-from careteams.errors import Conflict, ValidationError
+from careteams.errors import ValidationError
 from careteams.extensions import db
 from careteams.members import services as members
 from careteams.members.rules import normalise_email, normalise_phone
@@ -20,10 +20,9 @@ from careteams.teams import permissions as perm
 from careteams.teams.rules import ACTION_LABELS, PLAN_SECTIONS, ROLE_LABELS, describe_behalf
 from careteams.teams.services import audit, circle, overview, plans, team_members, teams
 from careteams.teams.services.access import get_visible_team, team_for_form, visible_teams
+from careteams.web.forms import refused
 
 bp = Blueprint("teams", __name__)
-
-FORM_ERRORS = (ValidationError, Conflict)
 
 
 def _person_ref(form) -> dict:
@@ -39,19 +38,6 @@ def _person_ref(form) -> dict:
     if not data["email"] and not data["phone"]:
         raise ValidationError(details={"fields": {"email": ["Give an email address or a mobile number."]}})
     return data
-
-
-def _show_errors(form, exc) -> int:
-    """Put a service's field errors on the form (or its message above it); the status to answer with."""
-    fields = (exc.details or {}).get("fields") or {}
-    placed = False
-    for name, messages in fields.items():
-        if name in form:
-            form[name].errors = list(form[name].errors) + list(messages)
-            placed = True
-    if not placed:
-        form.form_errors.append(exc.message)
-    return exc.status
 
 
 @bp.route("/teams")
@@ -75,15 +61,13 @@ def new_team():
         data = {k: form[k].data for k in ("display_name", "postcode_district", "latitude", "longitude", "min_visit_minutes")}
         data["postcode_district"] = (data["postcode_district"] or "").strip().upper() or None
         data["leader_id"] = form.leader_id.data or None
-        try:
+        with refused(form) as outcome:
             team = teams.create_team(actor, members.get_visible_cooperative(actor, form.cooperative.data), data)
-        except FORM_ERRORS as exc:
-            db.session.rollback()
-            status = _show_errors(form, exc)
-        else:
+        if outcome.ok:
             db.session.commit()
             flash("Your team is ready. Next, invite the people you want in it.")
             return redirect(url_for("teams.team_page", team_id=team.id))
+        status = outcome.status
     return render_template("teams/new_team.html", form=form, choices=choices), status
 
 
@@ -103,15 +87,13 @@ def invite(team_id: int):
     form = f.InviteForm()
     status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
-        try:
+        with refused(form) as outcome:
             team_members.invite_to_team(actor, team_id, {**_person_ref(form), "role": f.TeamRole(form.role.data)})
-        except FORM_ERRORS as exc:
-            db.session.rollback()
-            status = _show_errors(form, exc)
-        else:
+        if outcome.ok:
             db.session.commit()
             flash("Invitation sent. They join the team when they say yes.")
             return redirect(url_for("teams.team_page", team_id=team_id))
+        status = outcome.status
     return render_template("teams/invite.html", form=form, team=team), status
 
 
@@ -164,17 +146,13 @@ def offer_hat(team_id: int):
         if form.expires_on.data:
             # The end of the chosen day in the team's own time zone.
             expires_at = datetime.combine(form.expires_on.data, time(23, 59), tzinfo=ZoneInfo(team.zone))
-        try:
+        with refused(form, rename={"expires_at": "expires_on"}) as outcome:
             circle.offer_hat(actor, team_id, {**_person_ref(form), "hat_type_id": form.hat_type_id.data, "expires_at": expires_at})
-        except FORM_ERRORS as exc:
-            db.session.rollback()
-            if "expires_at" in (exc.details or {}).get("fields", {}):
-                exc.details["fields"]["expires_on"] = exc.details["fields"].pop("expires_at")
-            status = _show_errors(form, exc)
-        else:
+        if outcome.ok:
             db.session.commit()
             flash("Hat offered. It takes effect when they say yes.")
             return redirect(url_for("teams.team_page", team_id=team_id))
+        status = outcome.status
     return render_template("teams/offer_hat.html", form=form, team=team), status
 
 
@@ -204,15 +182,13 @@ def appoint_arranger(team_id: int):
     form = f.ArrangerForm()
     status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
-        try:
+        with refused(form) as outcome:
             circle.appoint_arranger(actor, team_id, {**_person_ref(form), "reason": form.reason.data})
-        except FORM_ERRORS as exc:
-            db.session.rollback()
-            status = _show_errors(form, exc)
-        else:
+        if outcome.ok:
             db.session.commit()
             flash("Arranger appointed. The leader and circle can see the reason.")
             return redirect(url_for("teams.team_page", team_id=team_id))
+        status = outcome.status
     return render_template("teams/arranger.html", form=form, team=team), status
 
 
@@ -255,15 +231,13 @@ def edit_plan(team_id: int):
     if form.validate_on_submit():
         sections = {k: {"text": form[k].form.text.data or "", "shared_with_trial": bool(form[k].form.shared_with_trial.data)}
                     for k in PLAN_SECTIONS}
-        try:
+        with refused(form) as outcome:
             plans.save_plan(actor, team_id, sections, form.base_version.data or 0)
-        except FORM_ERRORS as exc:
-            db.session.rollback()
-            status = _show_errors(form, exc)
-        else:
+        if outcome.ok:
             db.session.commit()
             flash("The plan is saved as a new version.")
             return redirect(url_for("teams.team_page", team_id=team_id) + "#plan")
+        status = outcome.status
     return render_template("teams/edit_plan.html", form=form, team=team, sections=PLAN_SECTIONS), status
 
 
