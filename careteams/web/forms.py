@@ -154,6 +154,14 @@ class Outcome:
     def ok(self) -> bool:
         return self.error is None
 
+    def suffix_ids(self, suffix: object) -> PageForm:
+        """Give each field an id unique on a page with one such form per item ("comment" -> "comment-12")."""
+        for field in self:
+            if field.type not in ("CSRFTokenField", "HiddenField"):
+                field.id = f"{field.id}-{suffix}"
+                field.label.field_id = field.id
+        return self
+
     @property
     def status(self) -> int:
         return self.error.status if self.error else 200
@@ -182,6 +190,14 @@ class PageForm(FlaskForm):
             if isinstance(field.errors, list) and field.errors:
                 field.errors = [plain(m, field.label.text) if isinstance(m, str) else m for m in field.errors]
         return valid
+
+    def suffix_ids(self, suffix: object) -> PageForm:
+        """Give each field an id unique on a page with one such form per item ("comment" -> "comment-12")."""
+        for field in self:
+            if field.type not in ("CSRFTokenField", "HiddenField"):
+                field.id = f"{field.id}-{suffix}"
+                field.label.field_id = field.id
+        return self
 
     @property
     def status(self) -> int:
