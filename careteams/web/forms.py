@@ -123,6 +123,13 @@ def _messages(value) -> list[str]:
     return [str(value)]
 
 
+def plain_fields(fields: Mapping, labels: Mapping[str, str] | None = None) -> dict[str, list[str]]:
+    """A refusal's details.fields flattened to plain words per field (for pages that render values by hand)."""
+    labels = labels or {}
+    return {name: [plain(m, labels.get(name, str(name).replace("_", " "))) for m in _messages(value)]
+            for name, value in (fields or {}).items()}
+
+
 def place_errors(form: FlaskForm, error: ValidationError | Conflict, rename: Mapping[str, str] | None = None) -> int:
     """Put a refusal's messages on the form's fields (plain words); the status to answer with."""
     fields = (error.details or {}).get("fields") or {}
