@@ -56,7 +56,6 @@ def new_team():
     form = f.NewTeamForm()
     form.cooperative.choices = f.choices((c["cooperative"].slug, c["cooperative"].name) for c in choices)
     form.leader_id.choices = f.choices([(0, "Myself")] + [(p.id, p.name) for c in choices for p in c["leaders"]])
-    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         data = {k: form[k].data for k in ("display_name", "postcode_district", "latitude", "longitude", "min_visit_minutes")}
         data["postcode_district"] = (data["postcode_district"] or "").strip().upper() or None
@@ -67,8 +66,7 @@ def new_team():
             db.session.commit()
             flash("Your team is ready. Next, invite the people you want in it.")
             return redirect(url_for("teams.team_page", team_id=team.id))
-        status = outcome.status
-    return render_template("teams/new_team.html", form=form, choices=choices), status
+    return render_template("teams/new_team.html", form=form, choices=choices), form.status
 
 
 @bp.route("/teams/<int:team_id>")
@@ -85,7 +83,6 @@ def invite(team_id: int):
     actor = current_actor()
     team = team_for_form(actor, team_id, perm.can_invite)
     form = f.InviteForm()
-    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         with refused(form) as outcome:
             team_members.invite_to_team(actor, team_id, {**_person_ref(form), "role": f.TeamRole(form.role.data)})
@@ -93,8 +90,7 @@ def invite(team_id: int):
             db.session.commit()
             flash("Invitation sent. They join the team when they say yes.")
             return redirect(url_for("teams.team_page", team_id=team_id))
-        status = outcome.status
-    return render_template("teams/invite.html", form=form, team=team), status
+    return render_template("teams/invite.html", form=form, team=team), form.status
 
 
 @bp.route("/teams/invitations/<int:member_id>/<any(accept, decline):answer>", methods=["POST"])
@@ -125,12 +121,14 @@ def end_membership(team_id: int, member_id: int):
     team, _ = get_visible_team(actor, team_id)
     form = f.EndMembershipForm()
     if form.validate_on_submit():
-        member = team_members.end_membership(actor, team_id, member_id, form.note.data)
-        db.session.commit()
-        flash("You have left the team." if member.person_id == actor.person_id else (f"{member.person.name} is no longer in the team." if member.accepted_at else "The invitation is withdrawn."))
-        return redirect(url_for("teams.my_teams" if member.person_id == actor.person_id else "teams.team_page", team_id=team_id))
+        with refused(form) as outcome:
+            member = team_members.end_membership(actor, team_id, member_id, form.note.data)
+        if outcome.ok:
+            db.session.commit()
+            flash("You have left the team." if member.person_id == actor.person_id else (f"{member.person.name} is no longer in the team." if member.accepted_at else "The invitation is withdrawn."))
+            return redirect(url_for("teams.my_teams" if member.person_id == actor.person_id else "teams.team_page", team_id=team_id))
     member = team_members.get_member_for_ending(actor, team_id, member_id)
-    return render_template("teams/end_membership.html", form=form, team=team, member=member), 422 if form.errors else 200
+    return render_template("teams/end_membership.html", form=form, team=team, member=member), form.status
 
 
 @bp.route("/teams/<int:team_id>/hats/new", methods=["GET", "POST"])
@@ -140,7 +138,6 @@ def offer_hat(team_id: int):
     team = team_for_form(actor, team_id, perm.can_manage_hats)
     form = f.HatOfferForm()
     form.hat_type_id.choices = f.choices((h.id, h.name) for h in circle.list_hat_types(actor, team.cooperative))
-    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         expires_at = None
         if form.expires_on.data:
@@ -152,8 +149,7 @@ def offer_hat(team_id: int):
             db.session.commit()
             flash("Hat offered. It takes effect when they say yes.")
             return redirect(url_for("teams.team_page", team_id=team_id))
-        status = outcome.status
-    return render_template("teams/offer_hat.html", form=form, team=team), status
+    return render_template("teams/offer_hat.html", form=form, team=team), form.status
 
 
 @bp.route("/teams/hats/<int:hat_id>/<any(accept, decline):answer>", methods=["POST"])
@@ -180,7 +176,6 @@ def appoint_arranger(team_id: int):
     actor = current_actor()
     team = team_for_form(actor, team_id, perm.can_appoint_arranger)
     form = f.ArrangerForm()
-    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         with refused(form) as outcome:
             circle.appoint_arranger(actor, team_id, {**_person_ref(form), "reason": form.reason.data})
@@ -188,8 +183,7 @@ def appoint_arranger(team_id: int):
             db.session.commit()
             flash("Arranger appointed. The leader and circle can see the reason.")
             return redirect(url_for("teams.team_page", team_id=team_id))
-        status = outcome.status
-    return render_template("teams/arranger.html", form=form, team=team), status
+    return render_template("teams/arranger.html", form=form, team=team), form.status
 
 
 @bp.route("/teams/<int:team_id>/arrangers/<int:arranger_id>/end", methods=["POST"])
@@ -209,11 +203,13 @@ def private_details(team_id: int):
     details = teams.get_private_details_for_editing(actor, team_id)
     form = f.PrivateDetailsForm(obj=details)
     if form.validate_on_submit():
-        teams.update_private_details(actor, team_id, {k: form[k].data or "" for k in teams.PRIVATE_FIELDS})
-        db.session.commit()
-        flash("Saved.")
-        return redirect(url_for("teams.team_page", team_id=team_id))
-    return render_template("teams/private_details.html", form=form, team=team), 422 if form.errors else 200
+        with refused(form) as outcome:
+            teams.update_private_details(actor, team_id, {k: form[k].data or "" for k in teams.PRIVATE_FIELDS})
+        if outcome.ok:
+            db.session.commit()
+            flash("Saved.")
+            return redirect(url_for("teams.team_page", team_id=team_id))
+    return render_template("teams/private_details.html", form=form, team=team), form.status
 
 
 @bp.route("/teams/<int:team_id>/plan/edit", methods=["GET", "POST"])
@@ -227,7 +223,6 @@ def edit_plan(team_id: int):
     else:
         sections = version.sections if version else {}
         form = form_class(data={**{k: sections.get(k, {}) for k in PLAN_SECTIONS}, "base_version": version.number if version else 0})
-    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         sections = {k: {"text": form[k].form.text.data or "", "shared_with_trial": bool(form[k].form.shared_with_trial.data)}
                     for k in PLAN_SECTIONS}
@@ -237,8 +232,7 @@ def edit_plan(team_id: int):
             db.session.commit()
             flash("The plan is saved as a new version.")
             return redirect(url_for("teams.team_page", team_id=team_id) + "#plan")
-        status = outcome.status
-    return render_template("teams/edit_plan.html", form=form, team=team, sections=PLAN_SECTIONS), status
+    return render_template("teams/edit_plan.html", form=form, team=team, sections=PLAN_SECTIONS), form.status
 
 
 @bp.route("/teams/<int:team_id>/plan/versions")
@@ -269,12 +263,15 @@ def suggest_plan_change(team_id: int):
     team = team_for_form(actor, team_id, perm.can_suggest_plan_change)
     form = f.SuggestionForm()
     if form.validate_on_submit():
-        plans.suggest_plan_change(actor, team_id, {
-            "sections": {form.section.data: {"text": form.text.data, "shared_with_trial": False}}, "note": form.note.data or ""})
-        db.session.commit()
-        flash("Suggestion sent. The leader decides.")
-        return redirect(url_for("teams.team_page", team_id=team_id) + "#plan")
-    return render_template("teams/suggest.html", form=form, team=team), 422 if form.errors else 200
+        # The service names a section's text "sections"; on this form that is the text box.
+        with refused(form, rename={"sections": "text"}) as outcome:
+            plans.suggest_plan_change(actor, team_id, {
+                "sections": {form.section.data: {"text": form.text.data, "shared_with_trial": False}}, "note": form.note.data or ""})
+        if outcome.ok:
+            db.session.commit()
+            flash("Suggestion sent. The leader decides.")
+            return redirect(url_for("teams.team_page", team_id=team_id) + "#plan")
+    return render_template("teams/suggest.html", form=form, team=team), form.status
 
 
 @bp.route("/teams/<int:team_id>/plan/suggestions/<int:suggestion_id>/<any(accept, decline):answer>", methods=["POST"])
@@ -317,8 +314,10 @@ def team_settings(team_id: int):
         changes = {k: form[k].data for k in ("display_name", "postcode_district", "latitude", "longitude", "min_visit_minutes")}
         changes["display_name"] = changes["display_name"].strip()
         changes["postcode_district"] = (changes["postcode_district"] or "").strip().upper() or None
-        teams.update_team(actor, team_id, changes)
-        db.session.commit()
-        flash("Saved.")
-        return redirect(url_for("teams.team_page", team_id=team_id))
-    return render_template("teams/settings.html", form=form, team=team), 422 if form.errors else 200
+        with refused(form) as outcome:
+            teams.update_team(actor, team_id, changes)
+        if outcome.ok:
+            db.session.commit()
+            flash("Saved.")
+            return redirect(url_for("teams.team_page", team_id=team_id))
+    return render_template("teams/settings.html", form=form, team=team), form.status
