@@ -3,7 +3,8 @@ careteams.web.forms (services check everything again)."""
 
 from __future__ import annotations
 
-from wtforms import DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TimeField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from careteams.web.forms import PageForm
@@ -41,3 +42,15 @@ class DisputeForm(PageForm):
 class RejectForm(PageForm):
     comment = StringField("Why not? (a facilitator will help)", id="reject", filters=[_strip], validators=[
         DataRequired("Say why you do not accept the change."), Length(max=500)])
+
+
+class PayRunForm(PageForm):
+    period_start = DateField("First day of the period (a Monday for weekly runs, the 1st for monthly)",
+                             validators=[InputRequired("Enter the first day of the period, like 2026-10-01.")])
+
+
+class ResolveForm(PageForm):
+    outcome = RadioField("Settle it", choices=[SelectChoice("confirm", "Confirm as logged"),
+                                               SelectChoice("void", "Void (not worked)")],
+                         validators=[InputRequired("Choose confirm or void.")])
+    note = StringField("Note", filters=[_strip], validators=[Optional(), Length(max=500)])

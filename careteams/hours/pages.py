@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, time
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -44,7 +44,7 @@ def _entry_forms(bound: tuple[int, str, PageForm] | None = None):
 
 
 ENTRY_FORMS: dict[str, type[PageForm]] = {"adjust": forms.AdjustForm, "dispute": forms.DisputeForm,
-                                         "reject": forms.RejectForm}
+                                         "reject": forms.RejectForm, "resolve": forms.ResolveForm}
 
 
 def _log_form(actor) -> tuple[forms.LogHoursForm, list]:
@@ -150,38 +150,46 @@ def to_confirm_action(entry_id: int, action: str):
     return _to_confirm(actor, bound=(entry_id, action, form), status=form.status)
 
 
+def _disputes(actor, cooperative_id: int, bound=None, status: int = 200):
+    return render_template("hours/disputes.html", entries=timesheets.disputes(actor, cooperative_id),
+                           cooperative_id=cooperative_id, form_for=_entry_forms(bound)), status
+
+
 @bp.route("/cooperatives/<int:cooperative_id>/hours/disputes")
 @login_required
 def disputes_page(cooperative_id: int):
-    return render_template("hours/disputes.html", entries=timesheets.disputes(current_actor(), cooperative_id),
-                           cooperative_id=cooperative_id)
+    return _disputes(current_actor(), cooperative_id)
 
 
 @bp.route("/cooperatives/<int:cooperative_id>/hours/disputes/<int:entry_id>", methods=["POST"])
 @login_required
 def resolve_page(cooperative_id: int, entry_id: int):
-    outcome = request.form.get("outcome")
-    if outcome not in ("confirm", "void"):
-        raise ValidationError(details={"fields": {"outcome": ["Choose confirm or void."]}})
-    timesheets.resolve_dispute(current_actor(), entry_id, {"outcome": outcome, "note": (request.form.get("note") or "")[:500]})
-    return _done("The dispute is settled.", "hours.disputes_page", cooperative_id=cooperative_id)
+    actor = current_actor()
+    timesheets.get_entry(actor, entry_id)  # 404 before any talk about the form
+    form = forms.ResolveForm().suffix_ids(entry_id)
+    if form.validate_on_submit():
+        with refused(form) as outcome:
+            timesheets.resolve_dispute(actor, entry_id, {"outcome": form.outcome.data, "note": form.note.data or ""})
+        if outcome.ok:
+            return _done("The dispute is settled.", "hours.disputes_page", cooperative_id=cooperative_id)
+    return _disputes(actor, cooperative_id, bound=(entry_id, "resolve", form), status=form.status)
 
 
 @bp.route("/cooperatives/<int:cooperative_id>/hours/runs", methods=["GET", "POST"])
 @login_required
 def runs_page(cooperative_id: int):
     actor = current_actor()
-    if request.method == "POST":
-        try:
-            start = date.fromisoformat(request.form.get("period_start") or "")
-        except ValueError:
-            raise ValidationError(details={"fields": {"period_start": ["Use a date like 2026-10-01."]}}) from None
-        outcome = runs.close_run(actor, cooperative_id, start)
-        for entry_id, why in outcome.held_back:
-            flash(f"Entry {entry_id} was held back: {why}.")
-        return _done("The run is made." if outcome.created else "That period's run was already made.",
-                     "hours.run_page", run_id=outcome.run.id)
-    return render_template("hours/runs.html", runs=runs.list_runs(actor, cooperative_id), cooperative_id=cooperative_id)
+    form = forms.PayRunForm()
+    if form.validate_on_submit():
+        with refused(form) as outcome:
+            made = runs.close_run(actor, cooperative_id, form.period_start.data)
+        if outcome.ok:
+            for entry_id, why in made.held_back:
+                flash(f"Entry {entry_id} was held back: {why}.")
+            return _done("The run is made." if made.created else "That period's run was already made.",
+                         "hours.run_page", run_id=made.run.id)
+    return render_template("hours/runs.html", runs=runs.list_runs(actor, cooperative_id), cooperative_id=cooperative_id,
+                           form=form), form.status
 
 
 @bp.route("/hours/runs/<int:run_id>")

@@ -105,3 +105,33 @@ def test_an_outsider_posting_to_an_entry_gets_404_not_a_form(client, world):
     page = client.get("/my/hours").text
     r = client.post(f"/my/hours/{entry.id}/reject", data={"comment": "", "csrf_token": csrf_from(page)})
     assert r.status_code in (403, 404)
+
+
+def test_a_pay_run_for_a_period_not_ended_keeps_the_date_beside_its_message(client, world):
+    from careteams.hours.models import PayRun
+
+    _as(client, world.facilitator)
+    url = f"/cooperatives/{world.coop.id}/hours/runs"
+    page = client.get(url).text
+    r = client.post(url, data={"period_start": "2026-12-01", "csrf_token": csrf_from(page)})
+    assert r.status_code == 422
+    _beside(r.text, "period_start", "The period has not ended yet.")
+    assert 'value="2026-12-01"' in r.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PayRun)) == 0
+    r = client.post(url, data={"period_start": "", "csrf_token": csrf_from(page)})
+    assert r.status_code == 422
+    _beside(r.text, "period_start", "Enter the first day of the period, like 2026-10-01.")
+
+
+def test_settling_a_dispute_without_a_choice_keeps_the_note(client, world):
+    entry = make_entry(world, status=S.disputed, dispute_comment="Not there")
+    _as(client, world.facilitator)
+    url = f"/cooperatives/{world.coop.id}/hours/disputes"
+    page = client.get(url).text
+    r = client.post(f"{url}/{entry.id}", data={"note": "Rang them both", "csrf_token": csrf_from(page)})
+    assert r.status_code == 422
+    assert f'<fieldset class="field field-error" aria-describedby="outcome-{entry.id}-error">' in r.text
+    assert f'<a href="#outcome-{entry.id}">Choose confirm or void.</a>' in r.text
+    assert 'value="Rang them both"' in r.text
+    db.session.expire_all()
+    assert db.session.get(TimesheetEntry, entry.id).status == S.disputed
