@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from marshmallow import ValidationError as SchemaError
+from wtforms.fields.choices import SelectChoice
 
 from careteams.auth.current import current_actor
 from careteams.errors import ValidationError
 from careteams.extensions import db
+from careteams.governance import forms, rules
 from careteams.governance import permissions as perm
-from careteams.governance import rules
 from careteams.governance.enums import KIND_LABELS, ResolutionKind, ResolutionStatus
 from careteams.governance.schemas import ResolutionChangeSchema, ResolutionCreateSchema
 
@@ -25,6 +26,7 @@ from careteams.governance.services import register as register_svc
 from careteams.governance.services import resolutions as resolution_svc
 from careteams.governance.services import results as result_svc
 from careteams.members.services import get_visible_cooperative
+from careteams.web.forms import plain_fields, refused
 
 bp = Blueprint("governance", __name__)
 
@@ -95,9 +97,14 @@ def _parse_form(form, coop, partial: bool) -> dict:
     return data
 
 
+LABELS = {"title": "Title", "text": "Text of the resolution", "kind": "Kind of resolution", "options": "Poll options",
+          "opens_at": "Voting opens", "closes_at": "Voting closes", "quorum_min_members": "Quorum",
+          "quorum_percent": "Quorum percentage"}
+
+
 def _edit_page(coop, resolution, values, errors, status=200):
     return render_template("governance/resolution_form.html", coop=coop, resolution=resolution, values=values,
-                           errors=errors, kinds=KIND_LABELS, ResolutionKind=ResolutionKind), status
+                           errors=plain_fields(errors, LABELS), kinds=KIND_LABELS, ResolutionKind=ResolutionKind), status
 
 
 @bp.route(f"{PREFIX}/resolutions/new", methods=["GET", "POST"])
@@ -151,16 +158,35 @@ def open_resolution(slug: str, resolution_id: int):
     return redirect(url_for("governance.resolution", slug=slug, resolution_id=resolution_id))
 
 
-@bp.route(f"{PREFIX}/resolutions/<int:resolution_id>")
-@login_required
-def resolution(slug: str, resolution_id: int):
-    actor, coop, resolution = _context(slug, resolution_id)
+def _change_form(resolution) -> forms.ChangeVoteForm:
+    form = forms.ChangeVoteForm()
+    form.option.choices = [SelectChoice(str(o.id), o.label) for o in resolution.options] + [
+        SelectChoice("abstain", "Abstain")]
+    return form
+
+
+def _proxy_form(voters) -> forms.ProxyForm:
+    form = forms.ProxyForm()
+    form.proxy_membership_id.choices = [SelectChoice("", "Choose a member")] + [
+        SelectChoice(v["membership_id"], v["name"]) for v in voters]
+    return form
+
+
+def _resolution_page(actor, coop, resolution, change_form=None, proxy_form=None, status: int = 200):
     me = ballot_svc.voter_status(actor, coop, resolution)
     voters = (ballot_svc.list_voters(actor, coop, resolution)
               if me["in_electorate"] and resolution.status == ResolutionStatus.open else [])
     return render_template("governance/resolution.html", coop=coop, resolution=resolution, me=me, voters=voters,
                            can_manage=perm.can_manage_resolutions(actor, coop.id), kinds=KIND_LABELS,
-                           Status=ResolutionStatus)
+                           Status=ResolutionStatus, change_form=change_form or _change_form(resolution),
+                           proxy_form=proxy_form or _proxy_form(voters)), status
+
+
+@bp.route(f"{PREFIX}/resolutions/<int:resolution_id>")
+@login_required
+def resolution(slug: str, resolution_id: int):
+    actor, coop, resolution = _context(slug, resolution_id)
+    return _resolution_page(actor, coop, resolution)
 
 
 def _option_from_form() -> int | None:
@@ -189,24 +215,34 @@ def cast(slug: str, resolution_id: int):
 @login_required
 def change(slug: str, resolution_id: int):
     actor, coop, resolution = _context(slug, resolution_id)
-    receipt = ballot_svc.change_ballot(actor, coop, resolution, request.form.get("change_token", "").strip(),
-                                _option_from_form())
-    db.session.commit()
-    return render_template("governance/receipt.html", coop=coop, resolution=resolution, receipt=receipt,
-                           changed=True)
+    form = _change_form(resolution)
+    if form.validate_on_submit():
+        with refused(form) as outcome:
+            option_id = None if form.option.data == "abstain" else int(form.option.data)
+            receipt = ballot_svc.change_ballot(actor, coop, resolution, form.change_token.data, option_id)
+        if outcome.ok:
+            db.session.commit()
+            return render_template("governance/receipt.html", coop=coop, resolution=resolution, receipt=receipt,
+                                   changed=True)
+    return _resolution_page(actor, coop, resolution, change_form=form, status=form.status)
 
 
 @bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/proxy", methods=["POST"])
 @login_required
 def appoint(slug: str, resolution_id: int):
     actor, coop, resolution = _context(slug, resolution_id)
-    chosen = request.form.get("proxy_membership_id", "")
-    if not chosen.isdigit():
-        raise ValidationError(details={"fields": {"proxy_membership_id": ["Choose who will vote for you."]}})
-    ballot_svc.appoint_proxy(actor, coop, resolution, int(chosen))
-    db.session.commit()
-    flash("Your proxy is appointed. You can still vote yourself until they have voted.")
-    return redirect(url_for("governance.resolution", slug=slug, resolution_id=resolution_id))
+    form = forms.ProxyForm()
+    if form.validate_on_submit():
+        with refused(form) as outcome:
+            ballot_svc.appoint_proxy(actor, coop, resolution, form.proxy_membership_id.data)
+        if outcome.ok:
+            db.session.commit()
+            flash("Your proxy is appointed. You can still vote yourself until they have voted.")
+            return redirect(url_for("governance.resolution", slug=slug, resolution_id=resolution_id))
+    me = ballot_svc.voter_status(actor, coop, resolution)
+    voters = ballot_svc.list_voters(actor, coop, resolution) if me["in_electorate"] else []
+    form.proxy_membership_id.choices = _proxy_form(voters).proxy_membership_id.choices
+    return _resolution_page(actor, coop, resolution, proxy_form=form, status=form.status)
 
 
 @bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/proxy/revoke", methods=["POST"])

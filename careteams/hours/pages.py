@@ -6,15 +6,17 @@ from __future__ import annotations
 from datetime import date, time
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import login_required
+from wtforms.fields.choices import SelectChoice
 
 from careteams.auth.current import current_actor
 from careteams.db import utcnow
 from careteams.errors import ValidationError
 from careteams.extensions import db
-from careteams.hours import rules
+from careteams.hours import forms, rules
 from careteams.hours.services import fair_pay, figures, runs, timesheets
+from careteams.web.forms import PageForm, refused
 
 bp = Blueprint("hours", __name__)
 
@@ -31,36 +33,56 @@ def _done(message: str, target: str, **values):
     return redirect(url_for(target, **values), code=303)
 
 
+def _entry_forms(bound: tuple[int, str, PageForm] | None = None):
+    """A template helper: the form for one entry's action, with ids unique on the page;
+    the refused one (bound) keeps what was typed and its errors."""
+    def form_for(entry, action: str) -> PageForm:
+        if bound and bound[:2] == (entry.id, action):
+            return bound[2]
+        return ENTRY_FORMS[action](formdata=None).suffix_ids(entry.id)
+    return form_for
+
+
+ENTRY_FORMS: dict[str, type[PageForm]] = {"adjust": forms.AdjustForm, "dispute": forms.DisputeForm,
+                                         "reject": forms.RejectForm, "resolve": forms.ResolveForm}
+
+
+def _log_form(actor) -> tuple[forms.LogHoursForm, list]:
+    teams = timesheets.teams_to_log_in(actor)
+    form = forms.LogHoursForm()
+    form.team_id.choices = [SelectChoice(t.id, f"{t.display_name}'s team") for t in teams]
+    return form, teams
+
+
+def _my_hours(actor, log_form, teams, bound=None, status: int = 200):
+    return render_template("hours/my_hours.html", entries=timesheets.my_entries(actor), teams=teams, log_form=log_form,
+                           form_for=_entry_forms(bound), fair_pay=fair_pay.my_fair_pay(actor, utcnow().date()),
+                           money=rules.pounds), status
+
+
 @bp.route("/my/hours")
 @login_required
 def my_hours_page():
     actor = current_actor()
-    return render_template("hours/my_hours.html", entries=timesheets.my_entries(actor), teams=timesheets.teams_to_log_in(actor),
-                           fair_pay=fair_pay.my_fair_pay(actor, utcnow().date()), money=rules.pounds)
-
-
-def _minutes(name: str, most: int) -> int:
-    raw = (request.form.get(name) or "0").strip()
-    if not raw.isdigit() or int(raw) > most:
-        raise ValidationError(details={"fields": {name: [f"Whole minutes from 0 to {most}."]}})
-    return int(raw)
+    return _my_hours(actor, *_log_form(actor))
 
 
 @bp.route("/my/hours/log", methods=["POST"])
 @login_required
 def log_hours_page():
-    try:
-        team_id = int(request.form.get("team_id") or "")
-        day = date.fromisoformat(request.form.get("day") or "")
-    except ValueError:
-        raise ValidationError(details={"fields": {"day": ["Choose the team and the day."]}}) from None
-    start, end = _clock("start"), _clock("end")
-    zone = timesheets.zone_of_team(current_actor(), team_id)
-    started, ended = _local_times(day, start, end, zone)
-    timesheets.log_entry(current_actor(), team_id, {
-        "started_at": started, "ended_at": ended, "break_minutes": _minutes("break_minutes", 240),
-        "travel_minutes": _minutes("travel_minutes", 600), "note": (request.form.get("note") or "")[:280]})
-    return _done("Logged. Submit it when you are ready.", "hours.my_hours_page")
+    actor = current_actor()
+    form, teams = _log_form(actor)
+    if form.validate_on_submit():
+        # The day's own check (a date far off) names started_at; the rest name the end.
+        with refused(form, rename={"started_at": "day", "ended_at": "end"}) as outcome:
+            zone = timesheets.zone_of_team(actor, form.team_id.data)
+            started, ended = _local_times(form.day.data, form.start.data, form.end.data, zone)
+            timesheets.log_entry(actor, form.team_id.data, {
+                "started_at": started, "ended_at": ended, "break_minutes": form.break_minutes.data or 0,
+                "travel_minutes": form.travel_minutes.data or 0, "note": (form.note.data or "").strip()})
+        if outcome.ok:
+            return _done("Logged. Submit it when you are ready.", "hours.my_hours_page")
+    return _my_hours(actor, form, teams, status=form.status)
 
 
 @bp.route("/my/hours/<int:entry_id>/<action>", methods=["POST"])
@@ -72,18 +94,17 @@ def my_hours_action(entry_id: int, action: str):
     elif action == "accept":
         timesheets.accept_adjustment(actor, entry_id)
     elif action == "reject":
-        timesheets.reject_adjustment(actor, entry_id, _comment())
+        timesheets.get_entry(actor, entry_id)  # 404 before any talk about the form
+        form = forms.RejectForm().suffix_ids(entry_id)
+        if form.validate_on_submit():
+            with refused(form) as outcome:
+                timesheets.reject_adjustment(actor, entry_id, form.comment.data.strip())
+            if outcome.ok:
+                return _done("Thank you: your hours are updated.", "hours.my_hours_page")
+        return _my_hours(actor, *_log_form(actor), bound=(entry_id, action, form), status=form.status)
     else:
         raise ValidationError(details={"fields": {"action": ["Unknown action."]}})
     return _done("Thank you: your hours are updated.", "hours.my_hours_page")
-
-
-def _comment() -> str:
-    comment = (request.form.get("comment") or "").strip()
-    if not comment or len(comment) > 500:
-        raise ValidationError("Please say why (up to 500 characters).",
-                              details={"fields": {"comment": ["Please say why (up to 500 characters)."]}})
-    return comment
 
 
 def _local_times(day: date, start: time, end: time, zone: str):
@@ -93,18 +114,15 @@ def _local_times(day: date, start: time, end: time, zone: str):
         raise ValidationError(details={"fields": {"start": [str(exc)]}}) from None
 
 
-def _clock(name: str) -> time:
-    try:
-        return time.fromisoformat(request.form.get(name) or "")
-    except ValueError:
-        raise ValidationError(details={"fields": {name: ["Use a time like 10:05."]}}) from None
+def _to_confirm(actor, bound=None, status: int = 200):
+    return render_template("hours/to_confirm.html", entries=timesheets.entries_to_confirm(actor),
+                           zone_of=lambda e: ZoneInfo(e.team.zone), form_for=_entry_forms(bound)), status
 
 
 @bp.route("/hours/to-confirm")
 @login_required
 def to_confirm_page():
-    return render_template("hours/to_confirm.html", entries=timesheets.entries_to_confirm(current_actor()),
-                           zone_of=lambda e: ZoneInfo(e.team.zone))
+    return _to_confirm(current_actor())
 
 
 @bp.route("/hours/to-confirm/<int:entry_id>/<action>", methods=["POST"])
@@ -113,52 +131,65 @@ def to_confirm_action(entry_id: int, action: str):
     actor = current_actor()
     if action == "confirm":
         timesheets.confirm_entry(actor, entry_id)
-    elif action == "dispute":
-        timesheets.dispute_entry(actor, entry_id, _comment())
-    elif action == "adjust":
-        entry = timesheets.get_entry(actor, entry_id)
-        day = entry.started_at.astimezone(ZoneInfo(entry.team.zone)).date()
-        start, end = _clock("start"), _clock("end")
-        started, ended = _local_times(day, start, end, entry.team.zone)
-        timesheets.propose_adjustment(actor, entry_id, {"started_at": started, "ended_at": ended,
-                                                 "note": (request.form.get("note") or "")[:280]})
-    else:
+        return _done("Thank you: the hours are updated.", "hours.to_confirm_page")
+    if action not in ("dispute", "adjust"):
         raise ValidationError(details={"fields": {"action": ["Unknown action."]}})
-    return _done("Thank you: the hours are updated.", "hours.to_confirm_page")
+    entry = timesheets.get_entry(actor, entry_id)  # 404 before any talk about the form
+    form = ENTRY_FORMS[action]().suffix_ids(entry_id)
+    if form.validate_on_submit():
+        with refused(form, rename={"started_at": "start", "ended_at": "end"}) as outcome:
+            if action == "dispute":
+                timesheets.dispute_entry(actor, entry_id, form.comment.data.strip())
+            else:
+                day = entry.started_at.astimezone(ZoneInfo(entry.team.zone)).date()
+                started, ended = _local_times(day, form.start.data, form.end.data, entry.team.zone)
+                timesheets.propose_adjustment(actor, entry_id, {"started_at": started, "ended_at": ended,
+                                                                "note": (form.note.data or "").strip()})
+        if outcome.ok:
+            return _done("Thank you: the hours are updated.", "hours.to_confirm_page")
+    return _to_confirm(actor, bound=(entry_id, action, form), status=form.status)
+
+
+def _disputes(actor, cooperative_id: int, bound=None, status: int = 200):
+    return render_template("hours/disputes.html", entries=timesheets.disputes(actor, cooperative_id),
+                           cooperative_id=cooperative_id, form_for=_entry_forms(bound)), status
 
 
 @bp.route("/cooperatives/<int:cooperative_id>/hours/disputes")
 @login_required
 def disputes_page(cooperative_id: int):
-    return render_template("hours/disputes.html", entries=timesheets.disputes(current_actor(), cooperative_id),
-                           cooperative_id=cooperative_id)
+    return _disputes(current_actor(), cooperative_id)
 
 
 @bp.route("/cooperatives/<int:cooperative_id>/hours/disputes/<int:entry_id>", methods=["POST"])
 @login_required
 def resolve_page(cooperative_id: int, entry_id: int):
-    outcome = request.form.get("outcome")
-    if outcome not in ("confirm", "void"):
-        raise ValidationError(details={"fields": {"outcome": ["Choose confirm or void."]}})
-    timesheets.resolve_dispute(current_actor(), entry_id, {"outcome": outcome, "note": (request.form.get("note") or "")[:500]})
-    return _done("The dispute is settled.", "hours.disputes_page", cooperative_id=cooperative_id)
+    actor = current_actor()
+    timesheets.get_entry(actor, entry_id)  # 404 before any talk about the form
+    form = forms.ResolveForm().suffix_ids(entry_id)
+    if form.validate_on_submit():
+        with refused(form) as outcome:
+            timesheets.resolve_dispute(actor, entry_id, {"outcome": form.outcome.data, "note": form.note.data or ""})
+        if outcome.ok:
+            return _done("The dispute is settled.", "hours.disputes_page", cooperative_id=cooperative_id)
+    return _disputes(actor, cooperative_id, bound=(entry_id, "resolve", form), status=form.status)
 
 
 @bp.route("/cooperatives/<int:cooperative_id>/hours/runs", methods=["GET", "POST"])
 @login_required
 def runs_page(cooperative_id: int):
     actor = current_actor()
-    if request.method == "POST":
-        try:
-            start = date.fromisoformat(request.form.get("period_start") or "")
-        except ValueError:
-            raise ValidationError(details={"fields": {"period_start": ["Use a date like 2026-10-01."]}}) from None
-        outcome = runs.close_run(actor, cooperative_id, start)
-        for entry_id, why in outcome.held_back:
-            flash(f"Entry {entry_id} was held back: {why}.")
-        return _done("The run is made." if outcome.created else "That period's run was already made.",
-                     "hours.run_page", run_id=outcome.run.id)
-    return render_template("hours/runs.html", runs=runs.list_runs(actor, cooperative_id), cooperative_id=cooperative_id)
+    form = forms.PayRunForm()
+    if form.validate_on_submit():
+        with refused(form) as outcome:
+            made = runs.close_run(actor, cooperative_id, form.period_start.data)
+        if outcome.ok:
+            for entry_id, why in made.held_back:
+                flash(f"Entry {entry_id} was held back: {why}.")
+            return _done("The run is made." if made.created else "That period's run was already made.",
+                         "hours.run_page", run_id=made.run.id)
+    return render_template("hours/runs.html", runs=runs.list_runs(actor, cooperative_id), cooperative_id=cooperative_id,
+                           form=form), form.status
 
 
 @bp.route("/hours/runs/<int:run_id>")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -30,6 +29,7 @@ from careteams.teams.rules import (
     PLAN_SECTIONS,
     ROLE_LABELS,
 )
+from careteams.web.forms import PageForm
 
 
 def choices(pairs) -> list:
@@ -43,26 +43,26 @@ class PersonFields:
     phone = TelField("Mobile number", validators=[Optional(), Length(max=30)])
 
 
-class InviteForm(PersonFields, FlaskForm):
+class InviteForm(PersonFields, PageForm):
     role = SelectField("How they will help", choices=choices((r.value, ROLE_LABELS[r]) for r in TeamRole if r in DIRECT_INVITE_ROLES),
                        validators=[DataRequired()])
 
 
-class HatOfferForm(PersonFields, FlaskForm):
+class HatOfferForm(PersonFields, PageForm):
     hat_type_id = SelectField("Hat", coerce=int, validators=[DataRequired("Choose a hat.")])
     expires_on = DateField("Until (optional)", validators=[Optional()])
 
 
-class ArrangerForm(PersonFields, FlaskForm):
+class ArrangerForm(PersonFields, PageForm):
     reason = TextAreaField("Why the leader cannot act for themselves", validators=[
         DataRequired("Record the reason."), Length(max=2000)])
 
 
-class EndMembershipForm(FlaskForm):
+class EndMembershipForm(PageForm):
     note = TextAreaField("Private note (optional)", validators=[Optional(), Length(max=500)])
 
 
-class TeamForm(FlaskForm):
+class TeamForm(PageForm):
     display_name = StringField("Team name", validators=[DataRequired("Enter a name for the team."), Length(max=60)])
     postcode_district = StringField("Postcode district (optional)", validators=[
         Optional(), Regexp(r"^\s*[A-Za-z]{1,2}[0-9][0-9A-Za-z]?\s*$", message="Enter only the first part of a postcode, such as HD7.")])
@@ -76,7 +76,7 @@ class NewTeamForm(TeamForm):
     leader_id = SelectField("Whose team (facilitators only)", coerce=int, validators=[Optional()])
 
 
-class PrivateDetailsForm(FlaskForm):
+class PrivateDetailsForm(PageForm):
     address = TextAreaField("Visit address", validators=[Optional(), Length(max=2000)])
     access_notes = TextAreaField("How to get in (key safe, door codes)", validators=[Optional(), Length(max=2000)])
     emergency_contacts = TextAreaField("Emergency contacts", validators=[Optional(), Length(max=2000)])
@@ -88,14 +88,14 @@ class SectionForm(Form):
     shared_with_trial = BooleanField("Share this section with workers on trial")
 
 
-def plan_form_class() -> type[FlaskForm]:
+def plan_form_class() -> type[PageForm]:
     """One textarea and one share box per plan section."""
     attrs = {key: FormField(SectionForm, label=title) for key, title in PLAN_SECTIONS.items()}
     attrs["base_version"] = IntegerField(validators=[Optional()])
-    return type("PlanForm", (FlaskForm,), attrs)
+    return type("PlanForm", (PageForm,), attrs)
 
 
-class SuggestionForm(FlaskForm):
+class SuggestionForm(PageForm):
     section = SelectField("Section", choices=choices(PLAN_SECTIONS.items()), validators=[DataRequired()])
     text = TextAreaField("Suggested text", validators=[DataRequired("Write the suggested text."), Length(max=MAX_SECTION_LENGTH)])
     note = TextAreaField("Why (optional)", validators=[Optional(), Length(max=1000)])

@@ -11,7 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from careteams.auth.current import current_actor
-from careteams.errors import Conflict, ValidationError
+from careteams.errors import ValidationError
 from careteams.extensions import db
 from careteams.members import services as members
 from careteams.members.rules import normalise_email, normalise_phone
@@ -20,10 +20,9 @@ from careteams.teams import permissions as perm
 from careteams.teams.rules import ACTION_LABELS, PLAN_SECTIONS, ROLE_LABELS, describe_behalf
 from careteams.teams.services import audit, circle, overview, plans, team_members, teams
 from careteams.teams.services.access import get_visible_team, team_for_form, visible_teams
+from careteams.web.forms import refused
 
 bp = Blueprint("teams", __name__)
-
-FORM_ERRORS = (ValidationError, Conflict)
 
 
 def _person_ref(form) -> dict:
@@ -39,19 +38,6 @@ def _person_ref(form) -> dict:
     if not data["email"] and not data["phone"]:
         raise ValidationError(details={"fields": {"email": ["Give an email address or a mobile number."]}})
     return data
-
-
-def _show_errors(form, exc) -> int:
-    """Put a service's field errors on the form (or its message above it); the status to answer with."""
-    fields = (exc.details or {}).get("fields") or {}
-    placed = False
-    for name, messages in fields.items():
-        if name in form:
-            form[name].errors = list(form[name].errors) + list(messages)
-            placed = True
-    if not placed:
-        form.form_errors.append(exc.message)
-    return exc.status
 
 
 @bp.route("/teams")
@@ -70,21 +56,17 @@ def new_team():
     form = f.NewTeamForm()
     form.cooperative.choices = f.choices((c["cooperative"].slug, c["cooperative"].name) for c in choices)
     form.leader_id.choices = f.choices([(0, "Myself")] + [(p.id, p.name) for c in choices for p in c["leaders"]])
-    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         data = {k: form[k].data for k in ("display_name", "postcode_district", "latitude", "longitude", "min_visit_minutes")}
         data["postcode_district"] = (data["postcode_district"] or "").strip().upper() or None
         data["leader_id"] = form.leader_id.data or None
-        try:
+        with refused(form) as outcome:
             team = teams.create_team(actor, members.get_visible_cooperative(actor, form.cooperative.data), data)
-        except FORM_ERRORS as exc:
-            db.session.rollback()
-            status = _show_errors(form, exc)
-        else:
+        if outcome.ok:
             db.session.commit()
             flash("Your team is ready. Next, invite the people you want in it.")
             return redirect(url_for("teams.team_page", team_id=team.id))
-    return render_template("teams/new_team.html", form=form, choices=choices), status
+    return render_template("teams/new_team.html", form=form, choices=choices), form.status
 
 
 @bp.route("/teams/<int:team_id>")
@@ -101,18 +83,14 @@ def invite(team_id: int):
     actor = current_actor()
     team = team_for_form(actor, team_id, perm.can_invite)
     form = f.InviteForm()
-    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
-        try:
+        with refused(form) as outcome:
             team_members.invite_to_team(actor, team_id, {**_person_ref(form), "role": f.TeamRole(form.role.data)})
-        except FORM_ERRORS as exc:
-            db.session.rollback()
-            status = _show_errors(form, exc)
-        else:
+        if outcome.ok:
             db.session.commit()
             flash("Invitation sent. They join the team when they say yes.")
             return redirect(url_for("teams.team_page", team_id=team_id))
-    return render_template("teams/invite.html", form=form, team=team), status
+    return render_template("teams/invite.html", form=form, team=team), form.status
 
 
 @bp.route("/teams/invitations/<int:member_id>/<any(accept, decline):answer>", methods=["POST"])
@@ -143,12 +121,14 @@ def end_membership(team_id: int, member_id: int):
     team, _ = get_visible_team(actor, team_id)
     form = f.EndMembershipForm()
     if form.validate_on_submit():
-        member = team_members.end_membership(actor, team_id, member_id, form.note.data)
-        db.session.commit()
-        flash("You have left the team." if member.person_id == actor.person_id else (f"{member.person.name} is no longer in the team." if member.accepted_at else "The invitation is withdrawn."))
-        return redirect(url_for("teams.my_teams" if member.person_id == actor.person_id else "teams.team_page", team_id=team_id))
+        with refused(form) as outcome:
+            member = team_members.end_membership(actor, team_id, member_id, form.note.data)
+        if outcome.ok:
+            db.session.commit()
+            flash("You have left the team." if member.person_id == actor.person_id else (f"{member.person.name} is no longer in the team." if member.accepted_at else "The invitation is withdrawn."))
+            return redirect(url_for("teams.my_teams" if member.person_id == actor.person_id else "teams.team_page", team_id=team_id))
     member = team_members.get_member_for_ending(actor, team_id, member_id)
-    return render_template("teams/end_membership.html", form=form, team=team, member=member), 422 if form.errors else 200
+    return render_template("teams/end_membership.html", form=form, team=team, member=member), form.status
 
 
 @bp.route("/teams/<int:team_id>/hats/new", methods=["GET", "POST"])
@@ -158,24 +138,18 @@ def offer_hat(team_id: int):
     team = team_for_form(actor, team_id, perm.can_manage_hats)
     form = f.HatOfferForm()
     form.hat_type_id.choices = f.choices((h.id, h.name) for h in circle.list_hat_types(actor, team.cooperative))
-    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         expires_at = None
         if form.expires_on.data:
             # The end of the chosen day in the team's own time zone.
             expires_at = datetime.combine(form.expires_on.data, time(23, 59), tzinfo=ZoneInfo(team.zone))
-        try:
+        with refused(form, rename={"expires_at": "expires_on"}) as outcome:
             circle.offer_hat(actor, team_id, {**_person_ref(form), "hat_type_id": form.hat_type_id.data, "expires_at": expires_at})
-        except FORM_ERRORS as exc:
-            db.session.rollback()
-            if "expires_at" in (exc.details or {}).get("fields", {}):
-                exc.details["fields"]["expires_on"] = exc.details["fields"].pop("expires_at")
-            status = _show_errors(form, exc)
-        else:
+        if outcome.ok:
             db.session.commit()
             flash("Hat offered. It takes effect when they say yes.")
             return redirect(url_for("teams.team_page", team_id=team_id))
-    return render_template("teams/offer_hat.html", form=form, team=team), status
+    return render_template("teams/offer_hat.html", form=form, team=team), form.status
 
 
 @bp.route("/teams/hats/<int:hat_id>/<any(accept, decline):answer>", methods=["POST"])
@@ -202,18 +176,14 @@ def appoint_arranger(team_id: int):
     actor = current_actor()
     team = team_for_form(actor, team_id, perm.can_appoint_arranger)
     form = f.ArrangerForm()
-    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
-        try:
+        with refused(form) as outcome:
             circle.appoint_arranger(actor, team_id, {**_person_ref(form), "reason": form.reason.data})
-        except FORM_ERRORS as exc:
-            db.session.rollback()
-            status = _show_errors(form, exc)
-        else:
+        if outcome.ok:
             db.session.commit()
             flash("Arranger appointed. The leader and circle can see the reason.")
             return redirect(url_for("teams.team_page", team_id=team_id))
-    return render_template("teams/arranger.html", form=form, team=team), status
+    return render_template("teams/arranger.html", form=form, team=team), form.status
 
 
 @bp.route("/teams/<int:team_id>/arrangers/<int:arranger_id>/end", methods=["POST"])
@@ -233,11 +203,13 @@ def private_details(team_id: int):
     details = teams.get_private_details_for_editing(actor, team_id)
     form = f.PrivateDetailsForm(obj=details)
     if form.validate_on_submit():
-        teams.update_private_details(actor, team_id, {k: form[k].data or "" for k in teams.PRIVATE_FIELDS})
-        db.session.commit()
-        flash("Saved.")
-        return redirect(url_for("teams.team_page", team_id=team_id))
-    return render_template("teams/private_details.html", form=form, team=team), 422 if form.errors else 200
+        with refused(form) as outcome:
+            teams.update_private_details(actor, team_id, {k: form[k].data or "" for k in teams.PRIVATE_FIELDS})
+        if outcome.ok:
+            db.session.commit()
+            flash("Saved.")
+            return redirect(url_for("teams.team_page", team_id=team_id))
+    return render_template("teams/private_details.html", form=form, team=team), form.status
 
 
 @bp.route("/teams/<int:team_id>/plan/edit", methods=["GET", "POST"])
@@ -251,20 +223,16 @@ def edit_plan(team_id: int):
     else:
         sections = version.sections if version else {}
         form = form_class(data={**{k: sections.get(k, {}) for k in PLAN_SECTIONS}, "base_version": version.number if version else 0})
-    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         sections = {k: {"text": form[k].form.text.data or "", "shared_with_trial": bool(form[k].form.shared_with_trial.data)}
                     for k in PLAN_SECTIONS}
-        try:
+        with refused(form) as outcome:
             plans.save_plan(actor, team_id, sections, form.base_version.data or 0)
-        except FORM_ERRORS as exc:
-            db.session.rollback()
-            status = _show_errors(form, exc)
-        else:
+        if outcome.ok:
             db.session.commit()
             flash("The plan is saved as a new version.")
             return redirect(url_for("teams.team_page", team_id=team_id) + "#plan")
-    return render_template("teams/edit_plan.html", form=form, team=team, sections=PLAN_SECTIONS), status
+    return render_template("teams/edit_plan.html", form=form, team=team, sections=PLAN_SECTIONS), form.status
 
 
 @bp.route("/teams/<int:team_id>/plan/versions")
@@ -295,12 +263,15 @@ def suggest_plan_change(team_id: int):
     team = team_for_form(actor, team_id, perm.can_suggest_plan_change)
     form = f.SuggestionForm()
     if form.validate_on_submit():
-        plans.suggest_plan_change(actor, team_id, {
-            "sections": {form.section.data: {"text": form.text.data, "shared_with_trial": False}}, "note": form.note.data or ""})
-        db.session.commit()
-        flash("Suggestion sent. The leader decides.")
-        return redirect(url_for("teams.team_page", team_id=team_id) + "#plan")
-    return render_template("teams/suggest.html", form=form, team=team), 422 if form.errors else 200
+        # The service names a section's text "sections"; on this form that is the text box.
+        with refused(form, rename={"sections": "text"}) as outcome:
+            plans.suggest_plan_change(actor, team_id, {
+                "sections": {form.section.data: {"text": form.text.data, "shared_with_trial": False}}, "note": form.note.data or ""})
+        if outcome.ok:
+            db.session.commit()
+            flash("Suggestion sent. The leader decides.")
+            return redirect(url_for("teams.team_page", team_id=team_id) + "#plan")
+    return render_template("teams/suggest.html", form=form, team=team), form.status
 
 
 @bp.route("/teams/<int:team_id>/plan/suggestions/<int:suggestion_id>/<any(accept, decline):answer>", methods=["POST"])
@@ -343,8 +314,10 @@ def team_settings(team_id: int):
         changes = {k: form[k].data for k in ("display_name", "postcode_district", "latitude", "longitude", "min_visit_minutes")}
         changes["display_name"] = changes["display_name"].strip()
         changes["postcode_district"] = (changes["postcode_district"] or "").strip().upper() or None
-        teams.update_team(actor, team_id, changes)
-        db.session.commit()
-        flash("Saved.")
-        return redirect(url_for("teams.team_page", team_id=team_id))
-    return render_template("teams/settings.html", form=form, team=team), 422 if form.errors else 200
+        with refused(form) as outcome:
+            teams.update_team(actor, team_id, changes)
+        if outcome.ok:
+            db.session.commit()
+            flash("Saved.")
+            return redirect(url_for("teams.team_page", team_id=team_id))
+    return render_template("teams/settings.html", form=form, team=team), form.status

@@ -1,0 +1,56 @@
+"""Flask-WTF forms for the hours pages; refused input is shown back through
+careteams.web.forms (services check everything again)."""
+
+from __future__ import annotations
+
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TimeField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from careteams.web.forms import PageForm
+
+NOTE = "Short note (no health details)"
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class LogHoursForm(PageForm):
+    team_id = SelectField("Team", coerce=int, validators=[InputRequired("Choose the team.")])
+    day = DateField("Day", validators=[InputRequired("Enter the day, like 2026-10-25.")])
+    start = TimeField("Start", validators=[InputRequired("Enter the start time, like 10:05.")])
+    end = TimeField("End", validators=[InputRequired("Enter the end time, like 12:05.")])
+    break_minutes = IntegerField("Breaks (minutes)", default=0, validators=[
+        Optional(), NumberRange(0, 240, "Enter whole minutes from 0 to 240.")])
+    travel_minutes = IntegerField("Travel (minutes)", default=0, validators=[
+        Optional(), NumberRange(0, 600, "Enter whole minutes from 0 to 600.")])
+    note = StringField(NOTE, filters=[_strip], validators=[Optional(), Length(max=280)])
+
+
+class AdjustForm(PageForm):
+    start = TimeField("Start", validators=[InputRequired("Enter the start time, like 10:05.")])
+    end = TimeField("End", validators=[InputRequired("Enter the end time, like 12:05.")])
+    note = StringField("Note", filters=[_strip], validators=[Optional(), Length(max=280)])
+
+
+class DisputeForm(PageForm):
+    comment = StringField("Dispute: what is wrong?", id="dispute", filters=[_strip], validators=[
+        DataRequired("Say what is wrong with these hours."), Length(max=500)])
+
+
+class RejectForm(PageForm):
+    comment = StringField("Why not? (a facilitator will help)", id="reject", filters=[_strip], validators=[
+        DataRequired("Say why you do not accept the change."), Length(max=500)])
+
+
+class PayRunForm(PageForm):
+    period_start = DateField("First day of the period (a Monday for weekly runs, the 1st for monthly)",
+                             validators=[InputRequired("Enter the first day of the period, like 2026-10-01.")])
+
+
+class ResolveForm(PageForm):
+    outcome = RadioField("Settle it", choices=[SelectChoice("confirm", "Confirm as logged"),
+                                               SelectChoice("void", "Void (not worked)")],
+                         validators=[InputRequired("Choose confirm or void.")])
+    note = StringField("Note", filters=[_strip], validators=[Optional(), Length(max=500)])
