@@ -9,7 +9,8 @@ rules, mutates, writes the audit log and flushes.
                 inviting a person, short notes that something waits)
   teams         starting and editing a team; its private details
   team_members  invitations, trial, active, leaving (both consents)
-  circle        hat types, hats and arrangers
+  circle        hat types and hats
+  arrangers     arrangers: proposed, agreed by a second person, declined, ended
   plans         support plan versions and suggested changes
   overview      the team page, answers waiting for a person, home links
 """
