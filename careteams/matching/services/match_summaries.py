@@ -56,6 +56,8 @@ def match_view(match: Match, sides: frozenset[Side], team_side_viewer: bool = Fa
                                                        match.worker_id):
         # Separation of duties: whoever answered the match is not offered its review.
         possible -= perm.REVIEW_ACTIONS
+        if Side.facilitator in sides:
+            view["reviewed_by_another"] = True
     view["can"] = sorted(a.value for a in possible)
     return view
 
