@@ -229,6 +229,14 @@ class ArrangerFactory(BaseFactory):
     person = factory.SubFactory(PersonFactory)
     reason = "The leader is in hospital and cannot answer for now."
     appointed_by_id = factory.LazyAttribute(lambda o: StaffRoleFactory(cooperative=o.team.cooperative).person_id)
+    appointed_at = factory.LazyFunction(utcnow)
+    # Agreed by default, by a second facilitator of the co-op (issue 14); `proposed=True` for
+    # a proposal that grants nothing yet.
+    agreed_by_id = factory.LazyAttribute(lambda o: StaffRoleFactory(cooperative=o.team.cooperative).person_id)
+    agreed_at = factory.LazyAttribute(lambda o: o.appointed_at)
+
+    class Params:
+        proposed = factory.Trait(agreed_by_id=None, agreed_at=None)
 
 
 class TeamPrivateDetailsFactory(BaseFactory):

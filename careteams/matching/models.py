@@ -252,6 +252,9 @@ class Match(db.Model):
     withdrawn_by: Mapped[Side | None] = mapped_column(_enum(Side, "withdrawn_by"))
     withdrawn_from: Mapped[MatchState | None] = mapped_column(_enum(MatchState, "withdrawn_from"))
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+    # Who gave the team's answer (inviting the worker, or answering her request):
+    # that person can never also review the match (separation of duties).
+    team_answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
     introduction_on: Mapped[date | None]
     team_confirmed_at: Mapped[datetime | None]
     worker_confirmed_at: Mapped[datetime | None]

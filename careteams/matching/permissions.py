@@ -42,6 +42,21 @@ def can_view_team_vacancies(access: TeamAccess) -> bool:
     return can_post_vacancy(access) or can_answer_for_team(access) or access.is_facilitator
 
 
+# The facilitator's review of a match: approving it, holding it, releasing a hold.
+REVIEW_ACTIONS = frozenset({Action.approve, Action.hold, Action.release})
+
+
+def can_review_match(actor: Actor, cooperative_id: int, team_answered_by_id: int | None, worker_id: int) -> bool:
+    """A facilitator of the co-op reviews a match, never someone who answered it:
+    whoever answered for the team (or the worker herself) is a party, not a reviewer."""
+    return is_facilitator(actor, cooperative_id) and actor.person_id not in (team_answered_by_id, worker_id)
+
+
+def answered_the_match(actor: Actor, team_answered_by_id: int | None, worker_id: int) -> bool:
+    """Whether the actor gave one side's answer (why a review is refused: separation of duties)."""
+    return actor.person_id in (team_answered_by_id, worker_id)
+
+
 def can_keep_worker_profile(actor: Actor, cooperative_id: int, member_class: MemberClass | None) -> bool:
     return cooperative_id in actor.member_of and member_class == MemberClass.worker
 

@@ -137,8 +137,11 @@ class Hat(db.Model):
 
 
 class Arranger(db.Model):
-    """Appointed by a facilitator only where the leader cannot act for themselves;
-    holds every team permission. The reason is recorded and visible to the team."""
+    """Proposed by a facilitator only where the leader cannot act for themselves;
+    holds every team permission once a second person (another facilitator, an
+    admin of the co-op, or the leader) has agreed. The reason is recorded and
+    visible to the team. A proposal grants nothing: read an arranger's powers
+    only through `Arranger.in_force()`."""
 
     __tablename__ = "arranger"
 
@@ -148,16 +151,40 @@ class Arranger(db.Model):
     reason: Mapped[str] = mapped_column(sa.Text)
     appointed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"))
     appointed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The second person's yes. Rows from before the rule have agreed_at but no agreed_by_id.
+    agreed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+    agreed_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
+    # Who ended it, declined the proposal or stepped down (None: the clock or migration 0015).
+    ended_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
 
     person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
+    appointed_by: Mapped[Person] = relationship(foreign_keys=[appointed_by_id], lazy="joined")
     team: Mapped[Team] = relationship(lazy="joined")
 
     __table_args__ = (
         sa.CheckConstraint("length(reason) > 0", name="reason_given"),
+        # Nobody appoints themselves (rows from before 0015 that did were ended by it).
+        sa.CheckConstraint("appointed_by_id <> person_id OR ended_at IS NOT NULL", name="not_self_appointed"),
+        # The second yes comes from a second person: neither the proposer nor the arranger.
+        sa.CheckConstraint("agreed_by_id IS NULL OR (agreed_by_id <> appointed_by_id AND agreed_by_id <> person_id)",
+                           name="agreed_by_another"),
+        sa.CheckConstraint("agreed_by_id IS NULL OR agreed_at IS NOT NULL", name="agreed_at_recorded"),
         sa.Index("uq_arranger_current", "team_id", "person_id", unique=True,
                  postgresql_where=sa.text("ended_at IS NULL"), sqlite_where=sa.text("ended_at IS NULL")),
     )
+
+    @classmethod
+    def in_force(cls) -> sa.ColumnElement[bool]:
+        """SQL condition: agreed by a second person and not ended. The only way to
+        read an arranger's powers (a proposal grants nothing)."""
+        return sa.and_(cls.agreed_at.is_not(None), cls.ended_at.is_(None))
+
+    @property
+    def status(self) -> str:
+        if self.ended_at is not None:
+            return "ended" if self.agreed_at is not None else "declined"
+        return "agreed" if self.agreed_at is not None else "proposed"
 
 
 class TeamPrivateDetails(db.Model):

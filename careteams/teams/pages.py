@@ -18,7 +18,7 @@ from careteams.members.rules import normalise_email, normalise_phone
 from careteams.teams import forms as f
 from careteams.teams import permissions as perm
 from careteams.teams.rules import ACTION_LABELS, PLAN_SECTIONS, ROLE_LABELS, describe_behalf
-from careteams.teams.services import audit, circle, overview, plans, team_members, teams
+from careteams.teams.services import arrangers, audit, circle, overview, plans, team_members, teams
 from careteams.teams.services.access import get_visible_team, team_for_form, visible_teams
 from careteams.web.forms import refused
 
@@ -178,10 +178,11 @@ def appoint_arranger(team_id: int):
     form = f.ArrangerForm()
     if form.validate_on_submit():
         with refused(form) as outcome:
-            circle.appoint_arranger(actor, team_id, {**_person_ref(form), "reason": form.reason.data})
+            arrangers.appoint_arranger(actor, team_id, {**_person_ref(form), "reason": form.reason.data})
         if outcome.ok:
             db.session.commit()
-            flash("Arranger appointed. The leader and circle can see the reason.")
+            flash("Arranger proposed. It takes effect when another facilitator, an admin or the leader agrees;"
+                  " the leader and circle can see the reason.")
             return redirect(url_for("teams.team_page", team_id=team_id))
     return render_template("teams/arranger.html", form=form, team=team), form.status
 
@@ -189,10 +190,34 @@ def appoint_arranger(team_id: int):
 @bp.route("/teams/<int:team_id>/arrangers/<int:arranger_id>/end", methods=["POST"])
 @login_required
 def end_arranger(team_id: int, arranger_id: int):
-    circle.end_arranger(current_actor(), team_id, arranger_id)
+    arranger = arrangers.end_arranger(current_actor(), team_id, arranger_id)
     db.session.commit()
     flash("The arrangement has ended.")
+    if arranger.person_id == current_actor().person_id:
+        return redirect(url_for("teams.my_teams"))
     return redirect(url_for("teams.team_page", team_id=team_id))
+
+
+@bp.route("/teams/<int:team_id>/arrangers/<int:arranger_id>/<any(agree, decline):answer>", methods=["POST"])
+@login_required
+def answer_arranger(team_id: int, arranger_id: int, answer: str):
+    service = arrangers.agree_arranger if answer == "agree" else arrangers.decline_arranger
+    arranger = service(current_actor(), team_id, arranger_id)
+    slug = arranger.team.cooperative.slug
+    db.session.commit()
+    flash("Agreed: the arranger can now act for the team." if answer == "agree" else "The proposal was declined.")
+    if request.form.get("back") == "proposals":
+        return redirect(url_for("teams.arranger_proposals", slug=slug))
+    return redirect(url_for("teams.team_page", team_id=team_id))
+
+
+@bp.route("/coops/<slug>/arrangers")
+@login_required
+def arranger_proposals(slug: str):
+    actor = current_actor()
+    coop = members.get_visible_cooperative(actor, slug)
+    proposals = arrangers.list_arranger_proposals(actor, coop)
+    return render_template("teams/arranger_proposals.html", coop=coop, proposals=proposals, csrf_only=True)
 
 
 @bp.route("/teams/<int:team_id>/private-details", methods=["GET", "POST"])

@@ -103,12 +103,27 @@ def can_see_circle_details(access: TeamAccess) -> bool:
 
 
 def can_appoint_arranger(access: TeamAccess) -> bool:
+    """Propose an arranger (never oneself); it takes effect only with a second yes."""
     return access.is_facilitator
 
 
-def can_end_arranger(access: TeamAccess) -> bool:
-    # The leader can always take their own team back.
-    return access.is_facilitator or access.is_leader
+def can_agree_arranger(access: TeamAccess, *, is_coop_admin: bool, proposed_by_id: int, arranger_id: int) -> bool:
+    """The second yes to a proposed arranger: another facilitator or an admin of the
+    co-op, or the leader. Never the one who proposed it, nor the person proposed."""
+    if access.person_id in (proposed_by_id, arranger_id):
+        return False
+    return access.is_leader or access.is_facilitator or is_coop_admin
+
+
+def can_decline_arranger(access: TeamAccess, *, is_coop_admin: bool, proposed_by_id: int, arranger_id: int) -> bool:
+    """Say no to a proposal: whoever could agree, or the proposer taking it back."""
+    return access.person_id == proposed_by_id or can_agree_arranger(
+        access, is_coop_admin=is_coop_admin, proposed_by_id=proposed_by_id, arranger_id=arranger_id)
+
+
+def can_end_arranger(access: TeamAccess, *, arranger_id: int | None = None) -> bool:
+    # The leader can always take their own team back; an arranger may step down.
+    return access.is_facilitator or access.is_leader or (arranger_id is not None and access.person_id == arranger_id)
 
 
 def can_read_plan(access: TeamAccess) -> bool:

@@ -141,6 +141,9 @@ ACTION_LABELS = {
     "hat.handed_back": "handed a hat back",
     "hat.expired": "a hat reached its end date",
     "arranger.appointed": "appointed an arranger",
+    "arranger.proposed": "proposed an arranger",
+    "arranger.agreed": "agreed to a proposed arranger",
+    "arranger.declined": "declined a proposed arranger",
     "arranger.ended": "ended an arrangement",
     "plan.saved": "saved the support plan",
     "plan.suggested": "suggested a change to the plan",
@@ -153,7 +156,7 @@ def describe_behalf(on_behalf: str) -> str:
     """'hat:Team builder' -> 'as Team builder', for people reading the log."""
     if on_behalf.startswith("hat:"):
         return f"wearing the {on_behalf[4:]} hat"
-    return {"leader": "as leader", "arranger": "as arranger", "facilitator": "as facilitator",
+    return {"leader": "as leader", "arranger": "as arranger", "facilitator": "as facilitator", "admin": "as co-op admin",
             "self": "for themselves", "system": "automatically"}.get(on_behalf, on_behalf)
 
 

@@ -214,7 +214,23 @@ class ArrangerSchema(Schema):
     reason = fields.String()
     appointed_by_id = fields.Integer()
     appointed_at = fields.AwareDateTime()
-    ended_at = fields.AwareDateTime()
+    # "proposed" grants nothing until a second person agrees; then "agreed";
+    # "declined" or "ended" after.
+    status = fields.String()
+    agreed_by_id = fields.Integer(allow_none=True)
+    agreed_at = fields.AwareDateTime(allow_none=True)
+    ended_at = fields.AwareDateTime(allow_none=True)
+    ended_by_id = fields.Integer(allow_none=True)
+
+
+class ArrangerProposalSchema(Schema):
+    """A proposal waiting for a second yes, as the co-op's facilitators and admins see it."""
+
+    arranger = fields.Nested(ArrangerSchema)
+    team_id = fields.Function(lambda p: p["team"].id)
+    team_name = fields.Function(lambda p: p["team"].display_name)
+    can_agree = fields.Boolean()
+    can_decline = fields.Boolean()
 
 
 class PlanSectionSchema(Schema):

@@ -10,6 +10,7 @@ from careteams.extensions import db
 from careteams.members import services as members
 from careteams.teams.schemas import (
     ArrangerCreateSchema,
+    ArrangerProposalSchema,
     ArrangerSchema,
     AuditEntrySchema,
     CompareQuerySchema,
@@ -33,7 +34,16 @@ from careteams.teams.schemas import (
     TeamSchema,
     TeamUpdateSchema,
 )
-from careteams.teams.services import audit, circle, overview, places, plans, team_members, teams
+from careteams.teams.services import (
+    arrangers,
+    audit,
+    circle,
+    overview,
+    places,
+    plans,
+    team_members,
+    teams,
+)
 from careteams.teams.services.access import get_visible_team, visible_teams
 
 api_bp = Blueprint("teams_api", __name__, url_prefix="/api/v1", description="Teams, circles, hats and support plans")
@@ -202,13 +212,14 @@ class Arrangers(MethodView):
     @api_bp.response(200, ArrangerSchema(many=True))
     def get(self, team_id: int):
         """Arrangers with the recorded reason (leader, circle, facilitators)."""
-        return circle.list_arrangers(current_actor(), team_id)
+        return arrangers.list_arrangers(current_actor(), team_id)
 
     @api_bp.arguments(ArrangerCreateSchema)
     @api_bp.response(201, ArrangerSchema)
     def post(self, data: dict, team_id: int):
-        """Appoint an arranger where the leader cannot act (facilitators; a reason is required)."""
-        arranger = circle.appoint_arranger(current_actor(), team_id, data)
+        """Propose an arranger where the leader cannot act (facilitators; a reason is required;
+        never oneself). It grants nothing until another facilitator, an admin or the leader agrees."""
+        arranger = arrangers.appoint_arranger(current_actor(), team_id, data)
         db.session.commit()
         return arranger
 
@@ -217,10 +228,31 @@ class Arrangers(MethodView):
 class EndArranger(MethodView):
     @api_bp.response(200, ArrangerSchema)
     def post(self, team_id: int, arranger_id: int):
-        """End an arrangement (a facilitator, or the leader)."""
-        arranger = circle.end_arranger(current_actor(), team_id, arranger_id)
+        """End an arrangement (a facilitator, the leader, or the arranger stepping down)."""
+        arranger = arrangers.end_arranger(current_actor(), team_id, arranger_id)
         db.session.commit()
         return arranger
+
+
+@api_bp.route("/teams/<int:team_id>/arrangers/<int:arranger_id>/<any(agree, decline):answer>")
+class AnswerArranger(MethodView):
+    @api_bp.response(200, ArrangerSchema)
+    def post(self, team_id: int, arranger_id: int, answer: str):
+        """Agree to a proposed arranger (another facilitator, a co-op admin or the leader; never the
+        proposer), or decline it (they, or the proposer taking it back)."""
+        service = arrangers.agree_arranger if answer == "agree" else arrangers.decline_arranger
+        arranger = service(current_actor(), team_id, arranger_id)
+        db.session.commit()
+        return arranger
+
+
+@api_bp.route("/cooperatives/<slug>/arranger-proposals")
+class ArrangerProposals(MethodView):
+    @api_bp.response(200, ArrangerProposalSchema(many=True))
+    def get(self, slug: str):
+        """Arranger proposals waiting for a second yes (the co-op's facilitators and admins)."""
+        actor = current_actor()
+        return arrangers.list_arranger_proposals(actor, members.get_visible_cooperative(actor, slug))
 
 
 @api_bp.route("/teams/<int:team_id>/plan")

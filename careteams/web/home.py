@@ -36,6 +36,9 @@ def actions_for(entry: dict, runs_a_team: bool, is_team_worker: bool) -> list[di
             ("Pay and invoice runs", url_for("hours.runs_page", cooperative_id=coop.id)),
             ("Co-op figures", url_for("hours.figures_page", cooperative_id=coop.id)),
         ]
+    if roles & {StaffRoleName.facilitator, StaffRoleName.admin}:
+        # A facilitator's proposal takes effect only with another facilitator's or an admin's yes.
+        links.append(("Arranger proposals", url_for("teams.arranger_proposals", slug=coop.slug)))
     if StaffRoleName.secretary in roles:
         links += [
             ("Member register", url_for("governance.register", slug=coop.slug)),

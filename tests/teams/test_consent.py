@@ -209,6 +209,10 @@ def test_an_arranger_needs_a_recorded_reason_visible_to_the_leader(world, as_per
     assert r.status_code == 201
     seen = as_person(world.people["leader"]).get(url).get_json()
     assert "In hospital after a fall." in [a["reason"] for a in seen]
+    # A proposal grants nothing until a second person (here the leader) agrees (issue 14).
+    assert as_person(world.people["invitee"]).get(f"/api/v1/teams/{world.team.id}").status_code == 404
+    proposal = r.get_json()["id"]
+    assert as_person(world.people["leader"]).post(f"{url}/{proposal}/agree").status_code == 200
     # An arranger holds every permission.
     r = as_person(world.people["invitee"]).post(f"/api/v1/teams/{world.team.id}/invitations",
                                                 json={"person_id": world.people["stranger"].id, "role": "volunteer"})

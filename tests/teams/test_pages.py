@@ -85,7 +85,7 @@ def test_an_active_worker_sees_the_plan_and_visit_details_but_no_history(world, 
 
 def test_a_facilitator_sees_the_plan_not_the_address(world, web_as):
     html = web_as("facilitator").get(f"/teams/{world.team.id}").text
-    assert "Shower on Mondays." in html and "Suggest a change" in html and "Appoint an arranger" in html
+    assert "Shower on Mondays." in html and "Suggest a change" in html and "Propose an arranger" in html
     assert "1 Secret Lane" not in html
 
 

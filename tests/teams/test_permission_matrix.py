@@ -49,8 +49,9 @@ ACTIONS = {
     "appoint an arranger": ("POST", lambda w: _url(w, "/arrangers"),
                             lambda w: {"person_id": w.people["invitee"].id, "reason": "In hospital after a fall."},
                             {"facilitator"}, True),
+    # The arranger herself may step down (issue 14: ending records who).
     "end an arrangement": ("POST", lambda w: _url(w, f"/arrangers/{w.arranger.id}/end"), None,
-                           {"leader", "facilitator"}, True),
+                           {"leader", "facilitator", "arranger"}, True),
     "read the plan": ("GET", lambda w: _url(w, "/plan"), None, VISIBLE, False),
     "save the plan": ("POST", lambda w: _url(w, "/plan"),
                       lambda w: {"sections": {"risks": {"text": "Mind the cat."}}}, {"leader", "arranger", "plankeeper"}, True),

@@ -241,7 +241,7 @@ def _checker_team_ids(actor: Actor, now: datetime) -> list[int]:
     """Teams where the actor leads, arranges or wears a hat with confirm_hours."""
     led = set(db.session.scalars(sa.select(Team.id).where(Team.leader_id == actor.person_id)))
     arranged = set(db.session.scalars(sa.select(Arranger.team_id).where(
-        Arranger.person_id == actor.person_id, Arranger.ended_at.is_(None))))
+        Arranger.person_id == actor.person_id, Arranger.in_force())))
     hats = db.session.scalars(sa.select(Hat).join(HatType, HatType.id == Hat.hat_type_id).where(
         Hat.person_id == actor.person_id, Hat.status == HatStatus.accepted)).all()
     hatted = {h.team_id for h in hats if h.in_force(now) and TeamPermission.confirm_hours.value in h.hat_type.permissions}

@@ -63,10 +63,10 @@ def facilitator_queue(actor: Actor, coop: Cooperative, now: datetime | None = No
         .order_by(WorkerCheck.expires_on)).all()
     sides = frozenset({Side.facilitator})
     return {
-        "in_review": [match_view(m, sides) for m in in_review],
-        "stalled_introductions": [match_view(m, sides) for m in stalled],
-        "held": [match_view(m, sides) for m in held],
-        "check_ins_not_working": [match_view(m, sides) for m in troubled],
+        "in_review": [match_view(m, sides, actor=actor) for m in in_review],
+        "stalled_introductions": [match_view(m, sides, actor=actor) for m in stalled],
+        "held": [match_view(m, sides, actor=actor) for m in held],
+        "check_ins_not_working": [match_view(m, sides, actor=actor) for m in troubled],
         "vacancies_without_candidates": [{"id": v.id, "team_id": v.team_id, "district": v.district,
                                           "created_at": iso(v.created_at)} for v in lonely],
         "expiring_checks": [{"person_id": p.id, "name": p.name, "kind": c.kind.value, "item": c.name,

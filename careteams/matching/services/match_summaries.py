@@ -26,10 +26,10 @@ from careteams.members.permissions import Actor
 def view_match(actor: Actor, match_id: int) -> dict:
     """A match as the actor may see it (private notes and contact details by side)."""
     match, sides, access = visible_match(actor, match_id)
-    return match_view(match, sides, team_side_viewer=perm.can_view_team_vacancies(access))
+    return match_view(match, sides, team_side_viewer=perm.can_view_team_vacancies(access), actor=actor)
 
 
-def match_view(match: Match, sides: frozenset[Side], team_side_viewer: bool = False) -> dict:
+def match_view(match: Match, sides: frozenset[Side], team_side_viewer: bool = False, actor: Actor | None = None) -> dict:
     mutual = match.state in rules.MUTUAL_STATES
     skills = vacancy_skills([match.vacancy_id])[match.vacancy_id]
     view = {
@@ -51,7 +51,14 @@ def match_view(match: Match, sides: frozenset[Side], team_side_viewer: bool = Fa
         view["worker_note"] = match.worker_note
     if Side.facilitator in sides:
         view["hold_note"] = match.hold_note
-    view["can"] = sorted(a.value for a in _possible_actions(match, sides))
+    possible = _possible_actions(match, sides)
+    if actor is not None and not perm.can_review_match(actor, match.cooperative_id, match.team_answered_by_id,
+                                                       match.worker_id):
+        # Separation of duties: whoever answered the match is not offered its review.
+        possible -= perm.REVIEW_ACTIONS
+        if Side.facilitator in sides:
+            view["reviewed_by_another"] = True
+    view["can"] = sorted(a.value for a in possible)
     return view
 
 
@@ -91,7 +98,7 @@ def list_vacancy_matches(actor: Actor, vacancy_id: int) -> list[dict]:
     vacancy, access = vacancy_and_access(actor, vacancy_id)
     ensure(perm.can_view_team_vacancies(access), not_found=True)
     matches = db.session.scalars(sa.select(Match).where(Match.vacancy_id == vacancy.id).order_by(Match.id)).all()
-    return [match_view(m, sides_of(actor, m, access), team_side_viewer=True) for m in matches]
+    return [match_view(m, sides_of(actor, m, access), team_side_viewer=True, actor=actor) for m in matches]
 
 
 def list_my_matches(actor: Actor, coop: Cooperative) -> list[dict]:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from careteams.db import utcnow
-from careteams.errors import Conflict, NotFound, ValidationError, ensure
+from careteams.errors import Conflict, Forbidden, NotFound, ValidationError, ensure
 from careteams.extensions import db
 from careteams.matching import permissions as perm
 from careteams.matching import rules
@@ -53,6 +53,16 @@ def sides_of(actor: Actor, match: Match, access: TeamAccess) -> frozenset[Side]:
     return frozenset(sides)
 
 
+def ensure_may_review(actor: Actor, match: Match) -> None:
+    """403 `separation_of_duties` for whoever answered the match; 403 for anyone not a facilitator."""
+    if perm.can_review_match(actor, match.cooperative_id, match.team_answered_by_id, match.worker_id):
+        return
+    if perm.answered_the_match(actor, match.team_answered_by_id, match.worker_id):
+        raise Forbidden("Whoever answered a match cannot also review it; another facilitator will.",
+                        code="separation_of_duties")
+    raise Forbidden()
+
+
 def visible_match(actor: Actor, match_id: int, for_update: bool = False) -> tuple[Match, frozenset[Side], TeamAccess]:
     query = sa.select(Match).where(Match.id == match_id)
     if for_update:
@@ -93,7 +103,11 @@ def invite_worker(actor: Actor, vacancy_id: int, person_id: int, note: str | Non
     profile = profile_of(vacancy.cooperative_id, person_id)
     if profile is None or not profile.available:
         raise NotFound("No such worker.")
-    return _start_match(vacancy, person_id, Side.team, note, now)
+    match = _start_match(vacancy, person_id, Side.team, note, now)
+    # Inviting is the team's yes: the inviter answered for the team.
+    match.team_answered_by_id = actor.person_id
+    db.session.flush()
+    return match
 
 
 def ask_to_join(actor: Actor, vacancy_id: int, note: str | None = None, now: datetime | None = None) -> Match:
@@ -153,6 +167,8 @@ def act_on_match(actor: Actor, match_id: int, action: Action, note: str | None =
     match, sides, _ = visible_match(actor, match_id, for_update=True)
     ensure(perm.may_take(action, sides))
     side = perm.side_for(action, sides)
+    if action in perm.REVIEW_ACTIONS:
+        ensure_may_review(actor, match)
     settings = matching_settings(match.cooperative_id)
     try:
         new_state = rules.next_state(match_facts(match, settings.review_required), action, side)
@@ -164,6 +180,8 @@ def act_on_match(actor: Actor, match_id: int, action: Action, note: str | None =
 
     if action in (Action.answer_yes, Action.answer_no):
         setattr(match, "team_said_yes" if side == Side.team else "worker_said_yes", action == Action.answer_yes)
+        if side == Side.team:
+            match.team_answered_by_id = actor.person_id
         _set_note(match, side, note)
         if action == Action.answer_no:
             match.declined_by = side

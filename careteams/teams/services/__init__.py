@@ -10,7 +10,8 @@ rules, mutates, writes the audit log and flushes.
   teams         starting and editing a team; its private details
   places        the team's coordinates as each person may see them (exact or an area)
   team_members  invitations, trial, active, leaving (both consents)
-  circle        hat types, hats and arrangers
+  circle        hat types and hats
+  arrangers     arrangers: proposed, agreed by a second person, declined, ended
   plans         support plan versions and suggested changes
   overview      the team page, answers waiting for a person, home links
 """

@@ -32,7 +32,7 @@ def team_access(actor: Actor, team: Team, now: datetime | None = None) -> TeamAc
     permissions = frozenset(p for hat in in_force for p in hat.hat_type.permissions)
     arranger = db.session.scalar(
         sa.select(Arranger.id).where(
-            Arranger.team_id == team.id, Arranger.person_id == actor.person_id, Arranger.ended_at.is_(None)
+            Arranger.team_id == team.id, Arranger.person_id == actor.person_id, Arranger.in_force()
         )
     )
     place = db.session.execute(
@@ -76,7 +76,7 @@ def visible_teams(actor: Actor) -> list[tuple[Team, TeamAccess]]:
             TeamMember.person_id == actor.person_id,
             TeamMember.status.in_((TeamMemberStatus.trial, TeamMemberStatus.active)))),
         Team.id.in_(sa.select(Hat.team_id).where(Hat.person_id == actor.person_id, Hat.status == HatStatus.accepted)),
-        Team.id.in_(sa.select(Arranger.team_id).where(Arranger.person_id == actor.person_id, Arranger.ended_at.is_(None))),
+        Team.id.in_(sa.select(Arranger.team_id).where(Arranger.person_id == actor.person_id, Arranger.in_force())),
     ))))
     result = []
     for team in db.session.scalars(sa.select(Team).where(Team.id.in_(ids)).order_by(Team.display_name, Team.id)):

@@ -1,4 +1,4 @@
-"""The circle: hat types, hats offered, accepted, withdrawn and expired, and arrangers."""
+"""The circle: hat types, hats offered, accepted, withdrawn and expired (arrangers: services.arrangers)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from careteams.members.models import Cooperative
 from careteams.members.permissions import Actor
 from careteams.teams import permissions as perm
 from careteams.teams import rules
-from careteams.teams.models import Arranger, Hat, HatStatus, HatType, Team
+from careteams.teams.models import Hat, HatStatus, HatType, Team
 from careteams.teams.permissions import TeamAccess
 from careteams.teams.services.access import get_visible_team, team_access
 from careteams.teams.services.audit import record
@@ -161,51 +161,3 @@ def expire_hats(now: datetime) -> int:
     # Each hat in its own savepoint: one that fails is rolled back alone and said once.
     return len(run_each("teams.expire_hats", due, expire, key=lambda h: f"hat {h.id}",
                         cooperative=lambda h: db.session.get(Team, h.team_id).cooperative_id).done)
-
-
-def list_arrangers(actor: Actor, team_id: int) -> list[Arranger]:
-    """Arrangers, past and present, with the recorded reason (leader, circle, facilitators)."""
-    team, access = get_visible_team(actor, team_id)
-    ensure(perm.can_see_circle_details(access))
-    return list(db.session.scalars(sa.select(Arranger).where(Arranger.team_id == team.id).order_by(Arranger.id)))
-
-
-def appoint_arranger(actor: Actor, team_id: int, data: dict, now: datetime | None = None) -> Arranger:
-    """A facilitator appoints an arranger where the leader cannot act; the reason is required."""
-    now = now or utcnow()
-    team, access = get_visible_team(actor, team_id)
-    ensure(perm.can_appoint_arranger(access))
-    reason = (data.get("reason") or "").strip()
-    if not reason:
-        raise field_error("reason", "Record why the leader cannot act for themselves.")
-    person = find_or_invite_person(actor, team, data)
-    if person.id == team.leader_id:
-        raise field_error("person_id", "The leader cannot be their own arranger.")
-    if db.session.scalar(sa.select(Arranger.id).where(
-            Arranger.team_id == team.id, Arranger.person_id == person.id, Arranger.ended_at.is_(None))):
-        raise Conflict("This person is already an arranger for the team.", code="already_arranger")
-    arranger = Arranger(team_id=team.id, person_id=person.id, reason=reason, appointed_by_id=actor.person_id,
-                        appointed_at=now)
-    db.session.add(arranger)
-    db.session.flush()
-    record(team, access, "arranger.appointed", f"arranger:{arranger.id}",
-           after={"person_id": person.id, "person": person.name, "reason": reason}, now=now)
-    return arranger
-
-
-def end_arranger(actor: Actor, team_id: int, arranger_id: int, now: datetime | None = None) -> Arranger:
-    """End an arrangement (a facilitator, or the leader taking their team back)."""
-    now = now or utcnow()
-    team, access = get_visible_team(actor, team_id)
-    arranger = db.session.get(Arranger, arranger_id)
-    if arranger is None or arranger.team_id != team.id:
-        raise NotFound("No such arranger.")
-    ensure(perm.can_end_arranger(access))
-    if arranger.ended_at is not None:
-        raise Conflict("This arrangement has already ended.", code="already_ended")
-    arranger.ended_at = now
-    db.session.flush()
-    record(team, access, "arranger.ended", f"arranger:{arranger.id}",
-           before={"person_id": arranger.person_id}, after={"person_id": arranger.person_id, "ended": True}, now=now)
-    return arranger
-

@@ -8,14 +8,15 @@ from flask import url_for
 from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.members.models import Person
-from careteams.members.permissions import Actor
+from careteams.members.permissions import Actor, is_admin
 from careteams.members.services import actor_for
 from careteams.teams import permissions as perm
 from careteams.teams import rules
 from careteams.teams.models import Hat, HatStatus, SuggestionStatus, TeamMember, TeamMemberStatus
 from careteams.teams.services.access import CURRENT_MEMBER_STATUSES, get_visible_team, visible_teams
+from careteams.teams.services.arrangers import list_arrangers
 from careteams.teams.services.audit import team_history
-from careteams.teams.services.circle import list_arrangers, list_hats
+from careteams.teams.services.circle import list_hats
 from careteams.teams.services.plans import current_plan, list_suggestions
 from careteams.teams.services.teams import get_private_details
 
@@ -56,7 +57,16 @@ def team_page(actor: Actor, team_id: int) -> dict:
             "read_notes": access.is_leader or access.in_circle,
         },
     }
-    page["arrangers"] = [a for a in list_arrangers(actor, team_id) if a.ended_at is None] if page["can"]["see_circle"] else []
+    open_rows = [a for a in list_arrangers(actor, team_id) if a.ended_at is None] if page["can"]["see_circle"] else []
+    page["arrangers"] = [a for a in open_rows if a.status == "agreed"]
+    # Proposals grant nothing until a second person agrees; the leader and circle see the reason.
+    flags = {"is_coop_admin": is_admin(actor, team.cooperative_id)}
+    page["arranger_proposals"] = [
+        {"arranger": a,
+         "can_agree": perm.can_agree_arranger(access, **flags, proposed_by_id=a.appointed_by_id, arranger_id=a.person_id),
+         "can_decline": perm.can_decline_arranger(access, **flags, proposed_by_id=a.appointed_by_id,
+                                                  arranger_id=a.person_id)}
+        for a in open_rows if a.status == "proposed"]
     if perm.can_read_shared_plan(access):
         page["plan_version"], page["plan"], page["plan_trial_view"] = current_plan(actor, team_id)
     if perm.can_see_suggestions(access):
