@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app, has_request_context, url_for
 
 from careteams.errors import NotFound
 from careteams.extensions import db
@@ -183,8 +184,25 @@ def tell(person: Person, team: Team, subject: str, template: str, shift: Shift |
     if "{team}" in sms_rules.TEMPLATES[template]:
         values.setdefault("team", sms_rules.team_label(team.display_name))
     body = sms_rules.render(template, **values)
+    # The notice by email or on the website links to the page that deals with it; a text
+    # names the page in words only (one segment, no link).
+    link = visit_url(team.id, shift.id) if shift is not None and template in VISIT_NOTICES else None
     return sms_services.notify_person(person, body, f"rota.{template}", dedupe_key,
-                                      cooperative=team.cooperative, subject=subject)
+                                      cooperative=team.cooperative, subject=subject, link=link)
+
+
+# Notices about one visit that someone must act on: they link to the team's visit page.
+VISIT_NOTICES = frozenset({"not_filled_circle", "not_filled_facilitators", "missed_visit"})
+
+
+def visit_url(team_id: int, shift_id: int) -> str:
+    """The team's visit page, as a full address when the host is known (a request, or the
+    SERVER_NAME / PUBLIC_BASE_URL settings for the clock), else as a path."""
+    values = {"team_id": team_id, "shift_id": shift_id}
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
+        return url_for("rota.team_visit", _external=True, **values)
+    path = current_app.url_map.bind("localhost").build("rota.team_visit", values)
+    return (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/") + path
 
 
 def circle_of(team: Team, now: datetime) -> list[Person]:
