@@ -49,6 +49,7 @@ class NextStep:
 
 @dataclass
 class VisitOffers:
+    offered: list[OfferLine] = field(default_factory=list)  # every team worker asked, in order
     waiting: list[OfferLine] = field(default_factory=list)  # offered, not answered, still open
     said_no: list[OfferLine] = field(default_factory=list)
     no_answer: list[OfferLine] = field(default_factory=list)  # expired before an answer
@@ -57,10 +58,6 @@ class VisitOffers:
     # Outside the team: counts only; a name only once that person accepted.
     outside_counts: dict[str, int] = field(default_factory=dict)
     outside_accepted: list[str] = field(default_factory=list)
-
-    @property
-    def offered(self) -> list[OfferLine]:
-        return self.waiting + self.said_no + self.no_answer + self.accepted + self.closed
 
     @property
     def outside_total(self) -> int:
@@ -110,6 +107,7 @@ def _offers_of(shift: Shift, now: datetime) -> VisitOffers:
                 out.outside_accepted.append(name)
             continue
         line = OfferLine(name, offer.wave, offer.sent_at, offer.expires_at, offer.answered_at, offer.is_cover)
+        out.offered.append(line)
         getattr(out, _state(offer, now)).append(line)
     return out
 
