@@ -17,7 +17,7 @@ from careteams.members.permissions import Actor
 from careteams.rota import permissions as perm
 from careteams.rota.models import Offer, OfferStatus, RotaSettings, Shift, ShiftStatus
 from careteams.rota.services.common import ShiftView, team_with_access
-from careteams.rota.services.offers import eligible_workers
+from careteams.rota.services.offers import eligible_workers, offered_to
 from careteams.rota.services.reading import views_with_findings
 from careteams.rota.services.settings import settings_for
 from careteams.teams.models import Team
@@ -137,7 +137,7 @@ def _next_step(shift: Shift, offers: VisitOffers, settings: RotaSettings, now: d
     if shift.escalation_level == 1:
         return NextStep("The circle was told nobody has taken it. If nobody takes it, the co-op's "
                         "facilitators are told", shift.escalated_at + timedelta(minutes=settings.offer_ttl_minutes))
-    more = eligible_workers(shift, exclude=_offered_ids(shift.id))
+    more = eligible_workers(shift, exclude=offered_to(shift.id))
     size = len(more) if settings.offer_wave_size <= 0 else min(len(more), settings.offer_wave_size)
     if offers.waiting or outside_waiting:
         then = (f"the next wave goes to {size} more of the team's workers" if more
@@ -149,10 +149,6 @@ def _next_step(shift: Shift, offers: VisitOffers, settings: RotaSettings, now: d
                         f"within {CLOCK_MINUTES} minutes.")
     return NextStep("No offer is open and nobody else in the team can take it: the circle (the leader "
                     f"and the hats) is told within {CLOCK_MINUTES} minutes.")
-
-
-def _offered_ids(shift_id: int) -> set[int]:
-    return set(db.session.scalars(sa.select(Offer.person_id).where(Offer.shift_id == shift_id)))
 
 
 def _ago(when: datetime | None, now: datetime) -> str:
