@@ -11,8 +11,9 @@ import pytest
 
 from careteams.extensions import db
 from careteams.members.models import ContactChannel, MemberClass, Membership
+from careteams.members.services import actor_for
 from careteams.rota.models import Offer, OfferStatus, RotaSettings, Shift, ShiftKind, ShiftStatus
-from careteams.rota.services.offers import expire_and_escalate
+from careteams.rota.services.offers import expire_and_escalate, offer_shift
 from careteams.sms.models import WebNotice
 from careteams.sms.rules import segments
 from tests.factories import ArrangerFactory, MembershipFactory, OfferFactory, PersonFactory
@@ -337,3 +338,14 @@ def test_week_page_takes_the_same_queries_for_5_and_50_shifts(people, client, lo
     fill(range(5, 50))
     assert db.session.query(Offer).count() > 5
     assert statements() == small
+
+
+def test_an_offer_by_email_links_to_the_offers_page_and_its_text_has_no_link(people, mail_outbox, sms_outbox):
+    people.worker.preferred_channel = ContactChannel.email
+    shift = make_shift(people.team, CLOCK + timedelta(days=2))
+    offer_shift(actor_for(people.leader), shift.id)
+    notice = db.session.query(WebNotice).filter_by(person_id=people.worker.id).one()
+    assert notice.kind == "rota.offer" and notice.link.endswith("/my/offers")
+    assert any(m.to == [people.worker.email] and "/my/offers" in m.body for m in mail_outbox)
+    texts = [t for t in sms_outbox if t.to == people.worker2.phone]
+    assert len(texts) == 1 and "/my/" not in texts[0].body and segments(texts[0].body) == 1

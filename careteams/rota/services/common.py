@@ -186,22 +186,33 @@ def tell(person: Person, team: Team, subject: str, template: str, shift: Shift |
     body = sms_rules.render(template, **values)
     # The notice by email or on the website links to the page that deals with it; a text
     # names the page in words only (one segment, no link).
-    link = visit_url(team.id, shift.id) if shift is not None and template in VISIT_NOTICES else None
+    link = notice_link(template, team, shift)
     return sms_services.notify_person(person, body, f"rota.{template}", dedupe_key,
                                       cooperative=team.cooperative, subject=subject, link=link)
 
 
 # Notices about one visit that someone must act on: they link to the team's visit page.
 VISIT_NOTICES = frozenset({"not_filled_circle", "not_filled_facilitators", "missed_visit"})
+# A worker's notices link to the page where she answers them.
+WORKER_NOTICES = {"offer": "rota.my_offers_page", "cover_offer": "rota.my_offers_page",
+                  "booked_by_team": "rota.my_shifts_page"}
 
 
-def visit_url(team_id: int, shift_id: int) -> str:
-    """The team's visit page, as a full address when the host is known (a request, or the
-    SERVER_NAME / PUBLIC_BASE_URL settings for the clock), else as a path."""
-    values = {"team_id": team_id, "shift_id": shift_id}
+def notice_link(template: str, team: Team, shift: Shift | None) -> str | None:
+    """The page that deals with a rota notice, if it has one."""
+    if shift is not None and template in VISIT_NOTICES:
+        return page_url("rota.team_visit", team_id=team.id, shift_id=shift.id)
+    if template in WORKER_NOTICES:
+        return page_url(WORKER_NOTICES[template])
+    return None
+
+
+def page_url(endpoint: str, **values) -> str:
+    """A page's full address when the host is known (a request, or the SERVER_NAME /
+    PUBLIC_BASE_URL settings for the clock), else its path."""
     if has_request_context() or current_app.config.get("SERVER_NAME"):
-        return url_for("rota.team_visit", _external=True, **values)
-    path = current_app.url_map.bind("localhost").build("rota.team_visit", values)
+        return url_for(endpoint, _external=True, **values)
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
     return (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/") + path
 
 
