@@ -51,6 +51,12 @@ def can_have_team_feed(access: TeamAccess) -> bool:
     return access.is_leader or access.in_circle
 
 
+def can_follow_offers(access: TeamAccess) -> bool:
+    """Who was offered a visit, who said no, who has not answered: those who offer shifts,
+    and the co-op's facilitators (the clock escalates unfilled visits to them)."""
+    return can_offer_shifts(access) or access.is_facilitator
+
+
 # --- the worker's own visit page ----------------------------------------------
 
 

@@ -102,3 +102,19 @@ class WebNotice(db.Model):
     dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
+
+    # A notice may end with the page that deals with it (kept in the body until notices
+    # have a column of their own for it).
+    LINK_MARK = "\nPage: "
+
+    @staticmethod
+    def with_link(body: str, link: str | None) -> str:
+        return f"{body}{WebNotice.LINK_MARK}{link}" if link else body
+
+    @property
+    def text(self) -> str:
+        return self.body.partition(self.LINK_MARK)[0]
+
+    @property
+    def link(self) -> str | None:
+        return self.body.partition(self.LINK_MARK)[2] or None

@@ -203,9 +203,13 @@ def enqueue(cooperative: Cooperative | None, person_or_number: Person | str, bod
 
 
 def notify_person(person: Person, body: str, kind: str, dedupe_key: str | None = None, *,
-                  cooperative: Cooperative | None = None, subject: str | None = None) -> str:
+                  cooperative: Cooperative | None = None, subject: str | None = None,
+                  link: str | None = None) -> str:
     """Tell one person something: by text if they prefer texts and have not opted out,
     otherwise as a notice on the website (and by email when they have one).
+
+    `link`, the page that deals with it, goes with the notice and the email, never in a
+    text (texts name the page in words and stay one segment).
 
     Returns the channel used: "sms", "web", or "none" (a repeated `dedupe_key`).
     While someone is opted out nothing is texted to them: the website takes over.
@@ -220,7 +224,7 @@ def notify_person(person: Person, body: str, kind: str, dedupe_key: str | None =
         enqueue(cooperative, person, body, kind, dedupe_key=dedupe_key)
         return "sms"
     notice = WebNotice(person_id=person.id, cooperative_id=cooperative.id if cooperative else None,
-                       kind=kind[:40], body=body, dedupe_key=dedupe_key, created_at=utcnow())
+                       kind=kind[:40], body=WebNotice.with_link(body, link), dedupe_key=dedupe_key, created_at=utcnow())
     try:
         with db.session.begin_nested():
             db.session.add(notice)
@@ -228,7 +232,8 @@ def notify_person(person: Person, body: str, kind: str, dedupe_key: str | None =
     except IntegrityError:
         return "none"  # recorded at the same moment by another run
     if person.email:
-        queue_email(Email(to=person.email, subject=subject or "A message from your co-op", body=body))
+        queue_email(Email(to=person.email, subject=subject or "A message from your co-op",
+                          body=f"{body}\n\nOpen the page: {link}" if link else body))
     return "web"
 
 

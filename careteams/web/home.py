@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import url_for
 
 from careteams.members.models import MemberClass, MembershipStatus, StaffRoleName
+from careteams.rota import permissions as rota_perm
 
 
 def actions_for(entry: dict, runs_a_team: bool, is_team_worker: bool) -> list[dict]:
@@ -49,3 +50,11 @@ def actions_for(entry: dict, runs_a_team: bool, is_team_worker: bool) -> list[di
     if membership is not None:
         links.append(("My membership", url_for("governance.own_membership", slug=coop.slug)))
     return [{"label": label, "url": url} for label, url in links]
+
+
+def rota_links(teams: list) -> list[dict]:
+    """A link to each team's rota the person may see, decided by the rota's own rule
+    (leader, circle, arranger, the co-op's facilitators, active team members)."""
+    return [{"label": "My team's rota" if access.is_leader else f"{team.display_name}'s rota",
+             "url": url_for("rota.rota_page", team_id=team.id)}
+            for team, access in teams if rota_perm.can_view_rota(access)]

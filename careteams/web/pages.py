@@ -8,7 +8,7 @@ from flask_login import login_required
 from careteams.auth.current import current_actor, current_person
 from careteams.members import services as members
 from careteams.teams.services.access import visible_teams
-from careteams.web.home import actions_for
+from careteams.web.home import actions_for, rota_links
 
 bp = Blueprint("web", __name__)
 
@@ -27,5 +27,5 @@ def home():
                        "url": url_for("teams.team_page", team_id=team.id)} for team, access in mine]
         runs_a_team = any(access.is_leader or access.in_circle for _, access in mine)
         works_in_a_team = any(access.is_active_member or access.is_trial_member for _, access in mine)
-        entry["actions"] = team_links + actions_for(entry, runs_a_team, works_in_a_team)
+        entry["actions"] = team_links + rota_links(mine) + actions_for(entry, runs_a_team, works_in_a_team)
     return render_template("home.html", entries=entries)

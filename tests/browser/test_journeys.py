@@ -185,6 +185,16 @@ def test_journey_1_supported_member_runs_her_team(live_server, page, browser, ch
     assert "No shifts this week" not in main_text(page) and "Wendy Ali" in main_text(page)
     fits_320(page)
     shoot(page, "j1-rota-week")
+    # One visit of that week, back, then the next four weeks as a list (the rota on a phone).
+    press_on(page, f"main table a[href^='/teams/{team_id}/rota/visits/']")
+    check_a11y(page)
+    assert "Who is booked" in main_text(page) and "The rota's checks" in main_text(page)
+    fits_320(page)
+    press_on(page, f"main a[href^='/teams/{team_id}/rota?week=']")
+    press_on(page, f"main a[href='/teams/{team_id}/rota?view=list']")
+    check_a11y(page)
+    assert "Needs attention" in main_text(page) and "Day by day" in main_text(page)
+    fits_320(page)
 
     # Confirm a worker's hours.
     go_home(page, check_a11y)

@@ -283,7 +283,8 @@ def test_missed_visit_alerts_go_by_web_to_an_opted_out_circle_member(world):
     texted = {m.person_id for m in outbox(kind="rota.missed_visit")}
     assert texted == {world.leader.id, world.wrangler.id, world.facilitator.id}
     notice = db.session.scalar(sa.select(WebNotice).where(WebNotice.person_id == world.circle.id))
-    assert notice.body == render("missed_visit", when="Mon 4 Jan 09:00-10:00", team="Ann's team")
+    assert notice.text == render("missed_visit", when="Mon 4 Jan 09:00-10:00", team="Ann's team")
+    assert notice.link.endswith(f"/teams/{world.team.id}/rota/visits/{shift.id}")  # the page that deals with it
     assert all(m.status == DeliveryStatus.pending for m in outbox(kind="rota.missed_visit"))
 
 

@@ -12,7 +12,8 @@ SMS command, signal) commits once.
                  clock's expiry and escalation
     cover        cover requests, swaps, a leaver's shifts re-offered
     attendance   reminders, arrival, missed-visit alerts, completing ended shifts (clock)
-    reading      a team's week, someone's shifts and open offers
+    reading      a team's week and next four weeks, what needs attention, someone's shifts and open offers
+    visits       one visit of the team's rota and where its offers stand (who said no, what happens next)
     feeds        private calendar feeds
     worker       the worker's own view: her visit page (address only around the visit),
                  swaps she may propose and those waiting for her answer

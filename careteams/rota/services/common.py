@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app, has_request_context, url_for
 
 from careteams.errors import NotFound
 from careteams.extensions import db
@@ -184,8 +185,36 @@ def tell(person: Person, team: Team, subject: str, template: str, shift: Shift |
     if "{team}" in sms_rules.TEMPLATES[template]:
         values.setdefault("team", sms_rules.team_label(team.display_name))
     body = sms_rules.render(template, **values)
+    # The notice by email or on the website links to the page that deals with it; a text
+    # names the page in words only (one segment, no link).
+    link = notice_link(template, team, shift)
     return sms_services.notify_person(person, body, f"rota.{template}", dedupe_key,
-                                      cooperative=team.cooperative, subject=subject)
+                                      cooperative=team.cooperative, subject=subject, link=link)
+
+
+# Notices about one visit that someone must act on: they link to the team's visit page.
+VISIT_NOTICES = frozenset({"not_filled_circle", "not_filled_facilitators", "missed_visit"})
+# A worker's notices link to the page where she answers them.
+WORKER_NOTICES = {"offer": "rota.my_offers_page", "cover_offer": "rota.my_offers_page",
+                  "booked_by_team": "rota.my_shifts_page"}
+
+
+def notice_link(template: str, team: Team, shift: Shift | None) -> str | None:
+    """The page that deals with a rota notice, if it has one."""
+    if shift is not None and template in VISIT_NOTICES:
+        return page_url("rota.team_visit", team_id=team.id, shift_id=shift.id)
+    if template in WORKER_NOTICES:
+        return page_url(WORKER_NOTICES[template])
+    return None
+
+
+def page_url(endpoint: str, **values) -> str:
+    """A page's full address when the host is known (a request, or the SERVER_NAME /
+    PUBLIC_BASE_URL settings for the clock), else its path."""
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
+        return url_for(endpoint, _external=True, **values)
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/") + path
 
 
 def circle_of(team: Team, now: datetime) -> list[Person]:
