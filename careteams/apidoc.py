@@ -8,11 +8,12 @@ come from the app's shared layers rather than from the view itself:
   and 503 (the database is away: careteams.errors);
 - every operation that needs a logged-in person (all but PUBLIC_API): 401, and
   403 (the permission predicates of each domain);
-- every operation with a path parameter: 404 (ids out of range, unknown or private);
+- every operation with a path parameter, and every write: 404 (ids in the path
+  or the body out of range, unknown or private);
 - every write (POST, PUT, PATCH, DELETE): 400 (a body that is not JSON), 409
   (a conflict with the current state, or a database constraint) and 413 (a body
   over MAX_CONTENT_LENGTH);
-- the token endpoint: 429 (login throttling).
+- the token endpoint: 401 (wrong email or password) and 429 (login throttling).
 
 Every error answer is the one envelope of careteams.errors, declared once as
 the API's error schema (and its `default` response).
@@ -25,12 +26,13 @@ import http
 from apispec import BasePlugin
 from flask_smorest import Api
 
+from careteams import validation
 from careteams.errors import ErrorEnvelopeSchema
 
 # The only API calls that need no logged-in person (everything else is 401 first,
 # before any input is parsed): careteams.app checks requests against this set.
 PUBLIC_API = {("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/tokens")}
-THROTTLED_API = {("POST", "/api/v1/tokens")}
+LOGIN_API = {("POST", "/api/v1/tokens")}
 WRITES = {"post", "put", "patch", "delete"}
 BEARER = "bearerAuth"
 
@@ -42,13 +44,13 @@ def error_codes(method: str, path: str) -> list[int]:
     codes = [422, 503]
     if key not in PUBLIC_API:
         codes += [401, 403]
-    if "{" in path:
+    if "{" in path or method in WRITES:
         codes.append(404)
     if method in WRITES:
         codes += [400, 409, 413]
-    if key in THROTTLED_API:
-        codes.append(429)
-    return sorted(codes)
+    if key in LOGIN_API:
+        codes += [401, 429]
+    return sorted(set(codes))
 
 
 class ErrorResponsesPlugin(BasePlugin):
@@ -77,6 +79,7 @@ class CareteamsApi(Api):
 
     def _init_spec(self, *args, extra_plugins=None, **kwargs):
         super()._init_spec(*args, extra_plugins=[*(extra_plugins or ()), ErrorResponsesPlugin()], **kwargs)
+        self.ma_plugin.map_to_openapi_type(validation.Decimal, "string", "decimal")
         self.spec.components.security_scheme(BEARER, {
             "type": "http", "scheme": "bearer",
             "description": "A personal API token from POST /api/v1/tokens."})

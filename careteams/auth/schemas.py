@@ -14,7 +14,7 @@ class TokenSchema(Schema):
     name = fields.String()
     prefix = fields.String()
     created_at = fields.DateTime()
-    last_used_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
 
 
 class NewTokenSchema(TokenSchema):
