@@ -25,9 +25,10 @@ log = logging.getLogger(__name__)
 
 
 class ErrorBodySchema(Schema):
-    code = fields.String(required=True, metadata={"description": "A stable machine-readable code, e.g. `not_found`."})
-    message = fields.String(required=True, metadata={"description": "A sentence for people."})
-    details = fields.Dict(required=True, metadata={
+    # dump_only: the envelope is only ever sent, never read (validation.is_safe).
+    code = fields.String(required=True, dump_only=True, metadata={"description": "A stable machine-readable code, e.g. `not_found`."})
+    message = fields.String(required=True, dump_only=True, metadata={"description": "A sentence for people."})
+    details = fields.Dict(required=True, dump_only=True, metadata={
         "description": "More about the error; `fields` maps each invalid field to its messages (422)."})
 
 
@@ -35,7 +36,7 @@ class ErrorEnvelopeSchema(Schema):
     """The one JSON error envelope, as documented: the API's default error response
     (careteams.apidoc). `envelope()` below builds exactly this shape."""
 
-    error = fields.Nested(ErrorBodySchema, required=True)
+    error = fields.Nested(ErrorBodySchema, required=True, dump_only=True)
 
 
 def _session():

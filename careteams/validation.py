@@ -146,6 +146,8 @@ fields = types.SimpleNamespace(**({name: getattr(_mfields, name) for name in _mf
 
 def is_safe(field: _mfields.Field) -> bool:
     """False for a String, Integer, Date or DateTime field of marshmallow's own, unchecked kind."""
+    if field.dump_only:
+        return True  # never read from a request (e.g. careteams.errors' envelope)
     if isinstance(field, UNSAFE):
         return isinstance(field, tuple(SAFE.values()))
     return True
