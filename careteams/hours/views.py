@@ -204,7 +204,7 @@ def _plain(row: dict) -> dict:
 
 def _report_payload(report: runs.RunReport) -> dict:
     return {
-        "run": RunSchema().dump(report.run),
+        "run": report.run,  # dumped by RunReportSchema
         "totals": report.totals,
         "payroll": [_plain(row) for row in report.payroll],
         "statements": [{**s, "lines": [_plain(line) for line in s["lines"]]} for s in report.statements],
