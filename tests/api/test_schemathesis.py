@@ -37,8 +37,10 @@ from tests.conftest import requires_postgres
 EXAMPLES = int(os.environ.get("CARETEAMS_SCHEMATHESIS_EXAMPLES", "10"))
 SEED = 14
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
-# Demo people: Ann leads her team; Wendy works in teams of the demo co-op.
-ACTORS = {"anonymous": None, "leader": "ann@demo.careteams.example", "worker": "wendy@demo.careteams.example"}
+# Demo people: Ann leads her team; Wendy works in teams of the demo co-op; Fran is its
+# facilitator (co-op-wide operations: pay runs, figures, matching).
+ACTORS = {"anonymous": None, "leader": "ann@demo.careteams.example", "worker": "wendy@demo.careteams.example",
+          "facilitator": "fran@demo.careteams.example"}
 
 
 def _explicit_codes_only(raw: dict) -> dict:
