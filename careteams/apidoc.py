@@ -15,6 +15,9 @@ come from the app's shared layers rather than from the view itself:
   over MAX_CONTENT_LENGTH);
 - the token endpoint: 401 (wrong email or password) and 429 (login throttling).
 
+A view documents any other error it can answer itself, e.g.
+`@api_bp.alt_response(409, response="CONFLICT")` on a read that waits for a state.
+
 Every error answer is the one envelope of careteams.errors, declared once as
 the API's error schema (and its `default` response).
 """

@@ -1,8 +1,8 @@
 """The API document tells the truth, and no input produces a 500 (issue 14).
 
 schemathesis generates requests for EVERY operation of /api/v1/openapi.json and
-sends them to the app in process (WSGI), as an anonymous caller, a team leader
-and a worker of the demo co-op. Each answer must be:
+sends them to the app in process (WSGI), as an anonymous caller, a team leader,
+a worker and a facilitator of the demo co-op. Each answer must be:
 - not a server error (no 5xx other than the documented 503 when the database is away),
 - a status code the operation documents, and
 - a body that matches the documented schema (the error envelope included).
