@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import careteams.models  # noqa: F401  (every table, for Alembic and relationships)
 import config
+from careteams.apidoc import PUBLIC_API
 from careteams.auth.services import TOUCHED, person_for_api_token, person_for_login_session
 from careteams.cli import register as register_cli_commands
 from careteams.domains import domain_modules
@@ -150,9 +151,6 @@ def register_blueprints(app: Flask) -> None:
 
 
 CSRF_EXEMPT_PREFIXES = ("/sms/",)  # Twilio webhooks are signed instead
-# The only API calls that need no logged-in person (everything else is 401 first,
-# before any input is parsed).
-PUBLIC_API = {("GET", "/api/v1/openapi.json"), ("POST", "/api/v1/tokens")}
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from marshmallow import Schema, fields
 from marshmallow import ValidationError as MarshmallowValidationError
 from sqlalchemy.exc import (
     DataError,
@@ -20,9 +21,28 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from careteams.extensions import db
-
 log = logging.getLogger(__name__)
+
+
+class ErrorBodySchema(Schema):
+    # dump_only: the envelope is only ever sent, never read (validation.is_safe).
+    code = fields.String(required=True, dump_only=True, metadata={"description": "A stable machine-readable code, e.g. `not_found`."})
+    message = fields.String(required=True, dump_only=True, metadata={"description": "A sentence for people."})
+    details = fields.Dict(required=True, dump_only=True, metadata={
+        "description": "More about the error; `fields` maps each invalid field to its messages (422)."})
+
+
+class ErrorEnvelopeSchema(Schema):
+    """The one JSON error envelope, as documented: the API's default error response
+    (careteams.apidoc). `envelope()` below builds exactly this shape."""
+
+    error = fields.Nested(ErrorBodySchema, required=True, dump_only=True)
+
+
+def _session():
+    # The app's SQLAlchemy session, found through the app: careteams.extensions
+    # builds the Api with ErrorEnvelopeSchema, so this module cannot import it.
+    return current_app.extensions["sqlalchemy"].session
 
 
 class AppError(Exception):
@@ -122,19 +142,19 @@ DB_AWAY_TWIML = ('<?xml version="1.0" encoding="UTF-8"?><Response><Message>'
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def handle_app_error(error: AppError):
-        db.session.rollback()
+        _session().rollback()
         return envelope(error.status, error.code, error.message, error.details)
 
     @app.errorhandler(MarshmallowValidationError)
     def handle_schema_error(error: MarshmallowValidationError):
-        db.session.rollback()
+        _session().rollback()
         return envelope(422, "validation_error", ValidationError.message, {"fields": error.normalized_messages()})
 
     @app.errorhandler(IntegrityError)
     def handle_integrity_error(error: IntegrityError):
         # A constraint the database enforces beat the application's own check:
         # somebody else changed the same thing at the same moment.
-        db.session.rollback()
+        _session().rollback()
         log.info("integrity error mapped to 409: %s", type(error.orig).__name__)
         return envelope(409, "conflict", "That conflicts with a change made at the same time. Please reload and try again.")
 
@@ -142,7 +162,7 @@ def register_error_handlers(app: Flask) -> None:
     def handle_data_error(error: DataError):
         # The last line of defence behind careteams.validation: a value the
         # database refused (too long, out of range) is the client's input, not our fault.
-        db.session.rollback()
+        _session().rollback()
         log.warning("data error mapped to 422 on %s: %s", request.endpoint, type(error.orig).__name__)
         return envelope(422, "validation_error", "A value sent is too long or out of range.")
 
@@ -155,7 +175,7 @@ def register_error_handlers(app: Flask) -> None:
         # connections; on SQLite, locked past the busy timeout): nothing was
         # committed, so the client may simply try again.
         try:
-            db.session.rollback()
+            _session().rollback()
         except Exception:  # the connection is gone; the rollback cannot reach it either
             log.warning("rollback failed while the database was away", exc_info=True)
         log.warning("database unavailable on %s %s: %s", request.method, request.endpoint, type(error).__name__)
@@ -188,6 +208,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        db.session.rollback()
+        _session().rollback()
         log.exception("unhandled error on %s %s", request.method, request.endpoint)
         return envelope(500, "internal_error", "Something went wrong on our side. Nothing you sent was saved.")

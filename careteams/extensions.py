@@ -5,10 +5,10 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mailman import Mail
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from careteams.apidoc import CareteamsApi
 from careteams.db import Base
 
 # join_transaction_mode only matters when a session is bound to a connection that
@@ -19,13 +19,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 mail = Mail()
-
-
-class CareteamsApi(Api):
-    """flask-smorest's Api, minus its error handlers: careteams.errors owns the envelope."""
-
-    def _register_error_handlers(self):
-        pass
 
 
 api = CareteamsApi()

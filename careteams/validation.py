@@ -9,7 +9,8 @@ surrogate; Python's dates end at year 9999, so a date there cannot move a day on
   marshmallow's: the same names, with String (Str, Email, Url), Integer (Int),
   Date, DateTime and AwareDateTime replaced by safe kinds. Integers stay within
   PostgreSQL's `integer`; strings carry no NUL byte and no lone surrogate; dates
-  fall in years 1900-9000 (a field may narrow that with its own `validate=`).
+  fall in years 1900-9000 (a field may narrow that with its own `validate=`);
+  decimals are sent, received and documented as strings.
   tests/core/test_input_layer.py walks every schema in the OpenAPI document and
   fails on a field of marshmallow's unsafe kind.
 - **Paths**: `<int:...>` is bounded to PostgreSQL's `integer` (beyond it: 404),
@@ -118,7 +119,20 @@ class NaiveDateTime(_mfields.NaiveDateTime):
         return _check_year(super()._deserialize(value, attr, data, **kwargs))
 
 
+class Decimal(_mfields.Decimal):
+    """A decimal sent and documented as a string ("12.5"), never a float; the
+    API document gives its type as string, format decimal (careteams.apidoc)."""
+
+    PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+
+    def __init__(self, *args, **kwargs):
+        kwargs["as_string"] = True
+        kwargs.setdefault("metadata", {}).setdefault("pattern", self.PATTERN)
+        super().__init__(*args, **kwargs)
+
+
 SAFE = {
+    "Decimal": Decimal,
     "String": String, "Str": String, "Email": Email, "Url": Url, "URL": Url,
     "Integer": Integer, "Int": Integer,
     "Date": Date, "DateTime": DateTime, "AwareDateTime": AwareDateTime, "NaiveDateTime": NaiveDateTime,
@@ -132,6 +146,8 @@ fields = types.SimpleNamespace(**({name: getattr(_mfields, name) for name in _mf
 
 def is_safe(field: _mfields.Field) -> bool:
     """False for a String, Integer, Date or DateTime field of marshmallow's own, unchecked kind."""
+    if field.dump_only:
+        return True  # never read from a request (e.g. careteams.errors' envelope)
     if isinstance(field, UNSAFE):
         return isinstance(field, tuple(SAFE.values()))
     return True

@@ -64,8 +64,8 @@ class ResolutionSchema(Schema):
     quorum_percent = fields.Integer()
     investor_cap = fields.Function(lambda r: f"{r.investor_cap_num}/{r.investor_cap_den}")
     options = fields.List(fields.Nested(OptionSchema))
-    electorate_hash = fields.String()
-    electorate_size = fields.Integer()
+    electorate_hash = fields.String(allow_none=True)
+    electorate_size = fields.Integer(allow_none=True)
     carried = fields.Boolean(allow_none=True)
 
 
@@ -125,8 +125,8 @@ class MembershipDetailSchema(Schema):
     person_name = fields.Function(lambda m: m.person.name)
     member_class = fields.Enum(MemberClass)
     status = fields.Enum(MembershipStatus)
-    joined_on = fields.Date()
-    left_on = fields.Date()
+    joined_on = fields.Date(allow_none=True)
+    left_on = fields.Date(allow_none=True)
     share_pence = fields.Integer()
 
 

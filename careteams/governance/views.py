@@ -133,6 +133,7 @@ class Proxy(MethodView):
 @api_bp.route("/cooperatives/<slug>/resolutions/<int:resolution_id>/results")
 class Results(MethodView):
     @api_bp.response(200, ResultsSchema)
+    @api_bp.alt_response(409, response="CONFLICT", description="Voting has not closed yet.")
     def get(self, slug: str, resolution_id: int):
         """The published results: counts by class, weight, exact totals, quorum, hash, receipts."""
         actor, coop, resolution = _resolution(slug, resolution_id)

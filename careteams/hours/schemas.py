@@ -158,6 +158,41 @@ class FairPaySchema(Schema):
     arithmetic = fields.String()
 
 
+class MonthFairPaySchema(FairPaySchema):
+    cooperative_id = fields.Integer()
+    month = fields.String(metadata={"description": "The month's first day (ISO date)."})
+
+
+class MyFairPaySchema(Schema):
+    months = fields.List(fields.Nested(MonthFairPaySchema))
+
+
+class RunFairPaySchema(FairPaySchema):
+    person_id = fields.Integer()
+    name = fields.String()
+    employed = fields.Boolean()
+    age_band = fields.String()
+
+
+class RunReportSchema(Schema):
+    """A run's report: lines and totals as the pay rules give them (money in
+    integer pence, quantities as decimal strings)."""
+
+    run = fields.Nested(RunSchema)
+    totals = fields.Dict()
+    payroll = fields.List(fields.Dict())
+    statements = fields.List(fields.Dict())
+    invoices = fields.List(fields.Dict())
+    fair_pay = fields.List(fields.Nested(RunFairPaySchema))
+    held_back = fields.List(fields.Dict())
+
+
+class FiguresSchema(Schema):
+    """Per month: figures as integers or decimal strings."""
+
+    months = fields.List(fields.Dict())
+
+
 class FiguresQuerySchema(Schema):
     first = fields.Date(required=True)
     last = fields.Date(required=True)

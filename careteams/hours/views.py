@@ -19,11 +19,14 @@ from careteams.hours.schemas import (
     EntryUpdateSchema,
     FairPaySchema,
     FiguresQuerySchema,
+    FiguresSchema,
     FunderSchema,
     FundersSchema,
     MonthQuerySchema,
+    MyFairPaySchema,
     ResolveSchema,
     RunCreateSchema,
+    RunReportSchema,
     RunSchema,
     SettingsSchema,
     TeamTermsSchema,
@@ -48,6 +51,7 @@ class MyTimesheets(MethodView):
 @api_bp.route("/me/fair-pay")
 class MyFairPay(MethodView):
     @api_bp.arguments(MonthQuerySchema, location="query")
+    @api_bp.response(200, MyFairPaySchema)
     def get(self, query: dict):
         """My effective hourly pay this month (after the co-op's deduction) against the legal minimum."""
         month = query.get("month") or utcnow().date()
@@ -200,7 +204,7 @@ def _plain(row: dict) -> dict:
 
 def _report_payload(report: runs.RunReport) -> dict:
     return {
-        "run": RunSchema().dump(report.run),
+        "run": report.run,  # dumped by RunReportSchema
         "totals": report.totals,
         "payroll": [_plain(row) for row in report.payroll],
         "statements": [{**s, "lines": [_plain(line) for line in s["lines"]]} for s in report.statements],
@@ -219,6 +223,8 @@ class PayRuns(MethodView):
         return runs.list_runs(current_actor(), cooperative_id)
 
     @api_bp.arguments(RunCreateSchema)
+    @api_bp.response(201, RunReportSchema)
+    @api_bp.alt_response(200, schema=RunReportSchema, description="The run already made for that period.")
     def post(self, data: dict, cooperative_id: int):
         """Make and close the run for a period; asking again returns the same run."""
         outcome = runs.close_run(current_actor(), cooperative_id, data["period_start"])
@@ -228,6 +234,7 @@ class PayRuns(MethodView):
 
 @api_bp.route("/pay-runs/<int:run_id>")
 class PayRunView(MethodView):
+    @api_bp.response(200, RunReportSchema)
     def get(self, run_id: int):
         """A run's payroll, statements, invoices and fair-pay check."""
         return _report_payload(runs.run_report(current_actor(), run_id))
@@ -244,6 +251,7 @@ class Disputes(MethodView):
 @api_bp.route("/cooperatives/<int:cooperative_id>/hours-figures")
 class Figures(MethodView):
     @api_bp.arguments(FiguresQuerySchema, location="query")
+    @api_bp.response(200, FiguresSchema)
     def get(self, query: dict, cooperative_id: int):
         """Per month: hours delivered, active teams and workers, turnover, share confirmed without dispute."""
         rows = figures.figures(current_actor(), cooperative_id, query["first"], query["last"])

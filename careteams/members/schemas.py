@@ -58,8 +58,8 @@ class PersonInviteSchema(Schema):
 class PersonSchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    email = fields.String()
-    phone = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
     preferred_channel = fields.Enum(ContactChannel)
     active = fields.Boolean()
 
@@ -69,7 +69,7 @@ class CooperativeSchema(Schema):
     name = fields.String()
     slug = fields.String()
     timezone = fields.String()
-    sms_number = fields.String()
+    sms_number = fields.String(allow_none=True)
     investor_cap = fields.Method("_cap")
     min_visit_minutes = fields.Integer()
     quorum_min_members = fields.Integer()
@@ -103,8 +103,8 @@ class MembershipSchema(Schema):
     person_name = fields.Function(lambda m: m.person.name)
     member_class = fields.Enum(MemberClass)
     status = fields.Enum(MembershipStatus)
-    joined_on = fields.Date()
-    left_on = fields.Date()
+    joined_on = fields.Date(allow_none=True)
+    left_on = fields.Date(allow_none=True)
     share_pence = fields.Integer()
 
 

@@ -78,7 +78,7 @@ class TeamSchema(Schema):
     latitude = fields.Float(allow_none=True)
     longitude = fields.Float(allow_none=True)
     location_is_area = fields.Boolean()
-    postcode_district = fields.String()
+    postcode_district = fields.String(allow_none=True)
     min_visit_minutes = fields.Integer(attribute="effective_min_visit_minutes")
     timezone = fields.String(attribute="zone")
     created_at = fields.AwareDateTime()
@@ -127,9 +127,9 @@ class TeamMemberSchema(Schema):
     role = fields.Enum(TeamRole)
     status = fields.Enum(TeamMemberStatus)
     invited_at = fields.AwareDateTime()
-    started_on = fields.Date()
-    active_on = fields.Date()
-    ended_on = fields.Date()
+    started_on = fields.Date(allow_none=True)
+    active_on = fields.Date(allow_none=True)
+    ended_on = fields.Date(allow_none=True)
 
 
 class InvitationSchema(Schema):
@@ -179,9 +179,9 @@ class HatSchema(Schema):
     permissions = fields.Function(lambda h: list(h.hat_type.permissions))
     status = fields.Enum(HatStatus)
     offered_at = fields.AwareDateTime()
-    answered_at = fields.AwareDateTime()
-    expires_at = fields.AwareDateTime()
-    ended_at = fields.AwareDateTime()
+    answered_at = fields.AwareDateTime(allow_none=True)
+    expires_at = fields.AwareDateTime(allow_none=True)
+    ended_at = fields.AwareDateTime(allow_none=True)
 
 
 class HatOfferForWearerSchema(Schema):
@@ -189,7 +189,7 @@ class HatOfferForWearerSchema(Schema):
     team_id = fields.Integer()
     team_name = fields.Function(lambda h: h.team.display_name)
     hat_name = fields.Function(lambda h: h.hat_type.name)
-    expires_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime(allow_none=True)
 
 
 class PendingSchema(Schema):
@@ -299,14 +299,14 @@ class SuggestionCreateSchema(Schema):
 class SuggestionSchema(Schema):
     id = fields.Integer()
     team_id = fields.Integer()
-    base_version_number = fields.Integer()
+    base_version_number = fields.Integer(allow_none=True)
     sections = fields.Dict()
     note = fields.String()
     author_id = fields.Integer()
     created_at = fields.AwareDateTime()
     status = fields.Enum(SuggestionStatus)
-    answered_at = fields.AwareDateTime()
-    resulting_version_number = fields.Integer()
+    answered_at = fields.AwareDateTime(allow_none=True)
+    resulting_version_number = fields.Integer(allow_none=True)
 
 
 # Someone who said no to an invitation or a hat never said yes: the log does not name them (issue 14).
