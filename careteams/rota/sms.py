@@ -38,7 +38,7 @@ def _common(result: OfferResult) -> str | None:
         return render("visit_cancelled")
     if result.outcome == "expired" and result.reason == "declined":
         return render("said_no")
-    if result.outcome == "expired" and result.reason == "clash":
+    if result.reason == "clash":
         return render("withdrawn_clash")
     if result.outcome == "expired":
         return render("expired")

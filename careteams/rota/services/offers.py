@@ -293,7 +293,8 @@ def _answer(person: Person, offer: Offer | None, shift: Shift | None, now: datet
                                               and shift.booked_person_id is not None):
         return OfferResult("already_filled", "Sorry, that shift has already been filled.", shift)
     if offer.status == OfferStatus.withdrawn and booked_elsewhere(person.id, shift.starts_at, shift.ends_at, shift.id):
-        return OfferResult("expired", "That offer was withdrawn because you are booked at that time. "
+        # The same code as losing the race to book her at that time: she is booked elsewhere.
+        return OfferResult("double_booked", "That offer was withdrawn because you are booked at that time. "
                            "You are not booked for it.", shift, reason="clash")
     if offer.status != OfferStatus.open:
         return OfferResult("expired", "That offer is no longer open.", shift)
