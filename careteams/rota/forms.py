@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wtforms import IntegerField, RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional, Regexp
 
 from careteams.web.forms import PageForm
@@ -30,6 +31,6 @@ class DecideSwapForm(PageForm):
     """Approve or refuse a swap both workers agreed to."""
 
     decision = RadioField("Your decision", choices=[
-        ("approve", "Approve: they change places on the rota"),
-        ("refuse", "Refuse: both stay booked as they are"),
+        SelectChoice("approve", "Approve: they change places on the rota"),
+        SelectChoice("refuse", "Refuse: both stay booked as they are"),
     ], validators=[InputRequired(message="Choose whether to approve or refuse the swap.")])
