@@ -20,11 +20,19 @@ class SwapForm(PageForm):
     ])
 
 
+class _WithinIfANumber(NumberRange):
+    """NumberRange, silent when the field holds no number (its own "Enter a whole number" says enough)."""
+
+    def __call__(self, form, field):
+        if field.data is not None:
+            super().__call__(form, field)
+
+
 class ArrangeCoverForm(PageForm):
     """Arrange cover for a visit whose worker asked: the next wave of cover offers."""
 
     wave_size = IntegerField("How many workers to ask now (optional)", validators=[
-        Optional(), NumberRange(min=0, max=500)])
+        Optional(), _WithinIfANumber(min=0, max=500)])
 
 
 class DecideSwapForm(PageForm):
