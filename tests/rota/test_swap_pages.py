@@ -17,6 +17,7 @@ from careteams.members.services import actor_for
 from careteams.rota.models import Offer, RotaSettings, Shift, ShiftStatus, ShiftSwap, SwapStatus
 from careteams.rota.services.cover import agree_swap, propose_swap, request_cover
 from careteams.rota.services.offers import accept_offer, book_directly
+from careteams.sms.rules import segments
 from careteams.teams.models import HatType
 from tests.factories import PASSWORD, ArrangerFactory, PersonFactory
 from tests.rota.conftest import MONDAY, add_hat, add_member, csrf_from, make_shift
@@ -223,7 +224,7 @@ def test_arrange_cover_sends_the_next_wave_to_those_not_asked_yet(people, app):
     assert "Nobody else in the team can take this visit now" in get(client, page_url(people)).get_data(as_text=True)
 
 
-def test_approve_swaps_the_bookings(people, app):
+def test_approve_swaps_the_bookings(people, app, sms_outbox):
     swap, mine, theirs = agreed_swap(people)
     client, token = log_in(app, people.leader)
     r = post(client, f"{page_url(people)}/swaps/{swap.id}", {"csrf_token": token, "decision": "approve"})
@@ -233,9 +234,18 @@ def test_approve_swaps_the_bookings(people, app):
     assert db.session.get(Shift, theirs.id).booked_person_id == people.worker.id
     html = get(client, page_url(people)).get_data(as_text=True)
     assert "Swap approved" in html and "No swap is waiting for a decision." in html
+    # Both workers hear it, each with the visit they now have (one segment, no link).
+    told = {t.to: t.body for t in sms_outbox if "Your swap with" in t.body}
+    assert told == {
+        people.worker.phone: "Your swap with Will is approved: you are booked Tue 5 Jan 14:00-15:00 with Ann's team. "
+                             "See My shifts.",
+        people.worker2.phone: "Your swap with Wendy is approved: you are booked Mon 4 Jan 14:00-15:00 with Ann's team. "
+                              "See My shifts.",
+    }
+    assert all(segments(body) == 1 for body in told.values())
 
 
-def test_refuse_leaves_the_bookings(people, app):
+def test_refuse_leaves_the_bookings(people, app, sms_outbox):
     swap, mine, theirs = agreed_swap(people)
     client, token = log_in(app, people.arranger)
     r = post(client, f"{page_url(people)}/swaps/{swap.id}", {"csrf_token": token, "decision": "refuse"})
@@ -244,6 +254,11 @@ def test_refuse_leaves_the_bookings(people, app):
     assert db.session.get(Shift, mine.id).booked_person_id == people.worker.id
     assert db.session.get(Shift, theirs.id).booked_person_id == people.worker2.id
     assert "Swap refused" in get(client, page_url(people)).get_data(as_text=True)
+    told = {t.to: t.body for t in sms_outbox if "Your swap with" in t.body}
+    assert told == {people.worker.phone: "Your swap with Will was not approved, so your shifts stay as they were. "
+                                         "See My shifts.",
+                    people.worker2.phone: "Your swap with Wendy was not approved, so your shifts stay as they were. "
+                                          "See My shifts."}
 
 
 # ---------------------------------------------------------------- refused forms

@@ -32,7 +32,7 @@ from careteams.rota.services.offers import (
     withdraw_clashing_offers,
 )
 from careteams.rota.services.settings import settings_for
-from careteams.teams.models import TeamMember
+from careteams.teams.models import Team, TeamMember
 from careteams.teams.services.access import get_visible_team
 
 
@@ -155,6 +155,7 @@ def decide_swap(actor: Actor, swap_id: int, approve: bool, now: datetime | None 
     if not approve:
         swap.status = SwapStatus.refused
         db.session.flush()
+        _tell_swap_decided(swap, team, None)
         return swap
     a, b = shift_for_update(swap.shift_id), shift_for_update(swap.other_shift_id)
     if (a.booked_person_id, b.booked_person_id) != (swap.requested_by_id, swap.partner_id) or \
@@ -186,7 +187,21 @@ def decide_swap(actor: Actor, swap_id: int, approve: bool, now: datetime | None 
         withdraw_clashing_offers(shift_obj, new)  # her other offers at the new time
     swap.status = SwapStatus.approved
     db.session.flush()
+    _tell_swap_decided(swap, team, {pa: b, pb: a})
     return swap
+
+
+def _tell_swap_decided(swap: ShiftSwap, team: Team, now_booked: dict[int, Shift] | None) -> None:
+    """Both workers hear the team's decision: approved, with the visit each now has; or not."""
+    people = {p.id: p for p in db.session.scalars(sa.select(Person).where(
+        Person.id.in_((swap.requested_by_id, swap.partner_id))))}
+    for me, other in ((swap.requested_by_id, swap.partner_id), (swap.partner_id, swap.requested_by_id)):
+        if now_booked is None:
+            tell(people[me], team, "Swap not approved", "swap_refused", None, first_name=people[other].first_name,
+                 dedupe_key=f"rota.swap:{swap.id}:{me}")
+        else:
+            tell(people[me], team, "Swap approved", "swap_approved", now_booked[me],
+                 first_name=people[other].first_name, dedupe_key=f"rota.swap:{swap.id}:{me}")
 
 
 def return_shifts_of_leaver(member: TeamMember, now: datetime | None = None) -> int:
