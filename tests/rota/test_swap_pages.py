@@ -318,14 +318,15 @@ def test_cover_no_longer_asked_is_refused_in_words(people, app):
 # ---------------------------------------------------------------- found from the rota
 
 @pytest.mark.parametrize("who", ["leader", "wrangler", "arranger", "offerer", "circle", "facilitator", "worker"])
-def test_week_and_visit_pages_link_here_for_those_who_may_use_it(people, app, who):
+def test_week_list_and_visit_pages_link_here_for_those_who_may_use_it(people, app, who):
     shift = cover_asked(people)
     client, _ = log_in(app, getattr(people, who))
     link = f'href="{page_url(people)}'
     week = get(client, f"/teams/{people.team.id}/rota?week={MONDAY.date().isoformat()}").get_data(as_text=True)
+    agenda = get(client, f"/teams/{people.team.id}/rota?view=list").get_data(as_text=True)
     visit = get(client, f"/teams/{people.team.id}/rota/visits/{shift.id}").get_data(as_text=True)
     allowed = PAGE[who] == 200
-    assert (link in week) == allowed, who
+    assert (link in week) == allowed and (link in agenda) == allowed, who
     assert (f'{link}#cover-{shift.id}"' in visit) == allowed, who
 
 
