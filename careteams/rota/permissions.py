@@ -36,6 +36,12 @@ def can_approve_swap(access: TeamAccess) -> bool:
     return holds(access, TeamPermission.edit_rota)
 
 
+def can_see_cover_and_swaps(access: TeamAccess) -> bool:
+    """The team's page of cover requests and swaps: those who arrange cover (offer shifts)
+    or decide swaps. Each action on it asks its own predicate."""
+    return can_offer_shifts(access) or can_approve_swap(access)
+
+
 def can_take_team_shifts(access: TeamAccess) -> bool:
     """Offers go to active paid workers only (a trial worker is booked directly)."""
     return access.is_active_member and access.has_paid_place

@@ -184,6 +184,8 @@ TEMPLATES = {
     "cancelled": "Your shift {when} with {team} is cancelled. You are not booked for it.",
     "unbooked": "{when} with {team} is no longer booked for you: the shift changed or you left the team.",
     "swap_proposed": "{first_name} asks to swap a shift with you. Please answer on the website.",
+    "swap_approved": "Your swap with {first_name} is approved: you are booked {when} with {team}. See My shifts.",
+    "swap_refused": "Your swap with {first_name} was not approved, so your shifts stay as they were. See My shifts.",
     "not_filled_circle": "Nobody has taken the shift {when} with {team} yet. Please check the rota.",
     "not_filled_facilitators": "The shift {when} with {team} is still not filled. Please check the rota.",
     "missed_visit": "Nobody has marked arrival for the visit {when} with {team}. Please check all is well.",

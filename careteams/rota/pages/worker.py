@@ -8,13 +8,14 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from careteams.auth.current import current_actor, current_person
-from careteams.errors import Conflict, ValidationError
+from careteams.errors import Conflict
 from careteams.extensions import db
 from careteams.rota import rules
 from careteams.rota.forms import SwapForm
 from careteams.rota.pages.blueprint import bp
 from careteams.rota.services import attendance, cover, feeds, offers, reading, worker
 from careteams.rota.services.common import OfferResult
+from careteams.web.forms import refused
 
 # ---------------------------------------------------------------- calendar
 
@@ -97,30 +98,15 @@ def swap_page(shift_id: int):
     form.other_shift_id.choices = [
         (str(s.id), f"{s.local_start:%A %-d %B, %H:%M}\u2013{s.local_end:%H:%M} ({s.booked_person.first_name})")
         for s in choices]
-    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
-        try:
+        with refused(form) as outcome:
             cover.propose_swap(current_person(), shift_id, int(form.other_shift_id.data))
-        except (ValidationError, Conflict) as exc:
-            _show_errors(form, exc)
-        else:
+        if outcome.ok:
             db.session.commit()
             flash("Swap proposed. We have told your team-mate; once they agree, the leader or "
                   "Rota wrangler decides.")
             return redirect(url_for("rota.my_shifts_page"), code=303)
-    return render_template("rota/swap.html", form=form, mine=mine, choices=choices), status
-
-
-def _show_errors(form, exc) -> None:
-    """A service's field errors beside their fields; anything else above the form."""
-    fields = (exc.details or {}).get("fields") or {}
-    placed = False
-    for name, messages in fields.items():
-        if name in form:
-            form[name].errors = list(form[name].errors) + list(messages)
-            placed = True
-    if not placed:
-        form.form_errors.append(exc.message)
+    return render_template("rota/swap.html", form=form, mine=mine, choices=choices), form.status
 
 
 @bp.route("/my/swaps/<int:swap_id>/answer", methods=["POST"])

@@ -10,7 +10,8 @@ SMS command, signal) commits once.
     series       recurring visits: add, materialise (clock), split "this and following"
     offers       offering, answering (website or text code), booking directly, the
                  clock's expiry and escalation
-    cover        cover requests, swaps, a leaver's shifts re-offered
+    cover        cover requests, swaps, a leaver's shifts re-offered, the team arranging cover
+    cover_and_swaps  the team's open cover requests and the swaps waiting for its decision
     attendance   reminders, arrival, missed-visit alerts, completing ended shifts (clock)
     reading      a team's week and next four weeks, what needs attention, someone's shifts and open offers
     visits       one visit of the team's rota and where its offers stand (who said no, what happens next)

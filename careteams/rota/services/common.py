@@ -196,7 +196,8 @@ def tell(person: Person, team: Team, subject: str, template: str, shift: Shift |
 VISIT_NOTICES = frozenset({"not_filled_circle", "not_filled_facilitators", "missed_visit"})
 # A worker's notices link to the page where she answers them.
 WORKER_NOTICES = {"offer": "rota.my_offers_page", "cover_offer": "rota.my_offers_page",
-                  "booked_by_team": "rota.my_shifts_page"}
+                  "booked_by_team": "rota.my_shifts_page", "swap_approved": "rota.my_shifts_page",
+                  "swap_refused": "rota.my_shifts_page"}
 
 
 def notice_link(template: str, team: Team, shift: Shift | None) -> str | None:

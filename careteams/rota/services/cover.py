@@ -22,15 +22,17 @@ from careteams.rota.services.common import (
     shift_for_update,
     tell,
     unbook,
+    visible_shift,
 )
 from careteams.rota.services.offers import (
     create_offers,
     eligible_workers,
     next_wave,
+    offered_to,
     withdraw_clashing_offers,
 )
 from careteams.rota.services.settings import settings_for
-from careteams.teams.models import TeamMember
+from careteams.teams.models import Team, TeamMember
 from careteams.teams.services.access import get_visible_team
 
 
@@ -69,6 +71,29 @@ def _request_cover(person: Person, shift: Shift | None, now: datetime) -> OfferR
         # Covered, cancelled or changed while we waited: the truth, not "looking for cover".
         return OfferResult("unknown_code", "That does not match a shift you are booked on.", shift)
     return OfferResult("cover_requested", "We are looking for cover. You stay booked until someone accepts.", shift)
+
+
+def arrange_cover(actor: Actor, shift_id: int, wave_size: int | None = None, now: datetime | None = None,
+                  *, team_id: int | None = None) -> list[Offer]:
+    """Those who offer the team's shifts send the next wave of cover offers for a visit whose
+    worker asked for cover, without waiting for the clock: the team's eligible workers not
+    asked yet (as the clock's next wave, `offers.expire_and_escalate`). The worker stays
+    booked until someone accepts. `team_id`, when given, must be the visit's team (else 404)."""
+    now = now or utcnow()
+    shift, team, access = visible_shift(actor, shift_id)
+    if team_id is not None and team.id != team_id:
+        raise NotFound("No such visit.")
+    ensure(perm.can_offer_shifts(access))
+    shift = shift_for_update(shift.id)
+    if shift.status != ShiftStatus.booked or shift.cover_requested_at is None or shift.starts_at <= now:
+        raise Conflict("Nobody is asking for cover for this visit any more: it was covered, changed "
+                       "or cancelled, or it has started.", code="no_cover_asked")
+    settings = settings_for(team.cooperative_id)
+    candidates = eligible_workers(shift, exclude=offered_to(shift.id))
+    batches = rules.waves(candidates, settings.offer_wave_size if wave_size is None else wave_size)
+    if not batches:
+        return []
+    return create_offers(shift, batches[0], next_wave(shift.id), settings.offer_ttl_minutes, now)
 
 
 def propose_swap(person: Person, shift_id: int, other_shift_id: int, now: datetime | None = None) -> ShiftSwap:
@@ -114,11 +139,13 @@ def agree_swap(person: Person, swap_id: int, agree: bool, now: datetime | None =
     return swap
 
 
-def decide_swap(actor: Actor, swap_id: int, approve: bool, now: datetime | None = None) -> ShiftSwap:
-    """The leader or Rota wrangler approves an agreed swap; the bookings change places."""
+def decide_swap(actor: Actor, swap_id: int, approve: bool, now: datetime | None = None,
+                *, team_id: int | None = None) -> ShiftSwap:
+    """The leader or Rota wrangler approves an agreed swap; the bookings change places.
+    `team_id`, when given, must be the swap's team (else 404)."""
     now = now or utcnow()
     swap = db.session.get(ShiftSwap, swap_id)
-    if swap is None:
+    if swap is None or (team_id is not None and swap.shift.team_id != team_id):
         raise NotFound("No such swap.")
     team, access = get_visible_team(actor, swap.shift.team_id)
     ensure(perm.can_approve_swap(access))
@@ -128,6 +155,7 @@ def decide_swap(actor: Actor, swap_id: int, approve: bool, now: datetime | None 
     if not approve:
         swap.status = SwapStatus.refused
         db.session.flush()
+        _tell_swap_decided(swap, team, None)
         return swap
     a, b = shift_for_update(swap.shift_id), shift_for_update(swap.other_shift_id)
     if (a.booked_person_id, b.booked_person_id) != (swap.requested_by_id, swap.partner_id) or \
@@ -159,7 +187,21 @@ def decide_swap(actor: Actor, swap_id: int, approve: bool, now: datetime | None 
         withdraw_clashing_offers(shift_obj, new)  # her other offers at the new time
     swap.status = SwapStatus.approved
     db.session.flush()
+    _tell_swap_decided(swap, team, {pa: b, pb: a})
     return swap
+
+
+def _tell_swap_decided(swap: ShiftSwap, team: Team, now_booked: dict[int, Shift] | None) -> None:
+    """Both workers hear the team's decision: approved, with the visit each now has; or not."""
+    people = {p.id: p for p in db.session.scalars(sa.select(Person).where(
+        Person.id.in_((swap.requested_by_id, swap.partner_id))))}
+    for me, other in ((swap.requested_by_id, swap.partner_id), (swap.partner_id, swap.requested_by_id)):
+        if now_booked is None:
+            tell(people[me], team, "Swap not approved", "swap_refused", None, first_name=people[other].first_name,
+                 dedupe_key=f"rota.swap:{swap.id}:{me}")
+        else:
+            tell(people[me], team, "Swap approved", "swap_approved", now_booked[me],
+                 first_name=people[other].first_name, dedupe_key=f"rota.swap:{swap.id}:{me}")
 
 
 def return_shifts_of_leaver(member: TeamMember, now: datetime | None = None) -> int:
