@@ -86,11 +86,12 @@ def plan_tasks(actor: Actor, team: Team, access) -> list[str]:
     return rules.plan_tasks(sections)
 
 
-def task_choices(actor: Actor, team_id: int) -> list[str]:
-    """The tasks a new visit may be given, for those who edit the rota."""
+def new_visit(actor: Actor, team_id: int) -> tuple[Team, list[str]]:
+    """For the add-a-visit page (those who edit the rota): the team and the tasks of its
+    current support plan a visit may be given."""
     team, access = team_with_access(actor, team_id)
     ensure(perm.can_edit_rota(access))
-    return plan_tasks(actor, team, access)
+    return team, plan_tasks(actor, team, access)
 
 
 def _chosen_tasks(actor: Actor, team: Team, access, chosen: list[str]) -> list[str]:
@@ -100,6 +101,11 @@ def _chosen_tasks(actor: Actor, team: Team, access, chosen: list[str]) -> list[s
     if any(t not in allowed for t in chosen):
         raise ValidationError(details={"fields": {"tasks": ["Choose tasks from the current support plan."]}})
     return [t for t in allowed if t in set(chosen)]  # the plan's order, each once
+
+
+def end_after(start: datetime, minutes: int, zone: str) -> datetime:
+    """The end of a visit that starts at the wall-clock time `start` and lasts `minutes` of real time."""
+    return _one_time(start, zone, "starts_at") + timedelta(minutes=minutes)
 
 
 def _one_time(value: datetime, zone: str, field: str) -> datetime:
