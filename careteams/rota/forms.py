@@ -12,10 +12,14 @@ from wtforms import (
     SelectMultipleField,
     TextAreaField,
     TimeField,
-    ValidationError,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
+
+try:  # WTForms 3.3 names its choices; older versions take (value, label) pairs
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover
+    SelectChoice = None
 
 from careteams.web.forms import PageForm
 
@@ -33,8 +37,15 @@ class SwapForm(FlaskForm):
 
 # ---------------------------------------------------------------- adding, changing and cancelling a visit
 
-KIND_CHOICES = [("personal_care", "Personal care"), ("practical_help", "Practical help"),
-                ("companionship", "Companionship"), ("overnight", "Overnight"), ("sleep_in", "Sleep-in")]
+
+
+def choices(pairs) -> list:
+    """(value, label) pairs as this WTForms wants them (3.3 names its choices)."""
+    return [SelectChoice(str(value), label) if SelectChoice else (value, label) for value, label in pairs]
+
+
+KIND_CHOICES = choices([("personal_care", "Personal care"), ("practical_help", "Practical help"),
+                        ("companionship", "Companionship"), ("overnight", "Overnight"), ("sleep_in", "Sleep-in")])
 
 
 class _VisitTimesForm(PageForm):
@@ -50,11 +61,17 @@ class _VisitTimesForm(PageForm):
     break_minutes = IntegerField("Planned break in minutes (optional)", default=0,
                                  validators=[Optional(), NumberRange(0, 240)])
 
-    def validate_end(self, field) -> None:
-        if field.data is None and self.length.data is None and not self.length.errors:
-            raise ValidationError("Enter the end time or the length.")
-        if field.data is not None and self.length.data is not None:
-            raise ValidationError("Give the end time or the length, not both.")
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # One of the end time and the length (an empty optional field skips inline checks).
+        given = [f for f in (self.end, self.length) if f.data is not None or f.errors]
+        if not given:
+            self.end.errors = [*self.end.errors, "Enter the end time or the length."]
+        elif self.end.data is not None and self.length.data is not None:
+            self.end.errors = [*self.end.errors, "Give the end time or the length, not both."]
+        else:
+            return valid
+        return False
 
 
 class VisitForm(_VisitTimesForm):
@@ -70,7 +87,7 @@ class VisitForm(_VisitTimesForm):
 
 class EditVisitForm(_VisitTimesForm):
     scope = RadioField("Which visits change?", default="this",
-                       choices=[("this", "This visit only"), ("following", "This visit and the following ones")],
+                       choices=choices([("this", "This visit only"), ("following", "This visit and the following ones")]),
                        validators=[InputRequired(message="Choose which visits change.")])
 
 

@@ -17,7 +17,7 @@ from flask_login import login_required
 from careteams.auth.current import current_actor
 from careteams.extensions import db
 from careteams.rota import rules
-from careteams.rota.forms import CancelVisitForm, EditVisitForm, VisitForm
+from careteams.rota.forms import CancelVisitForm, EditVisitForm, VisitForm, choices
 from careteams.rota.pages.blueprint import bp
 from careteams.rota.services import shifts
 from careteams.web.forms import refused
@@ -66,7 +66,7 @@ def add_visit(team_id: int):
     actor = current_actor()
     team, tasks = shifts.new_visit(actor, team_id)
     form = VisitForm()
-    form.tasks.choices = [(t, t) for t in tasks]
+    form.tasks.choices = choices((t, t) for t in tasks)
     findings: list[rules.Finding] = []
     if form.validate_on_submit():
         data = {**_wall_times(form), "kind": form.kind.data, "notes": form.notes.data or "",
