@@ -153,9 +153,15 @@ def test_add_a_visit_on_the_wall_clock_with_tasks_from_the_plan(people, client, 
     assert shift.tasks == ["Breakfast", "Shower"] and shift.notes == "Key in the safe"
     visit = _text(client.get(response.headers["Location"]))
     assert "Visit added" in visit and "Breakfast; Shower" in visit
-    api = client.get(f"/api/v1/shifts/{shift.id}")
-    if api.status_code == 200:
-        assert api.get_json()["tasks"] == ["Breakfast", "Shower"]
+
+
+def test_the_api_takes_and_shows_tasks_from_the_plan_too(people, client, auth_headers):
+    url = f"/api/v1/teams/{people.team.id}/shifts"
+    body = {"starts_at": "2027-01-05T09:00:00", "ends_at": "2027-01-05T10:00:00", "kind": "practical_help"}
+    made = client.post(url, json={**body, "tasks": ["Shower", "Breakfast"]}, headers=auth_headers(people.leader))
+    assert made.status_code == 201 and made.get_json()["tasks"] == ["Breakfast", "Shower"]
+    refused = client.post(url, json={**body, "tasks": ["Feed the cat"]}, headers=auth_headers(people.leader))
+    assert refused.status_code == 422 and "tasks" in refused.get_json()["error"]["details"]["fields"]
 
 
 def test_a_task_not_in_the_plan_is_refused(people, client, login):
@@ -426,3 +432,13 @@ def test_clock_changes_are_the_last_sundays_of_march_and_october():
 def test_wall_end_is_the_next_morning_for_overnight_kinds_only():
     assert rules.wall_end(SPRING, time(22), time(8), "overnight")[1] == datetime(2027, 3, 29, 8)
     assert rules.wall_end(SPRING, time(22), time(8), "practical_help")[1] == datetime(2027, 3, 28, 8)
+
+
+def test_the_booked_worker_sees_the_visits_tasks_on_her_visit_page(people, client, login):
+    shift = make_shift(people.team, CLOCK + timedelta(days=2), status=ShiftStatus.booked, person=people.worker,
+                       tasks=["Breakfast", "Shower"])
+    login(people.worker)
+    html = _text(client.get(f"/my/shifts/{shift.id}"))
+    assert "Tasks for you" in html and "<li>Breakfast</li>" in html and "<li>Shower</li>" in html
+    plain = make_shift(people.team, CLOCK + timedelta(days=4), status=ShiftStatus.booked, person=people.worker)
+    assert "Tasks for you" not in _text(client.get(f"/my/shifts/{plain.id}"))
