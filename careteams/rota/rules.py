@@ -427,6 +427,12 @@ def clock_changes_between(zone: str, first: date, last: date) -> list[date]:
     return out
 
 
+# A one-off visit is given on the wall clock (start and end), so it lasts the real time between them.
+ONE_OFF_CLOCK_WORDS = ("Give the start and finish as the clock shows them: the visit lasts the real time "
+                       "between them. On the night the clocks go back, 00:30 to 02:30 is 3 hours; on the night "
+                       "they go forward it is 1 hour, and a time between 01:00 and 02:00 does not exist.")
+
+
 def clock_change_words(kind: str) -> str:
     """What happens to a visit of this kind on a night the clocks change, in plain words
     (the rule of occurrence_span, for one-off visits and series alike)."""

@@ -255,6 +255,7 @@ def test_a_start_in_the_spring_gap_is_refused_beside_the_start(people, client, l
     response = client.post(_new(people.team), data=_form(token, day=SPRING.isoformat(), start="01:30", end="03:00"))
     assert response.status_code == 422
     assert "does not exist" in _field_error(_text(response), "start")
+    assert "The clocks change" in _text(response) and "a time between 01:00 and 02:00 does not exist" in _text(response)
     assert _shifts(people.team) == []
 
 

@@ -68,6 +68,10 @@ def add_visit(team_id: int):
     form = VisitForm()
     form.tasks.choices = choices((t, t) for t in tasks)
     findings: list[rules.Finding] = []
+    clock_note = None
+    if form.day.data and form.is_submitted():
+        changes = rules.clock_changes_between(team.zone, form.day.data, form.day.data + timedelta(days=1))
+        clock_note = (changes[0], rules.ONE_OFF_CLOCK_WORDS) if changes else None
     if form.validate_on_submit():
         data = {**_wall_times(form), "kind": form.kind.data, "notes": form.notes.data or "",
                 "break_minutes": form.break_minutes.data or 0, "tasks": list(form.tasks.data or [])}
@@ -92,7 +96,7 @@ def add_visit(team_id: int):
                 return redirect(url_for("rota.team_visit", team_id=team.id, shift_id=view.id), code=303)
             _show_checks(form, outcome)
     return render_template("rota/visit_new.html", form=form, team=team, findings=findings,
-                           has_tasks=bool(tasks)), form.status
+                           has_tasks=bool(tasks), clock_note=clock_note), form.status
 
 
 # ---------------------------------------------------------------- edit

@@ -248,13 +248,8 @@ def visit_to_edit(actor: Actor, team_id: int, shift_id: int) -> VisitToEdit:
     changes = rules.clock_changes_between(team.zone, first, last)
     if series is None and view.local_start.utcoffset() == view.local_end.utcoffset():
         changes = []  # a one-off visit that does not span a change
-    words = rules.clock_change_words(ShiftKind(shift.kind).value) if series is not None else ONE_OFF_CLOCK_WORDS
+    words = rules.clock_change_words(ShiftKind(shift.kind).value) if series is not None else rules.ONE_OFF_CLOCK_WORDS
     return VisitToEdit(view, team, series.ends_on if series else None, series is not None, changes, words)
-
-
-ONE_OFF_CLOCK_WORDS = ("Give the start and finish as the clock shows them: the visit lasts the real time "
-                       "between them. On the night the clocks go back, 00:30 to 02:30 is 3 hours; on the night "
-                       "they go forward it is 1 hour, and a time between 01:00 and 02:00 does not exist.")
 
 
 @dataclass
