@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from wtforms import IntegerField, RadioField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+try:  # WTForms 3.3 names its choices; older versions take (value, label) pairs
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover
+    SelectChoice = None
 
 from careteams.web.forms import PageForm
 
@@ -42,3 +56,64 @@ class DecideSwapForm(PageForm):
         SelectChoice("approve", "Approve: they change places on the rota"),
         SelectChoice("refuse", "Refuse: both stay booked as they are"),
     ], validators=[InputRequired(message="Choose whether to approve or refuse the swap.")])
+
+
+# ---------------------------------------------------------------- adding, changing and cancelling a visit
+
+
+
+def choices(pairs) -> list:
+    """(value, label) pairs as this WTForms wants them (3.3 names its choices)."""
+    return [SelectChoice(str(value), label) if SelectChoice else (value, label) for value, label in pairs]
+
+
+KIND_CHOICES = choices([("personal_care", "Personal care"), ("practical_help", "Practical help"),
+                        ("companionship", "Companionship"), ("overnight", "Overnight"), ("sleep_in", "Sleep-in")])
+
+
+class _VisitTimesForm(PageForm):
+    """Day, start, and the end time or the length: the team's wall clock, never UTC."""
+
+    day = DateField("Day", validators=[InputRequired()])
+    start = TimeField("Start time", validators=[InputRequired()])
+    end = TimeField("End time (or give the length)", validators=[Optional()])
+    length = IntegerField("Length in minutes (or give the end time)",
+                          validators=[Optional(), NumberRange(1, 24 * 60)])
+    kind = RadioField("Kind of visit", choices=KIND_CHOICES, validators=[InputRequired(message="Choose the kind of visit.")])
+    notes = TextAreaField("Notes for the worker (optional)", validators=[Length(max=2000)])
+    break_minutes = IntegerField("Planned break in minutes (optional)", default=0,
+                                 validators=[Optional(), NumberRange(0, 240)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # One of the end time and the length (an empty optional field skips inline checks).
+        given = [f for f in (self.end, self.length) if f.data is not None or f.errors]
+        if not given:
+            self.end.errors = [*self.end.errors, "Enter the end time or the length."]
+        elif self.end.data is not None and self.length.data is not None:
+            self.end.errors = [*self.end.errors, "Give the end time or the length, not both."]
+        else:
+            return valid
+        return False
+
+
+class VisitForm(_VisitTimesForm):
+    """Add a visit: the rota's checks run first; warnings need the tick."""
+
+    # The plan's tasks are the page's choices (shifts.task_choices); the service checks again.
+    tasks = SelectMultipleField("Tasks from the support plan (optional)", choices=[], validate_choice=False,
+                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    confirm = BooleanField("I have read the warnings")
+    # The warnings the person was shown (their codes): the tick confirms those, no others.
+    warned = HiddenField()
+
+
+class EditVisitForm(_VisitTimesForm):
+    scope = RadioField("Which visits change?", default="this",
+                       choices=choices([("this", "This visit only"), ("following", "This visit and the following ones")]),
+                       validators=[InputRequired(message="Choose which visits change.")])
+
+
+class CancelVisitForm(PageForm):
+    reason = TextAreaField("Why is the visit cancelled?", validators=[
+        DataRequired(message="Say why the visit is cancelled."), Length(max=500)])

@@ -86,6 +86,8 @@ class Shift(db.Model):
     required_skills: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     break_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # Tasks chosen from the support plan for this visit (their words, for the worker).
+    tasks: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
     is_trial: Mapped[bool] = mapped_column(default=False, server_default=sa.text("false"))
     status: Mapped[ShiftStatus] = mapped_column(_enum(ShiftStatus, "shift_status"), default=ShiftStatus.open, index=True)
     booked_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), index=True)

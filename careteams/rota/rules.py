@@ -389,3 +389,82 @@ def check_shape(visit: Visit, *, team_minimum_minutes: int, allow_short_personal
 def notice_minutes(cancelled_at: datetime, starts_at: datetime) -> int:
     """Notice given for a cancellation, in whole minutes (0 once the shift has started)."""
     return max(0, int(minutes_between(cancelled_at, starts_at)))
+
+
+# ---------------------------------------------------------------- the web's visit forms
+
+# The support plan's sections whose lines are tasks one can give a visit (teams.rules.PLAN_SECTIONS).
+TASK_SECTIONS = ("routines", "personal_care", "outcomes")
+MAX_TASKS = 30
+MAX_TASK_LENGTH = 200
+
+
+def plan_tasks(sections: dict[str, dict]) -> list[str]:
+    """The tasks a visit may carry: each line of the plan's routines, personal care and
+    outcomes, without bullet marks, in the plan's order, each once."""
+    out: list[str] = []
+    for key in TASK_SECTIONS:
+        for line in str((sections.get(key) or {}).get("text") or "").splitlines():
+            task = line.strip().lstrip("-*\u2022").strip()[:MAX_TASK_LENGTH]
+            if task and task not in out:
+                out.append(task)
+    return out[:MAX_TASKS]
+
+
+def clock_changes_between(zone: str, first: date, last: date) -> list[date]:
+    """The days between two dates (inclusive, at most about a year) on which the zone's
+    clocks change (in London, the last Sundays of March and October)."""
+    tz = ZoneInfo(zone)
+    out = []
+    day = first
+    previous = datetime.combine(first - timedelta(days=1), time(12), tzinfo=tz).utcoffset()
+    while day <= min(last, first + timedelta(days=400)):
+        offset = datetime.combine(day, time(12), tzinfo=tz).utcoffset()
+        if offset != previous:
+            out.append(day)
+        previous = offset
+        day += timedelta(days=1)
+    return out
+
+
+# A one-off visit is given on the wall clock (start and end), so it lasts the real time between them.
+ONE_OFF_CLOCK_WORDS = ("Give the start and finish as the clock shows them: the visit lasts the real time "
+                       "between them. On the night the clocks go back, 00:30 to 02:30 is 3 hours; on the night "
+                       "they go forward it is 1 hour, and a time between 01:00 and 02:00 does not exist.")
+
+
+def clock_change_words(kind: str) -> str:
+    """What happens to a visit of this kind on a night the clocks change, in plain words
+    (the rule of occurrence_span, for one-off visits and series alike)."""
+    gap = ("A visit starting between 01:00 and 02:00 on the day the clocks go forward starts "
+           "at 02:00 instead, because that hour does not exist.")
+    if kind in WALL_CLOCK_END_KINDS:
+        return ("Overnight and sleep-in visits keep their finishing time on the clock: a visit from 22:00 "
+                "to 08:00 lasts 9 hours on the night the clocks go forward and 11 hours on the night they "
+                "go back, and is paid for the time it really lasts. " + gap)
+    return ("This kind of visit keeps its length, not its finishing time: a 1-hour visit lasts 1 hour "
+            "even on the night the clocks change, so on that night it may finish an hour earlier or "
+            "later on the clock. " + gap)
+
+
+def wall_end(day: date, start: time, end: time, kind: str) -> tuple[datetime, datetime]:
+    """A visit's start and end on the wall clock from a day and two times: an end at or
+    before the start is the next morning for overnight and sleep-in visits only (any
+    other kind is refused later: the end must be after the start)."""
+    starts = datetime.combine(day, start)
+    ends = datetime.combine(day, end)
+    if ends <= starts and kind in WALL_CLOCK_END_KINDS:
+        ends += timedelta(days=1)
+    return starts, ends
+
+
+def notice_words(minutes: int) -> str:
+    """Notice given, said plainly: '2 days and 3 hours', '45 minutes', 'no notice'."""
+    if minutes <= 0:
+        return "no notice (the visit has started)"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{n} {word}{'' if n == 1 else 's'}" for n, word in ((days, "day"), (hours, "hour")) if n]
+    if not days and mins:
+        parts.append(f"{mins} minute{'' if mins == 1 else 's'}")
+    return " and ".join(parts) if parts else "less than a minute"

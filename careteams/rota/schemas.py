@@ -22,6 +22,9 @@ class ShiftCreateSchema(Schema):
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
     break_minutes = fields.Integer(load_default=0, validate=validate.Range(0, 240))
     is_trial = fields.Boolean(load_default=False)
+    tasks = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list,
+                        validate=validate.Length(max=30),
+                        metadata={"description": "Lines of the current support plan's routines, personal care or outcomes"})
 
 
 class ShiftUpdateSchema(Schema):
@@ -116,6 +119,7 @@ class ShiftSchema(Schema):
     required_skills = fields.List(fields.String())
     break_minutes = fields.Integer()
     notes = fields.String()
+    tasks = fields.List(fields.String(), metadata={"description": "Tasks from the support plan"})
     status = fields.String()
     is_trial = fields.Boolean()
     booked_person_id = fields.Integer(allow_none=True)

@@ -5,12 +5,13 @@ render. Add a page module here and import it below so its routes register.
     worker   my shifts, my offers, answering them, arrival, cover, the calendar feed
     week     the team's week and its next four weeks as a list, what needs attention first
     visits   one visit of the team's rota: details, checks, where its offers stand
+    editing  adding a visit (the checks before saving), changing it (this or following), cancelling it
     swaps    cover and swaps for the team: arrange cover, decide swaps
 """
 
 from __future__ import annotations
 
-from careteams.rota.pages import swaps, visits, week, worker  # noqa: F401  (registers the routes)
+from careteams.rota.pages import editing, swaps, visits, week, worker  # noqa: F401  (registers the routes)
 from careteams.rota.pages.blueprint import bp
 
 __all__ = ["bp"]

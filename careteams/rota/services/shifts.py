@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from careteams.db import utcnow
-from careteams.errors import Conflict, ValidationError, ensure
+from careteams.errors import Conflict, NotFound, ValidationError, ensure
 from careteams.extensions import db
+from careteams.hours import rules as hours_rules
+from careteams.hours.services import rates as hours_rates
 from careteams.members.models import Person
 from careteams.members.permissions import Actor
 from careteams.rota import permissions as perm
 from careteams.rota import rules
-from careteams.rota.models import Offer, OfferStatus, Shift, ShiftStatus
+from careteams.rota.models import Offer, OfferStatus, Shift, ShiftKind, ShiftSeries, ShiftStatus
 from careteams.rota.services.checks import (
     findings_for,
     refuse_blocking,
@@ -30,33 +34,91 @@ from careteams.rota.services.common import (
     visible_shift,
 )
 from careteams.rota.services.series import split_series
+from careteams.teams import permissions as team_perm
+from careteams.teams.models import Team
+from careteams.teams.services import plans
 
 
 def create_shift(actor: Actor, team_id: int, data: dict) -> ShiftView:
     """Add a one-off shift to a team's rota (leader or Rota wrangler)."""
     team, access = team_with_access(actor, team_id)
     ensure(perm.can_edit_rota(access))
-    refuse_outside_business_window(team, {"starts_at": data["starts_at"].date(), "ends_at": data["ends_at"].date()},
-                                   utcnow())
-    starts_at, ends_at = _times(data["starts_at"], data["ends_at"], team.zone)
-    shift = Shift(team_id=team.id, starts_at=starts_at, ends_at=ends_at, kind=data["kind"],
-                  required_skills=sorted(set(data.get("required_skills") or [])), notes=data.get("notes") or "",
-                  break_minutes=data.get("break_minutes") or 0, is_trial=bool(data.get("is_trial")),
-                  status=ShiftStatus.open)
-    findings = findings_for(shift, team, None)
+    shift, findings = _new_shift(actor, team, access, data)
     refuse_blocking(findings)
     db.session.add(shift)
     db.session.flush()
     return ShiftView(shift, team.zone, findings, team_name=team.display_name)
 
 
-def _times(start: datetime, end: datetime, zone: str) -> tuple[datetime, datetime]:
+def preview_shift(actor: Actor, team_id: int, data: dict) -> list[rules.Finding]:
+    """What the rota's checks say about a new visit before it is saved (the same checks
+    create_shift runs); a 422 for input it would refuse. Nothing is written."""
+    team, access = team_with_access(actor, team_id)
+    ensure(perm.can_edit_rota(access))
+    with db.session.no_autoflush:
+        return _new_shift(actor, team, access, data)[1]
+
+
+def _new_shift(actor: Actor, team: Team, access, data: dict) -> tuple[Shift, list[rules.Finding]]:
+    """The unsaved shift `data` describes and its findings. `ends_at` or `duration_minutes`
+    (true elapsed minutes from the start) gives the end."""
+    end = data.get("ends_at")
+    refuse_outside_business_window(team, {"starts_at": data["starts_at"].date(),
+                                          "ends_at": end.date() if end is not None else None}, utcnow())
+    if end is None:
+        start = _one_time(data["starts_at"], team.zone, "starts_at")
+        end = start + timedelta(minutes=int(data["duration_minutes"]))
+    starts_at, ends_at = _times(data["starts_at"], end, team.zone)
+    tasks = _chosen_tasks(actor, team, access, data.get("tasks") or [])
+    shift = Shift(team_id=team.id, starts_at=starts_at, ends_at=ends_at, kind=data["kind"],
+                  required_skills=sorted(set(data.get("required_skills") or [])), notes=data.get("notes") or "",
+                  break_minutes=data.get("break_minutes") or 0, is_trial=bool(data.get("is_trial")),
+                  status=ShiftStatus.open, tasks=tasks)
+    return shift, findings_for(shift, team, None)
+
+
+def plan_tasks(actor: Actor, team: Team, access) -> list[str]:
+    """The tasks of the team's current support plan a visit may carry (none for someone
+    who may not read the plan)."""
+    if not team_perm.can_read_plan(access):
+        return []
+    _, sections, _ = plans.current_plan(actor, team.id)
+    return rules.plan_tasks(sections)
+
+
+def new_visit(actor: Actor, team_id: int) -> tuple[Team, list[str]]:
+    """For the add-a-visit page (those who edit the rota): the team and the tasks of its
+    current support plan a visit may be given."""
+    team, access = team_with_access(actor, team_id)
+    ensure(perm.can_edit_rota(access))
+    return team, plan_tasks(actor, team, access)
+
+
+def _chosen_tasks(actor: Actor, team: Team, access, chosen: list[str]) -> list[str]:
+    if not chosen:
+        return []
+    allowed = plan_tasks(actor, team, access)
+    if any(t not in allowed for t in chosen):
+        raise ValidationError(details={"fields": {"tasks": ["Choose tasks from the current support plan."]}})
+    return [t for t in allowed if t in set(chosen)]  # the plan's order, each once
+
+
+def end_after(start: datetime, minutes: int, zone: str) -> datetime:
+    """The end of a visit that starts at the wall-clock time `start` and lasts `minutes` of real time."""
+    return _one_time(start, zone, "starts_at") + timedelta(minutes=minutes)
+
+
+def _one_time(value: datetime, zone: str, field: str) -> datetime:
     try:
-        starts_at, ends_at = rules.to_utc(start, zone), rules.to_utc(end, zone)
+        return rules.to_utc(value, zone)
     except rules.NonexistentLocalTime as exc:
-        raise ValidationError(details={"fields": {"starts_at": [str(exc)]}}) from None
+        raise ValidationError(details={"fields": {field: [str(exc)]}}) from None
     except OverflowError:  # the edge of the calendar; the business window refuses these first
-        raise ValidationError(details={"fields": {"starts_at": ["That date is out of range."]}}) from None
+        raise ValidationError(details={"fields": {field: ["That date is out of range."]}}) from None
+
+
+def _times(start: datetime, end: datetime, zone: str) -> tuple[datetime, datetime]:
+    starts_at, ends_at = _one_time(start, zone, "starts_at"), _one_time(end, zone, "ends_at")
     if ends_at <= starts_at:
         raise ValidationError(details={"fields": {"ends_at": ["The end must be after the start."]}})
     if rules.duration(starts_at, ends_at) > timedelta(hours=24):
@@ -124,3 +186,96 @@ def cancel_shift(actor: Actor, shift_id: int, reason: str, now: datetime | None 
         tell(worker, team, "A shift was cancelled", "cancelled", shift,
              dedupe_key=f"rota.cancelled:{shift.id}:{worker.id}")
     return ShiftView(shift, team.zone, [], team_name=team.display_name)
+
+
+# ---------------------------------------------------------------- for the web's visit forms
+
+CLOSED = (ShiftStatus.completed, ShiftStatus.cancelled)
+
+
+@dataclass(frozen=True)
+class VisitActions:
+    """What this person may do to one visit from its page."""
+
+    can_change: bool = False
+    can_cancel: bool = False
+
+
+def may_add_visits(actor: Actor, team_id: int) -> bool:
+    """Whether the rota pages offer this person "Add a visit"."""
+    _, access = team_with_access(actor, team_id)
+    return perm.can_edit_rota(access)
+
+
+def visit_actions(actor: Actor, shift_id: int) -> VisitActions:
+    """The visit page's links: change and cancel, by the rota's permissions, while the visit is live."""
+    shift, _, access = visible_shift(actor, shift_id)
+    live = shift.status not in CLOSED
+    return VisitActions(can_change=live and perm.can_edit_rota(access), can_cancel=live and perm.can_cancel_shift(access))
+
+
+@dataclass
+class VisitToEdit:
+    view: ShiftView
+    team: Team
+    series_ends_on: date | None  # for a visit of a series
+    in_series: bool
+    clock_changes: list[date]  # the clock-change days the visit (or its series) crosses
+    clock_words: str  # what happens on those days, in plain words
+
+
+def _live_visit(actor: Actor, team_id: int, shift_id: int, allowed) -> tuple[Shift, Team]:
+    team, access = team_with_access(actor, team_id)
+    ensure(allowed(access))
+    shift = db.session.get(Shift, shift_id)
+    if shift is None or shift.team_id != team.id:
+        raise NotFound("No such visit.")
+    if shift.status in CLOSED:
+        raise Conflict("That visit is over or cancelled.", code="shift_closed")
+    return shift, team
+
+
+def visit_to_edit(actor: Actor, team_id: int, shift_id: int) -> VisitToEdit:
+    """A live visit of the team, for the edit page (those who edit the rota), with the
+    clock-change rule where the visit or its following visits cross a change."""
+    shift, team = _live_visit(actor, team_id, shift_id, perm.can_edit_rota)
+    view = ShiftView(shift, team.zone, team_name=team.display_name)
+    series = db.session.get(ShiftSeries, shift.series_id) if shift.series_id else None
+    first = view.local_start.date()
+    last = view.local_end.date()
+    if series is not None:
+        last = series.ends_on or first + timedelta(days=365)
+    changes = rules.clock_changes_between(team.zone, first, last)
+    if series is None and view.local_start.utcoffset() == view.local_end.utcoffset():
+        changes = []  # a one-off visit that does not span a change
+    words = rules.clock_change_words(ShiftKind(shift.kind).value) if series is not None else rules.ONE_OFF_CLOCK_WORDS
+    return VisitToEdit(view, team, series.ends_on if series else None, series is not None, changes, words)
+
+
+@dataclass
+class CancelNotice:
+    """What cancelling a visit now would mean: the notice given and whether the booked
+    worker is paid for it under the co-op's rules (hours.rules.cancellation_pay_due)."""
+
+    view: ShiftView
+    team: Team
+    notice_minutes: int
+    notice_words: str
+    booked_name: str | None
+    pay_due: bool
+    pay_percent: Decimal
+    short_notice_hours: int
+
+
+def cancel_notice(actor: Actor, team_id: int, shift_id: int, now: datetime | None = None) -> CancelNotice:
+    """For the cancel page: the notice a cancellation now gives, and whether a payment is due."""
+    now = now or utcnow()
+    shift, team = _live_visit(actor, team_id, shift_id, perm.can_cancel_shift)
+    notice = rules.notice_minutes(now, shift.starts_at)
+    settings = hours_rates.settings_for(team.cooperative_id)
+    booked = shift.status == ShiftStatus.booked and shift.booked_person_id is not None
+    due = booked and hours_rules.cancellation_pay_due(notice, settings.cancellation_notice_hours,
+                                                      settings.cancellation_pay_percent)
+    view = ShiftView(shift, team.zone, team_name=team.display_name)
+    return CancelNotice(view, team, notice, rules.notice_words(notice), view.booked_person_name if booked else None,
+                        due, settings.cancellation_pay_percent, settings.cancellation_notice_hours)
