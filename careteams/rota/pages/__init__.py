@@ -5,11 +5,12 @@ render. Add a page module here and import it below so its routes register.
     worker   my shifts, my offers, answering them, arrival, cover, the calendar feed
     week     the team's week and its next four weeks as a list, what needs attention first
     visits   one visit of the team's rota: details, checks, where its offers stand
+    offering offering a visit (team wave, booking directly, outside the team), recurring visits
 """
 
 from __future__ import annotations
 
-from careteams.rota.pages import visits, week, worker  # noqa: F401  (registers the routes)
+from careteams.rota.pages import offering, visits, week, worker  # noqa: F401  (registers the routes)
 from careteams.rota.pages.blueprint import bp
 
 __all__ = ["bp"]
