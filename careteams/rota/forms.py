@@ -12,6 +12,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.validators import ValidationError as WTFValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -77,17 +78,18 @@ class SeriesForm(PageForm):
     """A recurring visit. The RRULE is built by rules.series_rrule; the service checks again."""
 
     repeat = RadioField("How often", default=rules.EVERY_WEEKDAY, choices=[
-        (rules.EVERY_WEEKDAY, "Every weekday (Monday to Friday)"),
-        (rules.EVERY_DAY, "Every day"),
-        (rules.CHOSEN_DAYS, "On the days I choose")],
+        SelectChoice(rules.EVERY_WEEKDAY, "Every weekday (Monday to Friday)"),
+        SelectChoice(rules.EVERY_DAY, "Every day"),
+        SelectChoice(rules.CHOSEN_DAYS, "On the days I choose")],
         validators=[InputRequired(message="Choose how often the visit repeats.")])
-    days = MultiCheckboxField("Days (if you choose the days)", choices=DAY_LABELS)
+    days = MultiCheckboxField("Days (if you choose the days)",
+                              choices=[SelectChoice(code, label) for code, label in DAY_LABELS])
     start_time = TimeField("Start time", validators=[InputRequired(message="Enter a start time like 08:00.")])
     hours = IntegerField("Hours", default=1, validators=[InputRequired(message="Enter the hours (0 to 24)."),
                                                           NumberRange(min=0, max=24)])
     minutes = IntegerField("Minutes", default=0, validators=[InputRequired(message="Enter the minutes (0 to 59)."),
                                                               NumberRange(min=0, max=59)])
-    kind = RadioField("Kind of visit", choices=list(KIND_LABELS.items()),
+    kind = RadioField("Kind of visit", choices=[SelectChoice(k, label) for k, label in KIND_LABELS.items()],
                       validators=[InputRequired(message="Choose the kind of visit.")])
     first_date = DateField("First date", validators=[InputRequired(message="Enter the first date.")])
     ends_on = DateField("Last date (optional)", validators=[Optional()])

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import login_required
+from wtforms.fields.choices import SelectChoice
 
 from careteams.auth.current import current_actor
 from careteams.extensions import db
@@ -32,7 +33,7 @@ def _forms(actions: offering.OfferingActions, **given) -> SimpleNamespace:
     """The offering forms for the visit page: fresh ones, or those given (a refused one)."""
     offer = given.get("offer") or OfferVisitForm(formdata=None, wave_size=actions.wave_size)
     book = given.get("book") or BookVisitForm(formdata=None)
-    book.person_id.choices = [(str(pid), name) for pid, name in actions.bookable]
+    book.person_id.choices = [SelectChoice(str(pid), name) for pid, name in actions.bookable]
     return SimpleNamespace(actions=actions, offer=offer, book=book,
                            consent=given.get("consent") or ConsentOutsideForm(formdata=None),
                            outside=given.get("outside") or OutsideOfferForm(formdata=None))
