@@ -460,3 +460,18 @@ def test_the_visit_page_includes_the_offering_forms_after_the_visit_actions():
     source = (Path(careteams.__file__).parent / "templates/rota/visit.html").read_text()
     assert '{% include "rota/_offer_actions.html" %}' in source
     assert source.index("_visit_actions.html") < source.index("_offer_actions.html")
+
+
+def test_the_visit_page_with_every_offering_form_repeats_no_id(people, client, login):
+    shift = _future_shift(people)
+    login(people.leader)
+    html = client.get(visit_url(people.team, shift)).get_data(as_text=True)
+    assert "Offer to workers of the co-op" in html and "Book a team worker" in html
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_a_booked_visit_shows_no_offering_forms(people, client, login):
+    shift = make_shift(people.team, CLOCK + timedelta(days=2), status=ShiftStatus.booked, person=people.worker)
+    login(people.leader)
+    assert 'id="offering"' not in client.get(visit_url(people.team, shift)).get_data(as_text=True)
