@@ -8,11 +8,13 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectField,
     SelectMultipleField,
     TextAreaField,
     TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import ValidationError as WTFValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 try:  # WTForms 3.3 names its choices; older versions take (value, label) pairs
@@ -20,6 +22,7 @@ try:  # WTForms 3.3 names its choices; older versions take (value, label) pairs
 except ImportError:  # pragma: no cover
     SelectChoice = None
 
+from careteams.rota import rules
 from careteams.web.forms import PageForm
 
 
@@ -117,3 +120,93 @@ class EditVisitForm(_VisitTimesForm):
 class CancelVisitForm(PageForm):
     reason = TextAreaField("Why is the visit cancelled?", validators=[
         DataRequired(message="Say why the visit is cancelled."), Length(max=500)])
+
+
+# ---------------------------------------------------------------- offering (rota/pages/offering.py)
+
+class OfferVisitForm(PageForm):
+    """Offer the visit to the team: how many at a time (0: everyone at once)."""
+
+    wave_size = IntegerField("How many workers to offer it to at a time", validators=[
+        InputRequired(), NumberRange(min=0, max=500)])
+
+
+class BookVisitForm(PageForm):
+    """Book a team worker directly. The choices are offering.bookable_workers; a stale
+    choice is left to offers.book_directly to refuse in words, and stays chosen."""
+
+    person_id = SelectField("Who to book", validate_choice=False, validators=[
+        InputRequired(message="Choose who to book."),
+        Regexp(r"^\d{1,18}$", message="Choose one of the workers listed.")])
+
+
+class ConsentOutsideForm(PageForm):
+    """The leader's or Rota wrangler's consent to offer this visit outside the team."""
+
+
+class OutsideOfferForm(PageForm):
+    """Offer the visit to workers of the co-op: the rota's rules choose whom."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+KIND_LABELS = {
+    "personal_care": "Personal care",
+    "practical_help": "Practical help",
+    "companionship": "Companionship",
+    "overnight": "Overnight (awake)",
+    "sleep_in": "Sleep-in",
+}
+DAY_LABELS = [("MO", "Monday"), ("TU", "Tuesday"), ("WE", "Wednesday"), ("TH", "Thursday"),
+              ("FR", "Friday"), ("SA", "Saturday"), ("SU", "Sunday")]
+
+
+class SeriesForm(PageForm):
+    """A recurring visit. The RRULE is built by rules.series_rrule; the service checks again."""
+
+    repeat = RadioField("How often", default=rules.EVERY_WEEKDAY, choices=[
+        SelectChoice(rules.EVERY_WEEKDAY, "Every weekday (Monday to Friday)"),
+        SelectChoice(rules.EVERY_DAY, "Every day"),
+        SelectChoice(rules.CHOSEN_DAYS, "On the days I choose")],
+        validators=[InputRequired(message="Choose how often the visit repeats.")])
+    days = MultiCheckboxField("Days (if you choose the days)",
+                              choices=[SelectChoice(code, label) for code, label in DAY_LABELS])
+    start_time = TimeField("Start time", validators=[InputRequired(message="Enter a start time like 08:00.")])
+    hours = IntegerField("Hours", default=1, validators=[InputRequired(message="Enter the hours (0 to 24)."),
+                                                          NumberRange(min=0, max=24)])
+    minutes = IntegerField("Minutes", default=0, validators=[InputRequired(message="Enter the minutes (0 to 59)."),
+                                                              NumberRange(min=0, max=59)])
+    kind = RadioField("Kind of visit", choices=[SelectChoice(k, label) for k, label in KIND_LABELS.items()],
+                      validators=[InputRequired(message="Choose the kind of visit.")])
+    first_date = DateField("First date", validators=[InputRequired(message="Enter the first date.")])
+    ends_on = DateField("Last date (optional)", validators=[Optional()])
+    notes = TextAreaField("Notes for the worker (optional)", validators=[Length(max=2000)])
+
+    def validate_days(self, field) -> None:
+        if self.repeat.data == rules.CHOSEN_DAYS:
+            try:
+                rules.series_rrule(self.repeat.data, field.data or [])
+            except ValueError as exc:
+                raise WTFValidationError(str(exc)) from None
+
+    def validate_minutes(self, field) -> None:
+        if self.duration_minutes == 0:
+            raise WTFValidationError("A visit must last at least 1 minute.")
+        if (self.duration_minutes or 0) > 24 * 60:
+            raise WTFValidationError("A visit may last at most 24 hours.")
+
+    def validate_ends_on(self, field) -> None:
+        if field.data and self.first_date.data and field.data < self.first_date.data:
+            raise WTFValidationError("The last date must be on or after the first date.")
+
+    @property
+    def duration_minutes(self) -> int | None:
+        if self.hours.data is None or self.minutes.data is None:
+            return None
+        return self.hours.data * 60 + self.minutes.data
+
+    def rrule(self) -> str:
+        return rules.series_rrule(self.repeat.data, self.days.data or [])

@@ -468,3 +468,37 @@ def notice_words(minutes: int) -> str:
     if not days and mins:
         parts.append(f"{mins} minute{'' if mins == 1 else 's'}")
     return " and ".join(parts) if parts else "less than a minute"
+
+
+# ---------------------------------------------------------------- recurring visits on the web
+
+WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+EVERY_WEEKDAY = "weekdays"
+EVERY_DAY = "daily"
+CHOSEN_DAYS = "days"
+REPEATS = (EVERY_WEEKDAY, EVERY_DAY, CHOSEN_DAYS)
+
+
+def series_rrule(repeat: str, days: Iterable[str] = ()) -> str:
+    """The RRULE for the web form's choice: "weekdays" (Monday to Friday), "daily", or
+    "days" with the chosen weekday codes (MO..SU, any order, in week order in the rule).
+    Raises ValueError with plain words for a choice the form should refuse."""
+    if repeat == EVERY_DAY:
+        return "FREQ=DAILY"
+    if repeat == EVERY_WEEKDAY:
+        return "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+    if repeat != CHOSEN_DAYS:
+        raise ValueError("Choose how often the visit repeats.")
+    chosen = {str(d).upper() for d in days}
+    unknown = chosen - set(WEEKDAY_CODES)
+    if unknown or not chosen:
+        raise ValueError("Choose at least one day of the week.")
+    return "FREQ=WEEKLY;BYDAY=" + ",".join(code for code in WEEKDAY_CODES if code in chosen)
+
+
+CLOCK_CHANGE_RULE = (
+    "When the clocks change, an overnight or sleep-in visit keeps its end on the clock "
+    "(22:00 to 08:00 is 9 hours on the night the clocks go forward and 11 on the night they "
+    "go back); every other kind keeps its length (a 1-hour visit is 1 hour). A start that "
+    "falls in the hour the clocks skip (01:00 to 02:00 on the last Sunday of March in the UK) "
+    "moves on by that hour.")

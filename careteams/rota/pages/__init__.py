@@ -7,11 +7,12 @@ render. Add a page module here and import it below so its routes register.
     visits   one visit of the team's rota: details, checks, where its offers stand
     editing  adding a visit (the checks before saving), changing it (this or following), cancelling it
     swaps    cover and swaps for the team: arrange cover, decide swaps
+    offering offering a visit (team wave, booking directly, outside the team), recurring visits
 """
 
 from __future__ import annotations
 
-from careteams.rota.pages import editing, swaps, visits, week, worker  # noqa: F401  (registers the routes)
+from careteams.rota.pages import editing, offering, swaps, visits, week, worker  # noqa: F401  (registers the routes)
 from careteams.rota.pages.blueprint import bp
 
 __all__ = ["bp"]

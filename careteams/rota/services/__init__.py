@@ -15,6 +15,7 @@ SMS command, signal) commits once.
     attendance   reminders, arrival, missed-visit alerts, completing ended shifts (clock)
     reading      a team's week and next four weeks, what needs attention, someone's shifts and open offers
     visits       one visit of the team's rota and where its offers stand (who said no, what happens next)
+    offering     what the visit page's offer, book and outside forms may do, and whom it may book
     feeds        private calendar feeds
     worker       the worker's own view: her visit page (address only around the visit),
                  swaps she may propose and those waiting for her answer
