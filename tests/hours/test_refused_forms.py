@@ -108,15 +108,17 @@ def test_an_outsider_posting_to_an_entry_gets_404_not_a_form(client, world):
 
 
 def test_a_pay_run_for_a_period_not_ended_keeps_the_date_beside_its_message(client, world):
+    from careteams.db import utcnow
     from careteams.hours.models import PayRun
 
     _as(client, world.facilitator)
     url = f"/cooperatives/{world.coop.id}/hours/runs"
     page = client.get(url).text
-    r = client.post(url, data={"period_start": "2026-12-01", "csrf_token": csrf_from(page)})
+    this_month = utcnow().date().replace(day=1).isoformat()  # today's period: not ended (any day the suite runs)
+    r = client.post(url, data={"period_start": this_month, "csrf_token": csrf_from(page)})
     assert r.status_code == 422
     _beside(r.text, "period_start", "The period has not ended yet.")
-    assert 'value="2026-12-01"' in r.text
+    assert f'value="{this_month}"' in r.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PayRun)) == 0
     r = client.post(url, data={"period_start": "", "csrf_token": csrf_from(page)})
     assert r.status_code == 422
