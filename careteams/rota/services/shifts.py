@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -207,6 +207,7 @@ class VisitToEdit:
     in_series: bool
     clock_changes: list[date]  # the clock-change days the visit (or its series) crosses
     clock_words: str  # what happens on those days, in plain words
+    plan_tasks: list[str] = field(default_factory=list)  # the tasks the visit may be given
 
 
 def _live_visit(actor: Actor, team_id: int, shift_id: int, allowed) -> tuple[Shift, Team]:
@@ -224,6 +225,7 @@ def visit_to_edit(actor: Actor, team_id: int, shift_id: int) -> VisitToEdit:
     """A live visit of the team, for the edit page (those who edit the rota), with the
     clock-change rule where the visit or its following visits cross a change."""
     shift, team = _live_visit(actor, team_id, shift_id, perm.can_edit_rota)
+    _, access = team_with_access(actor, team_id)
     view = ShiftView(shift, team.zone, team_name=team.display_name)
     series = db.session.get(ShiftSeries, shift.series_id) if shift.series_id else None
     first = view.local_start.date()
@@ -234,7 +236,8 @@ def visit_to_edit(actor: Actor, team_id: int, shift_id: int) -> VisitToEdit:
     if series is None and view.local_start.utcoffset() == view.local_end.utcoffset():
         changes = []  # a one-off visit that does not span a change
     words = rules.clock_change_words(ShiftKind(shift.kind).value) if series is not None else rules.ONE_OFF_CLOCK_WORDS
-    return VisitToEdit(view, team, series.ends_on if series else None, series is not None, changes, words)
+    return VisitToEdit(view, team, series.ends_on if series else None, series is not None, changes, words,
+                       plan_tasks(actor, team, access))
 
 
 @dataclass
