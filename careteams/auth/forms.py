@@ -1,19 +1,20 @@
-"""WTForms for the account pages (CSRF comes with Flask-WTF)."""
+"""WTForms for the account pages (CSRF comes with Flask-WTF; refusals by careteams.web.forms).
+PasswordFields never send a password back to the browser."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from careteams.auth.passwords import MIN_LENGTH
+from careteams.web.forms import PageForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PageForm):
     email = EmailField("Email address", validators=[DataRequired("Enter your email address."), Email("Enter an email address like name@example.org.")])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
     remember = BooleanField("Keep me logged in on this device")
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(PageForm):
     password = PasswordField("New password", validators=[
         DataRequired("Enter a password."),
         Length(min=MIN_LENGTH, message=f"Use at least {MIN_LENGTH} characters."),
@@ -23,5 +24,5 @@ class SetPasswordForm(FlaskForm):
     ])
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(PageForm):
     email = EmailField("Email address", validators=[DataRequired("Enter your email address."), Email("Enter an email address like name@example.org.")])

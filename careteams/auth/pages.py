@@ -17,10 +17,14 @@ from careteams.auth.limits import (
     no_account_given,
 )
 from careteams.auth.rules import safe_next_path
-from careteams.errors import AppError
+from careteams.errors import Unauthorized
 from careteams.extensions import db, limiter
+from careteams.web.forms import refused
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+
+# A refused login says this, the same whether or not the account exists.
+WRONG_LOGIN = "Email or password is wrong."
 
 
 def _safe_next(target: str | None) -> str:
@@ -34,12 +38,14 @@ def _safe_next(target: str | None) -> str:
 @limiter.limit(ip_limit, methods=["POST"])
 def login():
     form = LoginForm()
-    error = None
     if form.validate_on_submit():
         try:
             person = auth.authenticate(form.email.data, form.password.data)
-        except AppError as exc:
-            error = exc.message
+        except Unauthorized:
+            # The same words whether the account exists or not; the email is kept, the password never.
+            db.session.rollback()
+            form.form_errors.append(WRONG_LOGIN)
+            form.refusal_status = 401
         else:
             if current_user.is_authenticated:  # logging in again over a live session: that one ends
                 auth.end_login_session(current_user._get_current_object())
@@ -48,8 +54,7 @@ def login():
             login_user(person, remember=form.remember.data)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-    status = 401 if error else (422 if form.errors else 200)
-    return render_template("auth/login.html", form=form, error=error), status
+    return render_template("auth/login.html", form=form), form.status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -68,16 +73,18 @@ def _password_page(token: str, purpose: LinkPurpose, template: str):
     person = auth.check_link(token, purpose)
     form = SetPasswordForm()
     if form.validate_on_submit():
-        if current_user.is_authenticated:  # this browser was logged in (perhaps as someone else): that ends
-            auth.end_login_session(current_user._get_current_object())
-        person = auth.use_link(token, purpose, form.password.data)  # ends every session, revokes tokens
-        auth.start_login_session(person, request.user_agent.string)
-        db.session.commit()
-        session.clear()
-        login_user(person)
-        flash("Your password is set. You have been signed out everywhere else and your API tokens were revoked.")
-        return redirect(url_for("web.home"))
-    return render_template(template, form=form, person=person), (422 if form.errors else 200)
+        with refused(form) as outcome:
+            if current_user.is_authenticated:  # this browser was logged in (perhaps as someone else): that ends
+                auth.end_login_session(current_user._get_current_object())
+            person = auth.use_link(token, purpose, form.password.data)  # ends every session, revokes tokens
+            auth.start_login_session(person, request.user_agent.string)
+        if outcome.ok:
+            db.session.commit()
+            session.clear()
+            login_user(person)
+            flash("Your password is set. You have been signed out everywhere else and your API tokens were revoked.")
+            return redirect(url_for("web.home"))
+    return render_template(template, form=form, person=person), form.status
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
@@ -95,7 +102,9 @@ def reset_password(token: str):
 def request_reset():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        auth.request_password_reset(form.email.data)
-        db.session.commit()
-        return render_template("auth/reset_sent.html")
-    return render_template("auth/reset_request.html", form=form), (422 if form.errors else 200)
+        with refused(form) as outcome:
+            auth.request_password_reset(form.email.data)
+        if outcome.ok:
+            db.session.commit()
+            return render_template("auth/reset_sent.html")
+    return render_template("auth/reset_request.html", form=form), form.status

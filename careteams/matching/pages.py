@@ -38,6 +38,7 @@ from careteams.matching.services.settings import list_skills
 from careteams.matching.services.suggestions import suggest_candidates, suggest_vacancies
 from careteams.matching.services.vacancies import list_team_vacancies, post_vacancy, view_vacancy
 from careteams.members.services import get_visible_cooperative
+from careteams.web.forms import plain_fields
 
 bp = Blueprint("matching", __name__)
 
@@ -60,14 +61,30 @@ def _windows_text(windows) -> str:
     return "\n".join(rules.format_window((w.weekday, w.start_minute, w.end_minute)) for w in windows)
 
 
+# Field names as the page says them, for the shared helper's plain words.
+LABELS = {
+    "employment_type": "How you work", "hourly_rate_pence": "Your hourly rate", "skill_ids": "Your skills",
+    "languages": "Languages", "interests": "Interests", "windows": "When you can work", "latitude": "Latitude",
+    "longitude": "Longitude", "district": "District", "travel_km": "How far you travel", "date_of_birth":
+    "Your date of birth", "opt_out_48h_signed_on": "The date you signed the opt-out", "needs": "What help is needed",
+    "what_matters": "What matters to the person", "required_skill_ids": "Skills needed",
+    "nice_skill_ids": "Skills that would help", "note": "Note", "on": "Date", "answer": "Your answer",
+}
+
+
 def _form_errors(exc: Exception) -> dict:
+    """A refusal's messages per field, in plain words (careteams.web.forms); 401/403/404 go on."""
     if isinstance(exc, SchemaError):
-        return exc.normalized_messages()
+        return plain_fields(exc.normalized_messages(), LABELS)
     if isinstance(exc, AppError):
         if exc.status in (401, 403, 404):
             raise exc
-        return exc.details.get("fields") or {"form": [exc.message]}
+        return plain_fields(exc.details.get("fields") or {"form": [exc.message]}, LABELS)
     raise exc
+
+
+def _status(exc: Exception) -> int:
+    return exc.status if isinstance(exc, AppError) else 422
 
 
 def _windows_from_form(text: str, errors: dict) -> list[str]:
@@ -211,49 +228,50 @@ def invite(vacancy_id: int):
 @bp.route("/matches/<int:match_id>")
 @login_required
 def match_page(match_id: int):
+    return _render_match(match_id)
+
+
+def _render_match(match_id: int, refusal: dict | None = None, status: int = 200):
+    """The match page; `refusal` is a refused form's action, errors (plain words) and what was typed."""
     view = view_match(current_actor(), match_id)
     return render_template("matching/match.html", match=view, labels=ACTION_LABELS, note_actions=NOTE_ACTIONS,
-                           date_actions=DATE_ACTIONS, check_in_labels=rules.CHECK_IN_LABELS)
+                           date_actions=DATE_ACTIONS, check_in_labels=rules.CHECK_IN_LABELS,
+                           refusal=refusal or {"errors": {}, "values": {}}), status
 
 
 @bp.route("/matches/<int:match_id>/act", methods=["POST"])
 @login_required
 def match_act(match_id: int):
+    typed = {k: v for k, v in request.form.items() if k != "csrf_token" and v != ""}
     try:
-        data = MatchActionSchema().load({k: v for k, v in request.form.items() if k != "csrf_token" and v != ""})
+        data = MatchActionSchema().load(typed)
         act_on_match(current_actor(), match_id, data["action"], note=data["note"], on=data["on"])
-    except SchemaError as exc:
+    except (SchemaError, AppError) as exc:
         db.session.rollback()
-        flash("Please check: " + "; ".join(f"{k}: {' '.join(v) if isinstance(v, list) else v}"
-                                            for k, v in exc.normalized_messages().items()))
-    except AppError as exc:
-        if exc.status in (401, 403, 404):
-            raise
-        db.session.rollback()
-        flash(exc.message + " " + " ".join(" ".join(v) for v in exc.details.get("fields", {}).values()))
-    else:
-        db.session.commit()
-        flash("Done.")
+        errors = _form_errors(exc)
+        return _render_match(match_id, {"kind": "act", "action": typed.get("action"), "errors": errors,
+                                        "values": typed}, _status(exc))
+    db.session.commit()
+    flash("Done.")
     return redirect(url_for("matching.match_page", match_id=match_id), 303)
 
 
 @bp.route("/matches/<int:match_id>/check-ins/<int:after_shift>", methods=["POST"])
 @login_required
 def match_check_in(match_id: int, after_shift: int):
+    typed = {k: v for k, v in request.form.items() if k != "csrf_token" and v != ""}
     try:
-        data = CheckInAnswerSchema().load({k: v for k, v in request.form.items() if k != "csrf_token" and v != ""})
+        data = CheckInAnswerSchema().load(typed)
         answer_check_in(current_actor(), match_id, after_shift, data["answer"])
-    except SchemaError:
+    except (SchemaError, AppError) as exc:
         db.session.rollback()
-        flash("Please choose one of the answers.")
-    except AppError as exc:
-        if exc.status in (401, 403, 404):
-            raise
-        db.session.rollback()
-        flash(exc.message)
-    else:
-        db.session.commit()
-        flash("Thank you: your answer is saved.")
+        errors = _form_errors(exc)
+        if isinstance(exc, SchemaError):
+            errors = {"answer": ["Choose one of the answers."]}
+        return _render_match(match_id, {"kind": "check_in", "after_shift": after_shift, "errors": errors,
+                                        "values": typed}, _status(exc))
+    db.session.commit()
+    flash("Thank you: your answer is saved.")
     return redirect(url_for("matching.match_page", match_id=match_id), 303)
 
 

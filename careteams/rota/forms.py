@@ -111,7 +111,14 @@ class VisitForm(_VisitTimesForm):
     warned = HiddenField()
 
 
+def _task_field():
+    """The plan's tasks as checkboxes; the page sets the choices, the service checks again."""
+    return SelectMultipleField("Tasks from the support plan (optional)", choices=[], validate_choice=False,
+                               widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+
 class EditVisitForm(_VisitTimesForm):
+    tasks = _task_field()
     scope = RadioField("Which visits change?", default="this",
                        choices=choices([("this", "This visit only"), ("following", "This visit and the following ones")]),
                        validators=[InputRequired(message="Choose which visits change.")])
@@ -184,6 +191,7 @@ class SeriesForm(PageForm):
     first_date = DateField("First date", validators=[InputRequired(message="Enter the first date.")])
     ends_on = DateField("Last date (optional)", validators=[Optional()])
     notes = TextAreaField("Notes for the worker (optional)", validators=[Length(max=2000)])
+    tasks = _task_field()
 
     def validate_days(self, field) -> None:
         if self.repeat.data == rules.CHOSEN_DAYS:

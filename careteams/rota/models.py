@@ -63,6 +63,8 @@ class ShiftSeries(db.Model):
     required_skills: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     break_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    # Tasks from the support plan each occurrence carries (copied onto each visit).
+    tasks: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

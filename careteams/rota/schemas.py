@@ -38,6 +38,8 @@ class ShiftUpdateSchema(Schema):
     required_skills = fields.List(fields.String(validate=validate.Length(1, 60)), validate=validate.Length(max=20))
     notes = fields.String(validate=validate.Length(max=2000))
     break_minutes = fields.Integer(validate=validate.Range(0, 240))
+    tasks = fields.List(fields.String(validate=validate.Length(1, 200)), validate=validate.Length(max=30),
+                        metadata={"description": "Tasks from the current support plan (replaces the visit's tasks)"})
 
     @validates_schema
     def _scope_fields(self, data, **kwargs):
@@ -56,6 +58,9 @@ class SeriesCreateSchema(Schema):
     required_skills = fields.List(fields.String(validate=validate.Length(1, 60)), load_default=list)
     notes = fields.String(load_default="", validate=validate.Length(max=2000))
     break_minutes = fields.Integer(load_default=0, validate=validate.Range(0, 240))
+    tasks = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list,
+                        validate=validate.Length(max=30),
+                        metadata={"description": "Lines of the current support plan's routines, personal care or outcomes"})
 
     @validates_schema
     def _dates(self, data, **kwargs):
@@ -72,6 +77,7 @@ class SeriesSchema(Schema):
     duration_minutes = fields.Integer()
     ends_on = fields.Date(allow_none=True)
     kind = fields.String()
+    tasks = fields.List(fields.String())
 
 
 class CancelSchema(Schema):

@@ -10,6 +10,7 @@ from careteams.errors import NotFound
 from careteams.extensions import db
 from careteams.sms import services
 from careteams.sms.forms import SimulateForm
+from careteams.web.forms import refused
 
 # Not "sms": that name belongs to Twilio's webhooks in views.py.
 bp = Blueprint("sms_pages", __name__)
@@ -41,9 +42,11 @@ def simulate():
                         if request.method == "GET" else None)
     if form.validate_on_submit():
         to_number = form.to_number.data or services.default_simulation_number() or ""
-        services.receive_text(services.simulated_sid(), form.from_number.data, to_number, form.body.data)
-        db.session.commit()
-        return redirect(url_for("sms_pages.simulate", **{"from": form.from_number.data, "to": to_number}))
+        with refused(form, rename={"from": "from_number", "to": "to_number"}) as outcome:
+            services.receive_text(services.simulated_sid(), form.from_number.data, to_number, form.body.data)
+        if outcome.ok:
+            db.session.commit()
+            return redirect(url_for("sms_pages.simulate", **{"from": form.from_number.data, "to": to_number}))
     number = form.from_number.data
     lines = services.conversation(number) if number else []
-    return render_template("sms/simulate.html", form=form, lines=lines)
+    return render_template("sms/simulate.html", form=form, lines=lines), form.status

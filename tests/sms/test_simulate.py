@@ -165,3 +165,15 @@ def test_cli_simulate_against_the_seeded_demo_books_wendy_and_tells_will_it_is_f
             truncate_all(db.engine)
             db.engine.dispose()
 
+
+
+def test_a_refused_simulator_form_keeps_the_number_and_says_why_beside_the_message(app, client):
+    app.config["ENV"] = "development"
+    page = client.get("/dev/sms")
+    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page.data).group(1).decode()
+    response = client.post("/dev/sms", data={"csrf_token": token, "from_number": "+447700900123", "body": ""})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="body-error"' in html and 'aria-describedby="body-error"' in html
+    assert 'value="+447700900123"' in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundMessage)) == 0

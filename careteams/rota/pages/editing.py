@@ -110,13 +110,19 @@ def edit_visit(team_id: int, shift_id: int):
     view = visit.view
     form = EditVisitForm(data={"day": view.local_start.date(), "start": view.local_start.time(),
                                "end": view.local_end.time(), "kind": view.kind.value, "notes": view.notes,
-                               "break_minutes": view.break_minutes, "scope": "this"})
+                               "break_minutes": view.break_minutes, "scope": "this",
+                               "tasks": list(view.tasks or [])})
+    # The plan's tasks; someone who may not read the plan is not offered them, and her
+    # changes leave the visit's tasks as they are.
+    form.tasks.choices = choices((t, t) for t in visit.plan_tasks)
     if not visit.in_series:
         del form.scope
     if form.validate_on_submit():
         scope = form.scope.data if visit.in_series else "this"
         times = _wall_times(form)
         changes = {"kind": form.kind.data, "notes": form.notes.data or "", "break_minutes": form.break_minutes.data or 0}
+        if visit.plan_tasks:
+            changes["tasks"] = list(form.tasks.data or [])
         if scope == "following" and form.day.data != view.local_start.date():
             form.day.errors = ["To move the day, change this visit only (the following visits keep their days)."]
         else:

@@ -21,9 +21,10 @@ from careteams.rota.forms import (
     OfferVisitForm,
     OutsideOfferForm,
     SeriesForm,
+    choices,
 )
 from careteams.rota.pages.blueprint import bp
-from careteams.rota.services import offering, offers, series, visits
+from careteams.rota.services import offering, offers, series, shifts, visits
 from careteams.web.forms import refused
 
 # ---------------------------------------------------------------- the visit page's forms
@@ -146,19 +147,21 @@ def may_add_visits(team_id: int) -> bool:
 
 # Fields of the series service's refusals, on the form's own fields.
 SERIES_FIELDS = {"rrule": "repeat", "duration_minutes": "minutes", "start_time": "start_time",
-                 "first_date": "first_date", "ends_on": "ends_on", "kind": "kind", "notes": "notes"}
+                 "first_date": "first_date", "ends_on": "ends_on", "kind": "kind", "notes": "notes", "tasks": "tasks"}
 
 
 @bp.route("/teams/<int:team_id>/rota/series/new", methods=["GET", "POST"])
 @login_required
 def new_series(team_id: int):
     actor = current_actor()
-    team = offering.team_for_new_series(actor, team_id)
+    team, tasks = shifts.new_visit(actor, team_id)  # the rota's editors; the plan's tasks
     form = SeriesForm()
+    form.tasks.choices = choices((t, t) for t in tasks)
     if form.validate_on_submit():
         data = {"rrule": form.rrule(), "first_date": form.first_date.data, "start_time": form.start_time.data,
                 "duration_minutes": form.duration_minutes, "ends_on": form.ends_on.data,
-                "kind": form.kind.data, "notes": (form.notes.data or "").strip()}
+                "kind": form.kind.data, "notes": (form.notes.data or "").strip(),
+                "tasks": list(form.tasks.data or [])}
         with refused(form, rename=SERIES_FIELDS) as outcome:
             made = series.create_series(actor, team_id, data)
         if outcome.ok:
@@ -167,5 +170,5 @@ def new_series(team_id: int):
             return redirect(url_for("rota.rota_page", team_id=team_id, week=made.first_date.isoformat()), code=303)
         checks = (outcome.error.details or {}).get("checks") or []
         form.form_errors.extend(c["message"] for c in checks)
-    return render_template("rota/series_new.html", form=form, team=team,
+    return render_template("rota/series_new.html", form=form, team=team, has_tasks=bool(tasks),
                            clock_rule=rules.CLOCK_CHANGE_RULE), form.status

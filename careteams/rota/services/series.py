@@ -23,6 +23,7 @@ from careteams.rota.services.checks import (
 )
 from careteams.rota.services.common import booked_elsewhere, team_with_access, unbook
 from careteams.rota.services.settings import settings_for
+from careteams.rota.services.tasks import chosen_tasks
 from careteams.teams.models import Team
 
 
@@ -39,7 +40,8 @@ def create_series(actor: Actor, team_id: int, data: dict, now: datetime | None =
                          start_time=data["start_time"], duration_minutes=data["duration_minutes"],
                          ends_on=data.get("ends_on"), kind=data["kind"], break_minutes=data.get("break_minutes") or 0,
                          required_skills=sorted(set(data.get("required_skills") or [])),
-                         notes=data.get("notes") or "", created_by_id=actor.person_id)
+                         notes=data.get("notes") or "", created_by_id=actor.person_id,
+                         tasks=chosen_tasks(actor, team, access, data.get("tasks") or []))
     sample = Shift(team_id=team.id, kind=series.kind, break_minutes=series.break_minutes,
                    starts_at=datetime(2026, 1, 5, 12, tzinfo=UTC),
                    ends_at=datetime(2026, 1, 5, 12, tzinfo=UTC) + timedelta(minutes=series.duration_minutes))
@@ -67,7 +69,8 @@ def materialise_series(series: ShiftSeries, now: datetime, from_date: date | Non
             continue
         shift = Shift(team_id=team.id, series_id=series.id, occurrence_date=day, starts_at=starts_at,
                       ends_at=ends_at, kind=series.kind, required_skills=list(series.required_skills or []),
-                      break_minutes=series.break_minutes, notes=series.notes, status=ShiftStatus.open)
+                      break_minutes=series.break_minutes, notes=series.notes, status=ShiftStatus.open,
+                      tasks=list(series.tasks or []))
         _refuse_like_a_one_off(shift, team, settings, day)
         db.session.add(shift)
         added += 1
@@ -89,7 +92,8 @@ def _refuse_like_a_one_off(shift: Shift, team: Team, settings, day: date) -> Non
 
 
 def split_series(actor: Actor, shift: Shift, team: Team, changes: dict, now: datetime) -> ShiftSeries:
-    """'This and following': the old pattern ends the day before; a new one starts here."""
+    """'This and following': the old pattern ends the day before; a new one starts here.
+    `changes["tasks"]`, if given, is already checked against the plan (update_shift)."""
     old = db.session.get(ShiftSeries, shift.series_id)
     day = shift.occurrence_date
     start_time = changes.get("start_time", old.start_time)
@@ -98,7 +102,8 @@ def split_series(actor: Actor, shift: Shift, team: Team, changes: dict, now: dat
                       ends_on=old.ends_on, kind=changes.get("kind", old.kind),
                       required_skills=sorted(set(changes.get("required_skills", old.required_skills or []))),
                       break_minutes=changes.get("break_minutes", old.break_minutes),
-                      notes=changes.get("notes", old.notes), created_by_id=actor.person_id)
+                      notes=changes.get("notes", old.notes), created_by_id=actor.person_id,
+                      tasks=list(changes.get("tasks", old.tasks or [])))
     problem = rules.validate_rrule(new.rrule)
     if problem:
         raise ValidationError(details={"fields": {"rrule": [problem]}})
@@ -130,6 +135,7 @@ def split_series(actor: Actor, shift: Shift, team: Team, changes: dict, now: dat
                 s.series_id, (s.starts_at, s.ends_at) = new.id, times[s.occurrence_date]
                 s.kind, s.notes, s.break_minutes = new.kind, new.notes, new.break_minutes
                 s.required_skills = list(new.required_skills)
+                s.tasks = list(new.tasks)
                 _refuse_like_a_one_off(s, team, settings, s.occurrence_date)
                 clash = s.booked_person_id is not None and booked_elsewhere(s.booked_person_id, s.starts_at, s.ends_at, s.id)
             if clash:

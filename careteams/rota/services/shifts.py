@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -34,9 +34,8 @@ from careteams.rota.services.common import (
     visible_shift,
 )
 from careteams.rota.services.series import split_series
-from careteams.teams import permissions as team_perm
+from careteams.rota.services.tasks import chosen_tasks, plan_tasks
 from careteams.teams.models import Team
-from careteams.teams.services import plans
 
 
 def create_shift(actor: Actor, team_id: int, data: dict) -> ShiftView:
@@ -69,21 +68,12 @@ def _new_shift(actor: Actor, team: Team, access, data: dict) -> tuple[Shift, lis
         start = _one_time(data["starts_at"], team.zone, "starts_at")
         end = start + timedelta(minutes=int(data["duration_minutes"]))
     starts_at, ends_at = _times(data["starts_at"], end, team.zone)
-    tasks = _chosen_tasks(actor, team, access, data.get("tasks") or [])
+    tasks = chosen_tasks(actor, team, access, data.get("tasks") or [])
     shift = Shift(team_id=team.id, starts_at=starts_at, ends_at=ends_at, kind=data["kind"],
                   required_skills=sorted(set(data.get("required_skills") or [])), notes=data.get("notes") or "",
                   break_minutes=data.get("break_minutes") or 0, is_trial=bool(data.get("is_trial")),
                   status=ShiftStatus.open, tasks=tasks)
     return shift, findings_for(shift, team, None)
-
-
-def plan_tasks(actor: Actor, team: Team, access) -> list[str]:
-    """The tasks of the team's current support plan a visit may carry (none for someone
-    who may not read the plan)."""
-    if not team_perm.can_read_plan(access):
-        return []
-    _, sections, _ = plans.current_plan(actor, team.id)
-    return rules.plan_tasks(sections)
 
 
 def new_visit(actor: Actor, team_id: int) -> tuple[Team, list[str]]:
@@ -92,15 +82,6 @@ def new_visit(actor: Actor, team_id: int) -> tuple[Team, list[str]]:
     team, access = team_with_access(actor, team_id)
     ensure(perm.can_edit_rota(access))
     return team, plan_tasks(actor, team, access)
-
-
-def _chosen_tasks(actor: Actor, team: Team, access, chosen: list[str]) -> list[str]:
-    if not chosen:
-        return []
-    allowed = plan_tasks(actor, team, access)
-    if any(t not in allowed for t in chosen):
-        raise ValidationError(details={"fields": {"tasks": ["Choose tasks from the current support plan."]}})
-    return [t for t in allowed if t in set(chosen)]  # the plan's order, each once
 
 
 def end_after(start: datetime, minutes: int, zone: str) -> datetime:
@@ -136,6 +117,8 @@ def update_shift(actor: Actor, shift_id: int, changes: dict, scope: str = "this"
     if scope == "following":
         if shift.series_id is None:
             raise ValidationError(details={"fields": {"scope": ["Only a recurring visit has following visits."]}})
+        if "tasks" in changes:
+            changes = {**changes, "tasks": chosen_tasks(actor, team, access, changes["tasks"] or [])}
         split_series(actor, shift, team, changes, now)
         db.session.refresh(shift)
         return ShiftView(shift, team.zone, findings_for(shift, team, shift.booked_person_id), team_name=team.display_name)
@@ -153,6 +136,8 @@ def update_shift(actor: Actor, shift_id: int, changes: dict, scope: str = "this"
                 setattr(shift, key, changes[key])
         if "required_skills" in changes:
             shift.required_skills = sorted(set(changes["required_skills"]))
+        if "tasks" in changes:
+            shift.tasks = chosen_tasks(actor, team, access, changes["tasks"] or [])
         shift.detached = True
         clash = shift.booked_person_id is not None and booked_elsewhere(shift.booked_person_id, shift.starts_at, shift.ends_at, shift.id)
         findings = findings_for(shift, team, None if clash else shift.booked_person_id)
@@ -222,6 +207,7 @@ class VisitToEdit:
     in_series: bool
     clock_changes: list[date]  # the clock-change days the visit (or its series) crosses
     clock_words: str  # what happens on those days, in plain words
+    plan_tasks: list[str] = field(default_factory=list)  # the tasks the visit may be given
 
 
 def _live_visit(actor: Actor, team_id: int, shift_id: int, allowed) -> tuple[Shift, Team]:
@@ -239,6 +225,7 @@ def visit_to_edit(actor: Actor, team_id: int, shift_id: int) -> VisitToEdit:
     """A live visit of the team, for the edit page (those who edit the rota), with the
     clock-change rule where the visit or its following visits cross a change."""
     shift, team = _live_visit(actor, team_id, shift_id, perm.can_edit_rota)
+    _, access = team_with_access(actor, team_id)
     view = ShiftView(shift, team.zone, team_name=team.display_name)
     series = db.session.get(ShiftSeries, shift.series_id) if shift.series_id else None
     first = view.local_start.date()
@@ -249,7 +236,8 @@ def visit_to_edit(actor: Actor, team_id: int, shift_id: int) -> VisitToEdit:
     if series is None and view.local_start.utcoffset() == view.local_end.utcoffset():
         changes = []  # a one-off visit that does not span a change
     words = rules.clock_change_words(ShiftKind(shift.kind).value) if series is not None else rules.ONE_OFF_CLOCK_WORDS
-    return VisitToEdit(view, team, series.ends_on if series else None, series is not None, changes, words)
+    return VisitToEdit(view, team, series.ends_on if series else None, series is not None, changes, words,
+                       plan_tasks(actor, team, access))
 
 
 @dataclass
