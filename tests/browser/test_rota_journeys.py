@@ -125,3 +125,162 @@ def test_refused_visit_keeps_what_was_typed_and_names_the_end(live_server, page,
     assert page.evaluate("document.activeElement && document.activeElement.id") == "end"
     after = read(app, lambda: db.session.scalar(sa.select(sa.func.count(Shift.id)).where(Shift.team_id == team_id)))
     assert after == before
+
+
+# ---------------------------------------------------------------------------
+# Journey 1 of the rota: a leader builds a week from an empty rota and it fills
+# ---------------------------------------------------------------------------
+
+def simulate_text(app, phone: str, body: str) -> str:
+    """`flask sms simulate` in a subprocess, on the live server's database."""
+    env = {**os.environ, "CARETEAMS_ENV": "development", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}
+    done = subprocess.run(  # noqa: S603  (our own CLI, fixed arguments)
+        [sys.executable, "-m", "flask", "--app", "careteams", "sms", "simulate", "--from", phone, "--no-send", body],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def week_rows(page) -> list[str]:
+    return [" ".join(t.split()) for t in page.eval_on_selector_all("main table tbody tr:has(a[href*='/rota/visits/'])", "rows => rows.map(r => r.innerText)")]
+
+
+def back_to_week(page, team_id: int, monday: date) -> None:
+    """From a visit page, its "Back to the rota" link: the week of that visit."""
+    press_on(page, f"main a[href^='/teams/{team_id}/rota?week=']")
+    assert f"Week starting {monday:%A %-d %B %Y}" in main_text(page)
+
+
+def test_leader_builds_a_week_offers_it_and_it_fills(live_server, page, browser, check_a11y, shoot):
+    """Cath's team has no visits in the demo: she builds a week, offers it, and it fills."""
+    from careteams.rota.models import Offer, Shift, ShiftStatus
+
+    base, password, app = live_server["url"], live_server["logins"]["password"], live_server["app"]
+    team_id = team_of(app, "cath")
+    monday = empty_monday()
+    friday = monday + timedelta(days=4)
+    week_url = f"/teams/{team_id}/rota?week={monday.isoformat()}"
+    ids = {k: person_id(app, k) for k in ("wendy", "omar")}
+
+    log_in(page, base, "cath", password, check_a11y)
+    press_on(page, f"main a[href='/teams/{team_id}']")
+    check_a11y(page)
+    press_on(page, f"main a[href='/teams/{team_id}/rota']")
+    check_a11y(page)
+    page.goto(base + week_url)  # the week to build, by its address
+    check_a11y(page)
+    assert "No shifts this week" in main_text(page)
+
+    # A weekday morning series: every weekday at 08:00 for 1 hour, that week only.
+    press_on(page, f"main a[href='/teams/{team_id}/rota/series/new']")
+    check_a11y(page)
+    assert page.is_checked("#repeat")  # "every weekday" is the first choice and the default
+    tab_to(page, "#start_time")
+    type_time(page, time(8, 0))
+    choose_radio(page, "kind", 0)
+    tab_to(page, "#first_date")
+    type_date(page, monday)
+    tab_to(page, "#ends_on")
+    type_date(page, friday)
+    tab_to(page, "#notes")
+    page.keyboard.type("Breakfast and help to get dressed")
+    fits_320(page)
+    shoot(page, "r1-add-recurring-visit")
+    press_on(page, "main form[action$='/rota/series/new'] button[type=submit]")
+    check_a11y(page)
+    assert page.url.endswith(week_url), page.url
+    assert "Recurring visit added" in main_text(page)
+    assert len(week_rows(page)) == 5
+
+    # Two one-off visits, each offered to the whole team from its own page.
+    for day, start, end, notes in ((monday + timedelta(days=1), time(14), time(15), "Shopping in Outlane"),
+                                   (monday + timedelta(days=3), time(14), time(16), "A walk to the church")):
+        press_on(page, f"main a[href='/teams/{team_id}/rota/visits/new']")
+        check_a11y(page)
+        add_visit(page, day, start, end, notes)
+        check_a11y(page)
+        assert "Visit added" in main_text(page), main_text(page)
+        assert notes in main_text(page)
+        back_to_week(page, team_id, monday)
+        check_a11y(page)
+    assert len(week_rows(page)) == 7
+    fits_320(page)
+    shoot(page, "r1-rota-week-attention")
+    assert "Needs attention" in main_text(page)
+
+    # Offer every visit of the week to the team, all at once (wave size 0).
+    visit_links = page.eval_on_selector_all(
+        f"main table a[href^='/teams/{team_id}/rota/visits/']", "links => links.map(a => a.getAttribute('href'))")
+    assert len(visit_links) == 7
+    for n, href in enumerate(visit_links):
+        press_on(page, f"main table a[href='{href}']")
+        check_a11y(page)
+        if n == 0:
+            fits_320(page)
+            shoot(page, "r1-visit-page")
+        tab_to(page, "#wave_size")
+        page.keyboard.press("Control+A")
+        page.keyboard.type("0")
+        press_on(page, "main form[action$='/offer'] button[type=submit]")
+        check_a11y(page)
+        assert "Not answered yet" in main_text(page), main_text(page)
+        back_to_week(page, team_id, monday)
+        check_a11y(page)
+    shift_ids = [int(h.rstrip("/").split("/")[-1]) for h in visit_links]
+
+    def offers_to(person: int) -> dict[int, Offer]:
+        rows = db.session.scalars(sa.select(Offer).where(Offer.person_id == person, Offer.shift_id.in_(shift_ids)))
+        return {o.shift_id: o for o in rows}
+
+    def shift_start(shift_id: int):
+        return db.session.get(Shift, shift_id).starts_at.astimezone(LONDON)
+
+    starts = read(app, lambda: {s: shift_start(s) for s in shift_ids})
+    mornings = [s for s in shift_ids if starts[s].hour == 8]
+    one_offs = sorted((s for s in shift_ids if starts[s].hour == 14), key=lambda s: starts[s])
+    assert len(mornings) == 5 and len(one_offs) == 2
+
+    # Wendy, in her own browser, takes the five mornings from her offers page.
+    wendy = new_page(browser)
+    log_in(wendy, base, "wendy", password, check_a11y)
+    press_on(wendy, "main a[href='/my/offers']")
+    check_a11y(wendy)
+    fits_320(wendy)
+    wendys = read(app, lambda: offers_to(ids["wendy"]))
+    for shift_id in mornings:
+        press_on(wendy, f"main form[action='/my/offers/{wendys[shift_id].id}/accept'] button")
+        check_a11y(wendy)
+        if not wendy.url.endswith("/my/offers"):
+            press_on(wendy, "a[href='/my/offers']")
+            check_a11y(wendy)
+    wendy.context.close()
+
+    # Omar takes the first one-off by text, with the code his offer gave him.
+    code = read(app, lambda: offers_to(ids["omar"])[one_offs[0]].code)
+    out = simulate_text(app, "+447700900128", f"Y {code}")
+    assert f"Y {code}" in out
+
+    # Cath books Wendy directly on the other one-off, from its visit page. (Xena, the
+    # team's third worker, is not offered visits nor bookable: the demo's DBS check for
+    # her has expired.)
+    press_on(page, f"main table a[href='/teams/{team_id}/rota/visits/{one_offs[1]}']")
+    check_a11y(page)
+    tab_to(page, "#person_id")
+    page.keyboard.type("Wendy")
+    assert page.eval_on_selector("#person_id", "s => s.options[s.selectedIndex].text").startswith("Wendy"), page.eval_on_selector_all("#person_id option", "os => os.map(o => o.text)")
+    press_on(page, "main form[action$='/book'] button[type=submit]")
+    check_a11y(page)
+    back_to_week(page, team_id, monday)
+    check_a11y(page)
+
+    # The week is filled: every visit has a name on it.
+    booked = read(app, lambda: {s: (db.session.get(Shift, s).status, db.session.get(Shift, s).booked_person_id)
+                                for s in shift_ids})
+    assert {s: b for s, (_, b) in booked.items()} == {
+        **{s: ids["wendy"] for s in mornings}, one_offs[0]: ids["omar"], one_offs[1]: ids["wendy"]}
+    assert all(status == ShiftStatus.booked for status, _ in booked.values())
+    rows = week_rows(page)
+    assert sum("Wendy Ali" in r for r in rows) == 6 and sum("Omar Iqbal" in r for r in rows) == 1, " | ".join(rows)
+    assert not any("Open" in r or "Offered" in r for r in rows), rows
+    fits_320(page)
+    shoot(page, "r1-rota-week-filled")
