@@ -284,3 +284,118 @@ def test_leader_builds_a_week_offers_it_and_it_fills(live_server, page, browser,
     assert not any("Open" in r or "Offered" in r for r in rows), rows
     fits_320(page)
     shoot(page, "r1-rota-week-filled")
+
+
+# ---------------------------------------------------------------------------
+# Journey 3 of the rota: a worker asks for cover and proposes a swap; it is decided
+# ---------------------------------------------------------------------------
+
+def demo_booking(app, leader: str) -> tuple[int, int]:
+    """The demo books one worker on the first visit of next week: (shift, worker)."""
+    from careteams.rota.demo import DEMO_NOTE
+    from careteams.rota.models import Shift, ShiftStatus
+
+    team_id = team_of(app, leader)
+    return read(app, lambda: tuple(db.session.execute(sa.select(Shift.id, Shift.booked_person_id).where(
+        Shift.team_id == team_id, Shift.notes == DEMO_NOTE, Shift.status == ShiftStatus.booked)
+        .order_by(Shift.starts_at)).one()))
+
+
+def book_in_setup(app, leader: str, shift_id: int, worker_id: int) -> None:
+    """Setup through the services: the leader books a worker (as if done earlier)."""
+    from careteams.members.models import Person
+    from careteams.members.services import actor_for
+    from careteams.rota.services import offers
+
+    with app.app_context():
+        leader_person = db.session.scalar(sa.select(Person).where(Person.email == EMAIL.format(leader)))
+        offers.book_directly(actor_for(leader_person), shift_id, worker_id, now=utcnow())
+        db.session.commit()
+        db.session.remove()
+
+
+def open_demo_visits(app, leader: str) -> list[int]:
+    from careteams.rota.demo import DEMO_NOTE
+    from careteams.rota.models import Shift, ShiftStatus
+
+    team_id = team_of(app, leader)
+    return read(app, lambda: list(db.session.scalars(sa.select(Shift.id).where(
+        Shift.team_id == team_id, Shift.notes == DEMO_NOTE, Shift.status == ShiftStatus.open)
+        .order_by(Shift.starts_at))))
+
+
+def test_worker_asks_for_cover_proposes_a_swap_and_the_leader_decides(live_server, page, browser, check_a11y, shoot):
+    from careteams.rota.enums import SwapStatus
+    from careteams.rota.models import Shift, ShiftSwap
+
+    base, password, app = live_server["url"], live_server["logins"]["password"], live_server["app"]
+    team_id = team_of(app, "ann")
+    wendy_id, will_id = person_id(app, "wendy"), person_id(app, "will")
+    # Two of next week's demo visits nobody was offered (Thursday afternoon, Saturday
+    # morning), booked in setup: a Monday morning would not do, as the demo books Will
+    # on Bill's team then, and the swap would put him in two places.
+    mine, theirs = open_demo_visits(app, "ann")[0], open_demo_visits(app, "ann")[-1]
+    book_in_setup(app, "ann", mine, wendy_id)
+    book_in_setup(app, "ann", theirs, will_id)
+
+    # Wendy asks for cover on her Thursday visit, then proposes a swap instead.
+    log_in(page, base, "wendy", password, check_a11y)
+    press_on(page, "a[href='/my/shifts']")
+    check_a11y(page)
+    press_on(page, f"main a[href='/my/shifts/{mine}']")
+    check_a11y(page)
+    fits_320(page)
+    shoot(page, "r3-worker-visit-page")
+    press_on(page, "a[href='/my/shifts']")
+    check_a11y(page)
+    press_on(page, f"main form[action='/my/shifts/{mine}/cover'] button")
+    check_a11y(page)
+    assert read(app, lambda: db.session.get(Shift, mine).cover_requested_at) is not None
+    press_on(page, f"main a[href='/my/shifts/{mine}/swap']")
+    check_a11y(page)
+    assert page.query_selector("main input[name=other_shift_id]"), main_text(page)
+    tab_to(page, "main input[name=other_shift_id]")
+    page.keyboard.press("Space")
+    assert page.eval_on_selector("main input[name=other_shift_id]:checked", "r => r.value") == str(theirs)
+    fits_320(page)
+    shoot(page, "r3-propose-swap")
+    press_on(page, f"main form[action='/my/shifts/{mine}/swap'] button[type=submit]")
+    check_a11y(page)
+    assert "Swap proposed" in main_text(page)
+    swap_id = read(app, lambda: db.session.scalar(sa.select(ShiftSwap.id).where(
+        ShiftSwap.status == SwapStatus.proposed)))
+    assert swap_id
+
+    # Will agrees, in his own browser.
+    will = new_page(browser)
+    log_in(will, base, "will", password, check_a11y)
+    press_on(will, "a[href='/my/shifts']")
+    check_a11y(will)
+    fits_320(will)
+    press_on(will, f"main form[action='/my/swaps/{swap_id}/answer'] button[value=yes]")
+    check_a11y(will)
+    assert "You agreed to the swap" in main_text(will)
+    will.context.close()
+    assert read(app, lambda: db.session.get(ShiftSwap, swap_id).status) == SwapStatus.agreed
+
+    # Ann decides it on the cover-and-swaps page, reached from her rota.
+    log_in(page, base, "ann", password, check_a11y)
+    press_on(page, f"main a[href='/teams/{team_id}']")
+    check_a11y(page)
+    press_on(page, f"main a[href='/teams/{team_id}/rota']")
+    check_a11y(page)
+    press_on(page, f"main a[href='/teams/{team_id}/rota/cover-and-swaps']")
+    check_a11y(page)
+    assert "Wendy" in main_text(page) and "agreed to swap" in main_text(page)
+    fits_320(page)
+    shoot(page, "r3-cover-and-swaps")
+    form = f"main form[action='/teams/{team_id}/rota/cover-and-swaps/swaps/{swap_id}']"
+    first = page.get_attribute(f"{form} input[name=decision]", "id")
+    tab_to(page, f"#{first}")
+    page.keyboard.press("Space")
+    assert page.eval_on_selector(f"{form} input[name=decision]:checked", "r => r.value") == "approve"
+    press_on(page, f"{form} button[type=submit]")
+    check_a11y(page)
+    assert read(app, lambda: db.session.get(ShiftSwap, swap_id).status) == SwapStatus.approved
+    booked = read(app, lambda: (db.session.get(Shift, mine).booked_person_id, db.session.get(Shift, theirs).booked_person_id))
+    assert booked == (will_id, wendy_id)
