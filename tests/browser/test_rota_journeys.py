@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -399,3 +399,94 @@ def test_worker_asks_for_cover_proposes_a_swap_and_the_leader_decides(live_serve
     assert read(app, lambda: db.session.get(ShiftSwap, swap_id).status) == SwapStatus.approved
     booked = read(app, lambda: (db.session.get(Shift, mine).booked_person_id, db.session.get(Shift, theirs).booked_person_id))
     assert booked == (will_id, wendy_id)
+
+
+# ---------------------------------------------------------------------------
+# Journey 2 of the rota: a Rota wrangler (not the leader) cancels a visit and arranges cover
+# ---------------------------------------------------------------------------
+
+def visits_in_setup(app, leader: str, team_id: int, starts: list) -> list[int]:
+    """Setup through the services: the leader adds visits (as if done earlier)."""
+    from careteams.members.models import Person
+    from careteams.members.services import actor_for
+    from careteams.rota.models import ShiftKind
+    from careteams.rota.services import shifts
+
+    with app.app_context():
+        actor = actor_for(db.session.scalar(sa.select(Person).where(Person.email == EMAIL.format(leader))))
+        made = [shifts.create_shift(actor, team_id, {
+            "starts_at": start, "duration_minutes": 60, "kind": ShiftKind.personal_care,
+            "notes": "Help with a bath", "break_minutes": 0, "tasks": []}).id for start in starts]
+        db.session.commit()
+        db.session.remove()
+    return made
+
+
+def test_rota_wrangler_cancels_a_visit_and_arranges_cover(live_server, page, browser, check_a11y, shoot):
+    from careteams.rota.models import Offer, Shift, ShiftStatus
+    from careteams.teams.models import Hat, HatStatus, HatType
+
+    base, password, app = live_server["url"], live_server["logins"]["password"], live_server["app"]
+    team_id = team_of(app, "cath")
+    xena_id, wendy_id, omar_id = (person_id(app, k) for k in ("xena", "wendy", "omar"))
+    # Xena wears the Rota wrangler hat in Cath's team (the demo gives it to her); she
+    # is not the leader.
+    assert read(app, lambda: db.session.scalar(sa.select(Hat.person_id).join(HatType).where(
+        Hat.team_id == team_id, HatType.name == "Rota wrangler", Hat.status == HatStatus.accepted))) == xena_id
+    saturday = empty_monday(4) + timedelta(days=5)
+    # Wendy has the 10:00 bath; Omar, the team's only other worker who could cover it,
+    # is booked on a visit at 10:30 that day that turns out not to be needed.
+    bath, spare = visits_in_setup(app, "cath", team_id, [datetime.combine(saturday, time(10)),
+                                                          datetime.combine(saturday, time(10, 30))])
+    book_in_setup(app, "cath", bath, wendy_id)
+    book_in_setup(app, "cath", spare, omar_id)
+
+    # Wendy asks for cover on the web.
+    wendy = new_page(browser)
+    log_in(wendy, base, "wendy", password, check_a11y)
+    press_on(wendy, "a[href='/my/shifts']")
+    check_a11y(wendy)
+    press_on(wendy, f"main form[action='/my/shifts/{bath}/cover'] button")
+    check_a11y(wendy)
+    wendy.context.close()
+    assert read(app, lambda: db.session.get(Shift, bath).cover_requested_at) is not None
+
+    # Omar is busy then, so nobody could be asked yet.
+    def cover_offers():
+        return [p for (p,) in db.session.execute(sa.select(Offer.person_id).where(Offer.shift_id == bath, Offer.is_cover))]
+    assert read(app, cover_offers) == []
+
+    # Xena finds the rota from her home page.
+    log_in(page, base, "xena", password, check_a11y)
+    press_on(page, f"main a[href='/teams/{team_id}/rota']")
+    check_a11y(page)
+    page.goto(f"{base}/teams/{team_id}/rota?week={saturday.isoformat()}")  # that week, by its address
+    check_a11y(page)
+    press_on(page, f"main table a[href='/teams/{team_id}/rota/visits/{spare}']")
+    check_a11y(page)
+    press_on(page, f"main a[href='/teams/{team_id}/rota/visits/{spare}/cancel']")
+    check_a11y(page)
+    tab_to(page, "#reason")
+    page.keyboard.type("Booked twice by mistake: one bath is enough")
+    fits_320(page)
+    shoot(page, "r2-cancel-visit")
+    press_on(page, f"main form[action='/teams/{team_id}/rota/visits/{spare}/cancel'] button[type=submit]")
+    check_a11y(page)
+    assert "Visit cancelled" in main_text(page)
+    assert "Booked twice by mistake: one bath is enough" in main_text(page)
+    cancelled = read(app, lambda: db.session.get(Shift, spare))
+    assert cancelled.status == ShiftStatus.cancelled and cancelled.cancel_reason == "Booked twice by mistake: one bath is enough"
+
+    # Omar is free now: Xena arranges cover for Wendy's visit on the cover-and-swaps page.
+    press_on(page, f"main a[href^='/teams/{team_id}/rota?week=']")
+    check_a11y(page)
+    press_on(page, f"main a[href='/teams/{team_id}/rota/cover-and-swaps']")
+    check_a11y(page)
+    assert "Cover asked for" in main_text(page) and "Wendy" in main_text(page)
+    fits_320(page)
+    shoot(page, "r2-cover-and-swaps")
+    press_on(page, f"main form[action='/teams/{team_id}/rota/cover-and-swaps/cover/{bath}'] button[type=submit]")
+    check_a11y(page)
+    assert "Cover offers sent to 1 worker." in main_text(page), main_text(page)
+    assert read(app, cover_offers) == [omar_id]
+    assert read(app, lambda: db.session.get(Shift, bath).booked_person_id) == wendy_id  # until someone accepts
