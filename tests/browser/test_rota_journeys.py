@@ -258,7 +258,7 @@ def test_leader_builds_a_week_offers_it_and_it_fills(live_server, page, browser,
     # Omar takes the first one-off by text, with the code his offer gave him.
     code = read(app, lambda: offers_to(ids["omar"])[one_offs[0]].code)
     out = simulate_text(app, "+447700900128", f"Y {code}")
-    assert f"Y {code}" in out
+    assert f"Y {code}" in out and "< Booked: " in out and f"Reply COVER {code}" in out, out
 
     # Cath books Wendy directly on the other one-off, from its visit page. (Xena, the
     # team's third worker, is not offered visits nor bookable: the demo's DBS check for
@@ -466,6 +466,7 @@ def test_rota_wrangler_cancels_a_visit_and_arranges_cover(live_server, page, bro
     check_a11y(page)
     press_on(page, f"main a[href='/teams/{team_id}/rota/visits/{spare}/cancel']")
     check_a11y(page)
+    assert "Notice given if you cancel now" in main_text(page) and "No cancellation payment is due" in main_text(page)
     tab_to(page, "#reason")
     page.keyboard.type("Booked twice by mistake: one bath is enough")
     fits_320(page)
