@@ -497,8 +497,8 @@ def series_rrule(repeat: str, days: Iterable[str] = ()) -> str:
 
 
 CLOCK_CHANGE_RULE = (
-    "When the clocks change, an overnight or sleep-in visit keeps its end on the clock "
-    "(22:00 to 08:00 is 9 hours on the night the clocks go forward and 11 on the night they "
-    "go back); every other kind keeps its length (a 1-hour visit is 1 hour). A start that "
+    "When the clocks change, an overnight or sleep-in visit keeps its end on the clock: "
+    "22:00 to 08:00 is 9 hours on the night the clocks go forward and 11 on the night they "
+    "go back. Every other kind keeps its length (a 1-hour visit is 1 hour). A start that "
     "falls in the hour the clocks skip (01:00 to 02:00 on the last Sunday of March in the UK) "
     "moves on by that hour.")
