@@ -161,14 +161,6 @@ class Outcome:
     def ok(self) -> bool:
         return self.error is None
 
-    def suffix_ids(self, suffix: object) -> PageForm:
-        """Give each field an id unique on a page with one such form per item ("comment" -> "comment-12")."""
-        for field in self:
-            if field.type not in ("CSRFTokenField", "HiddenField"):
-                field.id = f"{field.id}-{suffix}"
-                field.label.field_id = field.id
-        return self
-
     @property
     def status(self) -> int:
         return self.error.status if self.error else 200
