@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 
-from careteams.errors import NotFound
+from careteams.errors import NotFound, ensure
 from careteams.extensions import db
 from careteams.members.models import Person, StaffRole, StaffRoleName
 from careteams.members.permissions import Actor
@@ -93,6 +93,17 @@ class OfferResult:
 def team_with_access(actor: Actor, team_id: int):
     team, access = get_visible_team(actor, team_id)
     return team, access
+
+
+def team_shift(actor: Actor, team_id: int, shift_id: int, allowed) -> tuple[Shift, Team, object]:
+    """A visit reached through its team's address: the team as this actor may see it, the
+    `allowed(access)` predicate ensured, and 404 when the shift is not that team's."""
+    team, access = team_with_access(actor, team_id)
+    ensure(allowed(access))
+    shift = db.session.get(Shift, shift_id)
+    if shift is None or shift.team_id != team.id:
+        raise NotFound("No such visit.")
+    return shift, team, access
 
 
 def visible_shift(actor: Actor, shift_id: int) -> tuple[Shift, Team, object]:

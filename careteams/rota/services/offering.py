@@ -11,14 +11,14 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from careteams.db import utcnow
-from careteams.errors import NotFound, ensure
+from careteams.errors import ensure
 from careteams.extensions import db
 from careteams.members.models import Person
 from careteams.members.permissions import Actor
 from careteams.rota import permissions as perm
 from careteams.rota.models import Shift
 from careteams.rota.services import eligibility
-from careteams.rota.services.common import BOOKABLE, team_with_access
+from careteams.rota.services.common import BOOKABLE, team_shift, team_with_access
 from careteams.rota.services.settings import settings_for
 from careteams.teams.models import Team, TeamMember, TeamMemberStatus
 from careteams.teams.services.access import team_access
@@ -47,11 +47,7 @@ def visit_actions(actor: Actor, team_id: int, shift_id: int, now: datetime | Non
     visit is not the team's; nothing allowed for a reader who may not offer). `keep`: a
     person chosen on a refused booking form stays among the choices (named if in the team)."""
     now = now or utcnow()
-    team, access = team_with_access(actor, team_id)
-    ensure(perm.can_view_rota(access))
-    shift = db.session.get(Shift, shift_id)
-    if shift is None or shift.team_id != team.id:
-        raise NotFound("No such visit.")
+    shift, team, access = team_shift(actor, team_id, shift_id, perm.can_view_rota)
     can_book = perm.can_edit_rota(access)
     actions = OfferingActions(
         shift_id=shift.id, team_id=team.id,

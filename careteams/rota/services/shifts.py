@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from careteams.db import utcnow
-from careteams.errors import Conflict, NotFound, ValidationError, ensure
+from careteams.errors import Conflict, ValidationError, ensure
 from careteams.extensions import db
 from careteams.hours import rules as hours_rules
 from careteams.hours.services import rates as hours_rates
@@ -28,6 +28,7 @@ from careteams.rota.services.common import (
     ShiftView,
     booked_elsewhere,
     shift_for_update,
+    team_shift,
     team_with_access,
     tell,
     unbook,
@@ -211,11 +212,7 @@ class VisitToEdit:
 
 
 def _live_visit(actor: Actor, team_id: int, shift_id: int, allowed) -> tuple[Shift, Team]:
-    team, access = team_with_access(actor, team_id)
-    ensure(allowed(access))
-    shift = db.session.get(Shift, shift_id)
-    if shift is None or shift.team_id != team.id:
-        raise NotFound("No such visit.")
+    shift, team, _ = team_shift(actor, team_id, shift_id, allowed)
     if shift.status in CLOSED:
         raise Conflict("That visit is over or cancelled.", code="shift_closed")
     return shift, team

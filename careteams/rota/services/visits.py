@@ -10,13 +10,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from careteams.db import utcnow
-from careteams.errors import NotFound, ensure
 from careteams.extensions import db
 from careteams.members.models import Person
 from careteams.members.permissions import Actor
 from careteams.rota import permissions as perm
 from careteams.rota.models import Offer, OfferStatus, RotaSettings, Shift, ShiftStatus
-from careteams.rota.services.common import ShiftView, team_with_access
+from careteams.rota.services.common import ShiftView, team_shift
 from careteams.rota.services.offers import eligible_workers, offered_to
 from careteams.rota.services.reading import views_with_findings
 from careteams.rota.services.settings import settings_for
@@ -79,11 +78,7 @@ def team_visit(actor: Actor, team_id: int, shift_id: int, now: datetime | None =
     """One visit of the team's rota (404 if the shift is not in that team), for everyone who
     may see the rota; where its offers stand for those who may follow them."""
     now = now or utcnow()
-    team, access = team_with_access(actor, team_id)
-    ensure(perm.can_view_rota(access))
-    shift = db.session.get(Shift, shift_id)
-    if shift is None or shift.team_id != team.id:
-        raise NotFound("No such visit.")
+    shift, team, access = team_shift(actor, team_id, shift_id, perm.can_view_rota)
     settings = settings_for(team.cooperative_id)
     (view,), _ = views_with_findings(team, [shift], settings)
     cancelled_by = db.session.get(Person, shift.cancelled_by_id).name if shift.cancelled_by_id else None
