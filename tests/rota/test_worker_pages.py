@@ -413,6 +413,8 @@ def test_nothing_health_related_or_private_in_any_url(world, app, details, time_
     urls += re.findall(r'value="(http[^"]*)"', made)
     assert any("/calendar/" in u for u in urls) and len(urls) > 20
     for url in urls:
-        lowered = url.lower()
+        # The calendar feed's address ends in a random secret, which now and then spells
+        # "oak" or "care" by chance (CI once drew ...QtEOakBF6...); check the rest of it.
+        lowered = re.sub(r"/calendar/[A-Za-z0-9_-]+\.ics", "/calendar/SECRET.ics", url).lower()
         for word in ("insulin", "personal", "care", "oak", "4821", "halifax"):
             assert word not in lowered, url
