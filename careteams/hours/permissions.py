@@ -4,6 +4,8 @@
 - The leader, an arranger or a circle member wearing a hat with `confirm_hours`
   (an Hours checker) confirms, proposes an adjustment or disputes; never their own hours.
 - The co-op's facilitators resolve disputes and make pay runs; they do not confirm hours.
+- A dispute is a conversation: the worker answers, a checker replies (or confirms the
+  hours as logged), a facilitator settles; everyone who sees the entry sees its history.
 - Anyone else does not know the entry exists (404).
 """
 
@@ -38,6 +40,20 @@ def can_check_entry(access: TeamAccess, worker_id: int) -> bool:
 
 def can_resolve_dispute(access: TeamAccess, worker_id: int) -> bool:
     return access.is_facilitator and access.person_id != worker_id
+
+
+def can_answer_dispute(access: TeamAccess, worker_id: int) -> bool:
+    """Only the worker answers a dispute about their hours."""
+    return access.person_id == worker_id
+
+
+def can_reply_to_dispute(access: TeamAccess, worker_id: int) -> bool:
+    """The leader or an Hours checker replies to the worker (never about their own hours)."""
+    return can_check_entry(access, worker_id)
+
+
+def can_see_history(access: TeamAccess, worker_id: int) -> bool:
+    return can_see_entry(access, worker_id)
 
 
 def can_correct_entry(access: TeamAccess, worker_id: int) -> bool:
