@@ -257,7 +257,7 @@ def _entry_page(actor, entry_id: int, bound: tuple[str, PageForm] | None = None,
                   "settle": forms.SettleForm(formdata=None, **_settle_defaults(entry))}
     if bound:
         page_forms[bound[0]] = bound[1]
-    return render_template("hours/entry.html", **view, forms=page_forms, zone=ZoneInfo(entry.team.zone)), status
+    return render_template("hours/entry.html", **view, forms=page_forms, refused=bool(bound)), status
 
 
 @bp.route("/hours/entries/<int:entry_id>")

@@ -103,7 +103,7 @@ def test_leader_disputes_worker_answers_leader_replies_facilitator_settles(live_
     worker.context.close()
 
     # Ann sees the answer and replies.
-    press_on(page, f"nav a[href='/hours/to-confirm']")
+    press_on(page, "nav a[href='/hours/to-confirm']")
     check_a11y(page)
     press_on(page, f"main a[href='{entry_url}']")
     check_a11y(page)
