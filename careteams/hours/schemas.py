@@ -71,7 +71,7 @@ class EntryEventSchema(Schema):
     kind = fields.String()
     role = fields.String(metadata={"description": "worker, checker, facilitator or clock"})
     actor_id = fields.Integer(allow_none=True)
-    actor_name = fields.Method("_actor_name", metadata={"type": "string"})
+    actor_name = fields.Method("_actor_name", metadata={"type": "string", "nullable": True})
     words = fields.String(allow_none=True)
     figures_before = fields.Nested(EntryFiguresSchema, allow_none=True)
     figures_after = fields.Nested(EntryFiguresSchema, allow_none=True)
