@@ -149,4 +149,4 @@ def test_leader_disputes_worker_answers_leader_replies_facilitator_settles(live_
     assert entry.ended_at - entry.started_at == timedelta(minutes=150)
     kinds = read(app, lambda: [e.kind.value for e in db.session.scalars(
         sa.select(TimesheetEntryEvent).where(TimesheetEntryEvent.entry_id == entry_id).order_by(TimesheetEntryEvent.id))])
-    assert kinds == ["disputed", "answered", "replied", "settled"]
+    assert kinds == ["logged", "submitted", "disputed", "answered", "replied", "settled"]
