@@ -90,6 +90,7 @@ def test_the_whole_conversation_is_in_the_history(world, sms_outbox):
     said = [t for t in sms_outbox]
     to_leader = [t.body for t in said if t.to == world.leader.phone]
     to_worker = [t.body for t in said if t.to == world.worker.phone]
+    assert any("disputed" in b for b in to_worker)  # so the worker knows to answer
     assert any("answered" in b for b in to_leader) and any("reply" in b for b in to_worker)
     assert any("settled" in b for b in to_worker) and any("settled" in b for b in to_leader)
     for text in said:

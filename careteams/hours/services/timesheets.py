@@ -207,6 +207,10 @@ def dispute_entry(actor: Actor, entry_id: int, comment: str, now: datetime | Non
     ensure(perm.can_check_entry(access, entry.person_id))
     _open_dispute(entry, actor.person_id, comment, now, A.dispute)
     db.session.flush()
+    # The worker is told there is a question (never the words: they may hold health details).
+    notify_person(entry.person, "Your hours: in dispute",
+                  f"Your hours with {entry.team.display_name}'s team are disputed. "
+                  "Please read why on the website and answer.")
     return entry
 
 
@@ -233,21 +237,21 @@ def resolve_dispute(actor: Actor, entry_id: int, data: dict, now: datetime | Non
                    words=entry.resolution_note, before=before, after=history.figures(entry))
     notify_person(entry.person, "Your hours: dispute settled",
             f"The dispute about your hours with {entry.team.display_name}'s team is settled.")
-    for person in _other_side(entry, actor.person_id):
+    for person in _other_side(entry, actor.person_id, now):
         notify_person(person, "Hours: dispute settled",
                       f"The dispute about hours for {entry.team.display_name}'s team is settled (entry {entry.id}).")
     return entry
 
 
-def _other_side(entry: TimesheetEntry, exclude: int) -> list:
+def _other_side(entry: TimesheetEntry, exclude: int, now: datetime) -> list:
     """Who speaks for the team in a dispute: the checker who disputed, or (when the
     worker opened it by rejecting a change) the team's checkers."""
     if entry.disputed_by_id and entry.disputed_by_id not in (entry.person_id, exclude):
         person = db.session.get(Person, entry.disputed_by_id)
         if person is not None and person.active:
             return [person]
-        return checkers_of(entry.team, utcnow(), exclude=entry.person_id)
-    return [p for p in checkers_of(entry.team, utcnow(), exclude=entry.person_id) if p.id != exclude]
+        return checkers_of(entry.team, now, exclude=entry.person_id)
+    return [p for p in checkers_of(entry.team, now, exclude=entry.person_id) if p.id != exclude]
 
 
 def _words(text: str | None) -> str:
@@ -275,7 +279,7 @@ def answer_dispute(actor: Actor, entry_id: int, data: dict, now: datetime | None
     _in_dispute(entry)
     history.record(entry, K.answered, now, actor.person_id, "worker", words=words)
     db.session.flush()
-    for person in _other_side(entry, actor.person_id):
+    for person in _other_side(entry, actor.person_id, now):
         notify_person(person, "Hours in dispute: an answer",
                       f"The worker answered about hours for {entry.team.display_name}'s team (entry {entry.id}).")
     return entry
