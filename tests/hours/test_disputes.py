@@ -400,3 +400,25 @@ def test_a_settled_entry_is_paid_with_the_settled_figures(world):
     report = runs.run_report(act(world.facilitator), outcome.run.id)
     [row] = [r for r in report.payroll if r["person_id"] == world.worker.id and r["element"] == "hours"]
     assert row["quantity"] == 90 and row["amount_pence"] == 1950  # 1.5 h at £13.00, not the 2 h logged
+
+
+def test_the_clock_and_a_text_record_their_steps(world):
+    from careteams.hours.services import texts
+    from careteams.rota.models import Offer, OfferStatus, ShiftStatus
+    from tests.rota.conftest import make_shift
+
+    shift = make_shift(world.team, START - timedelta(hours=4), 2, status=ShiftStatus.booked, person=world.worker)
+    assert clock.create_pending_entries(NOW) == 1
+    made = db.session.scalar(sa.select(TimesheetEntry).where(TimesheetEntry.shift_id == shift.id))
+    [created] = _events(made.id)
+    assert (created.kind, created.role, created.actor_id) == (K.created, "clock", None)
+    assert created.figures_after["started_at"] == shift.starts_at.isoformat()
+
+    texted = make_shift(world.team, START - timedelta(hours=8), 2, status=ShiftStatus.booked, person=world.worker2)
+    db.session.add(Offer(shift_id=texted.id, person_id=world.worker2.id, code="517", status=OfferStatus.accepted,
+                         code_live=False))
+    db.session.flush()
+    result = texts.done_by_code(world.worker2, "517", None, NOW)
+    assert result.outcome == "submitted"
+    assert [(e.kind, e.role, e.actor_id) for e in _events(result.entry.id)] == [
+        (K.created, "worker", world.worker2.id), (K.submitted, "worker", world.worker2.id)]
