@@ -130,6 +130,7 @@ class Base:
             "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
             "LOGIN_RATE_LIMIT_PER_ACCOUNT": _env("LOGIN_RATE_LIMIT_PER_ACCOUNT", cls.LOGIN_RATE_LIMIT_PER_ACCOUNT),
             "LOGIN_RATE_LIMIT_PER_IP": _env("LOGIN_RATE_LIMIT_PER_IP", cls.LOGIN_RATE_LIMIT_PER_IP),
+            "SIGN_IN_CODE_RATE_LIMIT": _env("SIGN_IN_CODE_RATE_LIMIT", cls.SIGN_IN_CODE_RATE_LIMIT),
         }
         if _env("SMS_BACKEND"):
             values["SMS_BACKEND"] = _env("SMS_BACKEND")
