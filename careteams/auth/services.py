@@ -278,6 +278,7 @@ def sign_in_with_code(identifier: str, typed: str, now: datetime | None = None) 
         )
     tries = current_app.config["SIGN_IN_CODE_TRIES"]
     if link is None or not code_is_live(False, link.expires_at, link.wrong_tries, now, tries):
+        _code_digest(link.token_hash if link else "", code or "")  # the same work as a real check
         raise Unauthorized(WRONG_CODE, code="invalid_code")
     if code is None or not hmac.compare_digest(link.code_hash or "", _code_digest(link.token_hash, code)):
         # Counted in the database (not the instance), so simultaneous guesses all count.
