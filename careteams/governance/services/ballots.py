@@ -261,6 +261,7 @@ def appoint_proxy(actor: Actor, coop: Cooperative, resolution: Resolution, proxy
 def revoke_proxy(actor: Actor, coop: Cooperative, resolution: Resolution, now: datetime | None = None) -> None:
     """Take back your proxy appointment, unless the proxy has already voted."""
     now = now or utcnow()
+    _say_when_open(coop, resolution)
     entry = _voting_entry(actor, coop, resolution)
     _lock_open(resolution, now)
     ended = db.session.execute(
