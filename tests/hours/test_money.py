@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from careteams.errors import Forbidden, NotFound
 from careteams.extensions import db
@@ -224,3 +225,23 @@ def test_money_links(world, october, paid):  # noqa: F811
     assert money.money_links(act(world.worker2)) == [("My pay", "/my/pay")]
     assert money.money_links(act(world.circle)) == []
     assert money.money_links(act(world.stranger)) == []
+
+
+def test_demo_shows_ann_and_wendy_real_figures(app):
+    from careteams.demo import seed
+    from careteams.members.models import Person
+    from careteams.members.services import actor_for
+    from careteams.teams.models import Team
+
+    with app.test_request_context():
+        seed()
+    ann = db.session.scalar(sa.select(Person).where(Person.email == "ann@demo.careteams.example"))
+    wendy = db.session.scalar(sa.select(Person).where(Person.email == "wendy@demo.careteams.example"))
+    team = db.session.scalar(sa.select(Team).where(Team.leader_id == ann.id))
+    data = money.team_money(actor_for(ann), team.id)
+    assert data.periods and data.periods[0].total_pence > 0
+    assert {f.name for f in data.funders} == {"Ann", "Kirklees Council"}
+    [latest, *_] = money.my_pay(actor_for(wendy))
+    st = money.statement(actor_for(wendy), latest.run_id, wendy.id)
+    assert not st.employed and st.total("pay_pence") > 0 and st.total("deduction_pence") > 0
+    assert st.fair_pay is not None
