@@ -15,7 +15,7 @@ from careteams.db import utcnow
 from careteams.demo import DEMO_STEPS
 from careteams.extensions import db
 from careteams.hours.enums import AreaBand, FunderKind, TimesheetStatus
-from careteams.hours.models import CoopPayRate, Funder, HoursSettings, PayRun, TimesheetEntry
+from careteams.hours.models import CoopPayRate, Funder, HoursSettings, TimesheetEntry
 from careteams.hours.services.runs import close_run
 from careteams.members.models import Cooperative, Person
 from careteams.members.services import actor_for
@@ -74,19 +74,21 @@ def seed_hours(coop: Cooperative, people: dict[str, Person]) -> None:
 
 
 def _last_month_paid(coop: Cooperative, people: dict[str, Person], now) -> None:
-    """Last month's confirmed visits (Wendy first where she works) and the run that paid them."""
+    """Last month's confirmed visits (Wendy's where she works) and the run that paid them,
+    made by the demo's facilitator (without one, nobody would make the run: none of it)."""
+    facilitator = people.get("fran")
+    if facilitator is None:
+        return
     first_of_this = now.astimezone(ZoneInfo(coop.timezone)).date().replace(day=1)
     last_month = (first_of_this - timedelta(days=1)).replace(day=1)
-    if db.session.scalar(sa.select(PayRun.id).where(PayRun.cooperative_id == coop.id,
-                                                    PayRun.period_start == last_month)):
-        return
     wendy = people.get("wendy")
     for key in FUNDERS:
         leader = people.get(key)
         team = leader and db.session.scalar(sa.select(Team).where(Team.cooperative_id == coop.id,
                                                                   Team.leader_id == leader.id))
         workers = team_worker_ids(team.id) if team else []
-        if not workers:
+        if not workers or db.session.scalar(sa.select(TimesheetEntry.id).where(
+                TimesheetEntry.team_id == team.id, TimesheetEntry.note == PAID_NOTE)):
             continue
         worker_id = wendy.id if wendy and wendy.id in workers else workers[0]
         tz = ZoneInfo(team.zone)
@@ -99,9 +101,8 @@ def _last_month_paid(coop: Cooperative, people: dict[str, Person], now) -> None:
                 submitted_at=end + timedelta(hours=1), confirmed_at=end + timedelta(hours=5),
                 confirmed_by_id=leader.id))
     db.session.flush()
-    facilitator = people.get("fran")
-    if facilitator is not None:
-        close_run(actor_for(facilitator), coop.id, last_month, now)
+    # Made once: asking again for a closed period returns the same run.
+    close_run(actor_for(facilitator), coop.id, last_month, now)
 
 
 DEMO_STEPS.append(seed_hours)

@@ -25,6 +25,7 @@ Number = int | Decimal
 _LABEL_W = 0  # categories are written under the bars, not beside them
 _BAR_GAP = 8
 _MIN_BAR = 28
+_MAX_BAR = 96
 _PANEL_H = 120
 _TOP = 26  # room for the series name
 _VALUE_H = 14  # room above a bar for its figure
@@ -81,7 +82,7 @@ def render_svg(chart: Chart) -> str:
     height = max(1, panels) * _PANEL_H + 10
     slot = max(_MIN_BAR + _BAR_GAP, (_WIDTH - _LABEL_W) / max(1, n)) if n else _WIDTH
     width = max(_WIDTH, int(slot * n) + _LABEL_W)
-    bar_w = slot - _BAR_GAP
+    bar_w = min(slot - _BAR_GAP, _MAX_BAR)  # one month alone is a bar, not a slab
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="{cid}" '
            f'aria-labelledby="{title_id} {desc_id}" viewBox="0 0 {width} {height}" '
            f'width="100%" preserveAspectRatio="xMinYMin meet" focusable="false">',
@@ -99,7 +100,7 @@ def render_svg(chart: Chart) -> str:
                    'stroke="currentColor" stroke-width="1"/>')
         for i, (value, shown) in enumerate(zip(s.values, s.shown, strict=True)):
             h = float(abs(Decimal(value)) / peak * room)
-            x = _LABEL_W + i * slot + _BAR_GAP / 2
+            x = _LABEL_W + i * slot + (slot - bar_w) / 2
             y = base - h
             out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" class="chart-bar" '
                        'fill="currentColor" fill-opacity="0.55" stroke="currentColor"/>')

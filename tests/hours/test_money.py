@@ -245,3 +245,17 @@ def test_demo_shows_ann_and_wendy_real_figures(app):
     st = money.statement(actor_for(wendy), latest.run_id, wendy.id)
     assert not st.employed and st.total("pay_pence") > 0 and st.total("deduction_pence") > 0
     assert st.fair_pay is not None
+
+
+def test_demo_pay_run_step_is_idempotent(world):
+    from careteams.hours.demo import seed_hours
+    from careteams.hours.models import PayRun, TimesheetEntry
+
+    people = {"ann": world.leader, "fran": world.facilitator, "wendy": world.worker}
+    seed_hours(world.coop, people)
+    counts = (db.session.scalar(sa.select(sa.func.count()).select_from(TimesheetEntry)),
+              db.session.scalar(sa.select(sa.func.count()).select_from(PayRun)))
+    assert counts[0] == 3 + 4 and counts[1] == 1
+    seed_hours(world.coop, people)
+    assert (db.session.scalar(sa.select(sa.func.count()).select_from(TimesheetEntry)),
+            db.session.scalar(sa.select(sa.func.count()).select_from(PayRun))) == counts
