@@ -259,3 +259,22 @@ def test_demo_pay_run_step_is_idempotent(world):
     seed_hours(world.coop, people)
     assert (db.session.scalar(sa.select(sa.func.count()).select_from(TimesheetEntry)),
             db.session.scalar(sa.select(sa.func.count()).select_from(PayRun))) == counts
+
+
+def test_the_api_gives_the_same_figures_and_refuses_the_same_people(world, october, paid, client, auth_headers):  # noqa: F811
+    reader = _money_reader(world)
+    db.session.commit()
+    body = client.get(f"/api/v1/teams/{world.team.id}/money", headers=auth_headers(world.leader)).get_json()
+    [period] = body["periods"]
+    assert period["funder_totals"] == {"Ann": 13149, "Kirklees Council": 19724} and period["total_pence"] == 32873
+    assert body["funders"][0] == {"name": "Ann", "kind": "self_funded", "label": "Ann (self-funded)", "is_self": True}
+    assert client.get(f"/api/v1/teams/{world.team.id}/money", headers=auth_headers(reader)).status_code == 200
+    assert client.get(f"/api/v1/teams/{world.team.id}/money", headers=auth_headers(world.circle)).status_code == 403
+    assert client.get(f"/api/v1/teams/{world.team.id}/money", headers=auth_headers(world.stranger)).status_code == 404
+    mine = client.get("/api/v1/me/pay", headers=auth_headers(world.worker2)).get_json()
+    assert [(r["run_id"], r["pay_pence"]) for r in mine] == [(paid.id, 4872)]
+    st = client.get(mine[0]["url"].replace("/hours/runs/", "/api/v1/pay-runs/"), headers=auth_headers(world.worker2))
+    assert st.status_code == 200 and st.get_json()["pay_pence"] == 4872
+    assert st.get_json()["deduction_total_pence"] == 395 and st.get_json()["fair_pay"]["below"] is False
+    other = client.get(f"/api/v1/pay-runs/{paid.id}/statements/{world.worker2.id}", headers=auth_headers(world.worker))
+    assert other.status_code in (403, 404) and other.get_json()["error"]["code"]
