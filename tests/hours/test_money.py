@@ -278,3 +278,11 @@ def test_the_api_gives_the_same_figures_and_refuses_the_same_people(world, octob
     assert st.get_json()["deduction_total_pence"] == 395 and st.get_json()["fair_pay"]["below"] is False
     other = client.get(f"/api/v1/pay-runs/{paid.id}/statements/{world.worker2.id}", headers=auth_headers(world.worker))
     assert other.status_code in (403, 404) and other.get_json()["error"]["code"]
+
+
+def test_the_run_page_links_each_independent_workers_statement(world, october, paid, client):  # noqa: F811
+    db.session.commit()
+    sign_in(client, world.facilitator)
+    html = client.get(f"/hours/runs/{paid.id}").get_data(as_text=True)
+    assert f'href="/hours/runs/{paid.id}/statements/{world.worker2.id}"' in html
+    assert "£48.72" in client.get(f"/hours/runs/{paid.id}/statements/{world.worker2.id}").get_data(as_text=True)
