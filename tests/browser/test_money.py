@@ -63,6 +63,11 @@ def test_ann_reads_what_she_paid_last_month(live_server, page, check_a11y, shoot
     tab_to(page, "main .chart-figure .table-wrap", limit=60)
     fits_320(page)
     shoot(page, "money-ann")
+    # Printed, the page is the invoice alone: no menus, no download link.
+    page.emulate_media(media="print")
+    assert not page.is_visible("header.site-header") and not page.is_visible("main .no-print")
+    assert page.is_visible("main table.money-table")
+    page.emulate_media(media="screen")
     # The spreadsheet download is one keyboard press away.
     tab_to(page, f"main a[href='/teams/{team_id}/money.csv']", limit=60)
     with page.expect_download() as download:

@@ -286,3 +286,21 @@ def test_the_run_page_links_each_independent_workers_statement(world, october, p
     html = client.get(f"/hours/runs/{paid.id}").get_data(as_text=True)
     assert f'href="/hours/runs/{paid.id}/statements/{world.worker2.id}"' in html
     assert "£48.72" in client.get(f"/hours/runs/{paid.id}/statements/{world.worker2.id}").get_data(as_text=True)
+
+
+def test_statement_says_when_pay_is_below_the_minimum(world, client):
+    """60 min paid at £13.00 with 3 min waiting: £12.38 an hour, below £12.71 (test_runs.py)."""
+    from tests.hours.test_runs import confirmed, local
+
+    db.session.add_all([HoursSettings(cooperative_id=world.coop.id),
+                        CoopPayRate(cooperative_id=world.coop.id, area_band=AreaBand.urban,
+                                    effective_from=date(2026, 4, 1), hourly_rate_pence=1300)])
+    profile(world, world.worker, employed=True)
+    confirmed(world, world.worker, local(2026, 10, 8, 10, 0), local(2026, 10, 8, 11, 0), waiting_minutes=3)
+    run = runs.close_run(act(world.facilitator), world.coop.id, date(2026, 10, 1), AFTER_OCTOBER).run
+    st = money.statement(act(world.worker), run.id, world.worker.id)
+    assert st.fair_pay.below and st.fair_pay.effective_pence_per_hour == Decimal("1238.10")
+    db.session.commit()
+    sign_in(client, world.worker)
+    page = client.get(f"/hours/runs/{run.id}/statements/{world.worker.id}").get_data(as_text=True)
+    assert "Below the legal minimum." in page and "£12.38 an hour" in page and "£12.71 an hour" in page
