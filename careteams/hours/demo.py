@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from careteams.db import utcnow
 from careteams.demo import DEMO_STEPS
 from careteams.extensions import db
-from careteams.hours.enums import AreaBand, FunderKind, TimesheetStatus
+from careteams.hours.enums import AreaBand, EntryEventKind, FunderKind, TimesheetStatus
 from careteams.hours.models import CoopPayRate, Funder, HoursSettings, TimesheetEntry
+from careteams.hours.services import history
 from careteams.hours.services.runs import close_run
 from careteams.members.models import Cooperative, Person
 from careteams.members.services import actor_for
@@ -69,6 +70,14 @@ def seed_hours(coop: Cooperative, people: dict[str, Person]) -> None:
             if status == TimesheetStatus.confirmed:
                 entry.confirmed_at, entry.confirmed_by_id = entry.ended_at + timedelta(hours=5), leader.id
             db.session.add(entry)
+            db.session.flush()
+            # Its history, as the pages would have written it.
+            history.record(entry, EntryEventKind.logged, entry.ended_at, entry.person_id, "worker",
+                           after=history.figures(entry))
+            if entry.submitted_at:
+                history.record(entry, EntryEventKind.submitted, entry.submitted_at, entry.person_id, "worker")
+            if entry.confirmed_at:
+                history.record(entry, EntryEventKind.confirmed, entry.confirmed_at, leader.id, "checker")
     db.session.flush()
     _last_month_paid(coop, people, now)
 

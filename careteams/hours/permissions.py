@@ -4,6 +4,8 @@
 - The leader, an arranger or a circle member wearing a hat with `confirm_hours`
   (an Hours checker) confirms, proposes an adjustment or disputes; never their own hours.
 - The co-op's facilitators resolve disputes and make pay runs; they do not confirm hours.
+- A dispute is a conversation: the worker answers, a checker replies (or confirms the
+  hours as logged), a facilitator settles; everyone who sees the entry sees its history.
 - The supported member (the leader), her arrangers and a circle member wearing a hat
   with `see_money` read the team's invoices (`can_see_team_money`); a worker reads her
   own statements (`can_see_statement`), as do the co-op's facilitators and admins.
@@ -41,6 +43,20 @@ def can_check_entry(access: TeamAccess, worker_id: int) -> bool:
 
 def can_resolve_dispute(access: TeamAccess, worker_id: int) -> bool:
     return access.is_facilitator and access.person_id != worker_id
+
+
+def can_answer_dispute(access: TeamAccess, worker_id: int) -> bool:
+    """Only the worker answers a dispute about their hours."""
+    return access.person_id == worker_id
+
+
+def can_reply_to_dispute(access: TeamAccess, worker_id: int) -> bool:
+    """The leader or an Hours checker replies to the worker (never about their own hours)."""
+    return can_check_entry(access, worker_id)
+
+
+def can_see_history(access: TeamAccess, worker_id: int) -> bool:
+    return can_see_entry(access, worker_id)
 
 
 def can_correct_entry(access: TeamAccess, worker_id: int) -> bool:

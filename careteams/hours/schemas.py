@@ -53,6 +53,34 @@ class CommentSchema(Schema):
     comment = fields.String(required=True, validate=validate.Length(1, 500))
 
 
+class EntryFiguresSchema(Schema):
+    """An entry's figures at one step of its history (times in UTC, ISO 8601)."""
+
+    started_at = fields.String()
+    ended_at = fields.String()
+    break_minutes = fields.Integer()
+    travel_minutes = fields.Integer()
+
+
+class EntryEventSchema(Schema):
+    """One step in an entry's history: who, on which side, what they said, the figures."""
+
+    id = fields.Integer()
+    entry_id = fields.Integer()
+    at = fields.DateTime()
+    kind = fields.String()
+    role = fields.String(metadata={"description": "worker, checker, facilitator or clock"})
+    actor_id = fields.Integer(allow_none=True)
+    actor_name = fields.Method("_actor_name", metadata={"type": "string", "nullable": True})
+    words = fields.String(allow_none=True)
+    figures_before = fields.Nested(EntryFiguresSchema, allow_none=True)
+    figures_after = fields.Nested(EntryFiguresSchema, allow_none=True)
+    other_entry_id = fields.Integer(allow_none=True)
+
+    def _actor_name(self, event) -> str | None:
+        return event.actor.name if event.actor is not None else None
+
+
 class ResolveSchema(AdjustSchema):
     outcome = fields.String(required=True, validate=validate.OneOf(["confirm", "void"]))
 

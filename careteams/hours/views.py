@@ -14,6 +14,7 @@ from careteams.hours.schemas import (
     AdjustSchema,
     CommentSchema,
     CoopPayRateSchema,
+    EntryEventSchema,
     EntryLogSchema,
     EntrySchema,
     EntryUpdateSchema,
@@ -130,6 +131,20 @@ _action("reject", lambda a, i, d: timesheets.reject_adjustment(a, i, d["comment"
 _action("dispute", lambda a, i, d: timesheets.dispute_entry(a, i, d["comment"]), CommentSchema,
         doc="A checker disputes the entry, with a comment for a facilitator.")
 _action("resolve", timesheets.resolve_dispute, ResolveSchema, doc="A facilitator settles a dispute.")
+_action("answer", timesheets.answer_dispute, CommentSchema,
+        doc="The worker answers a dispute about their hours (the checker who disputed them is told).")
+_action("reply", timesheets.reply_to_dispute, CommentSchema,
+        doc="The leader or an Hours checker replies to the worker's answer (the worker is told).")
+
+
+@api_bp.route("/timesheets/<int:entry_id>/history")
+class TimesheetHistory(MethodView):
+    @api_bp.response(200, EntryEventSchema(many=True))
+    def get(self, entry_id: int):
+        """The entry's history, oldest first: every step, who took it, what they said, the figures."""
+        return timesheets.entry_history(current_actor(), entry_id)
+
+
 _action("correct", timesheets.correct_entry, EntryUpdateSchema,
         doc="A correction of confirmed hours: a new linked entry, confirmed by both sides again.")
 
