@@ -17,13 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask import current_app, g, url_for
+from flask import current_app, g, has_request_context, request, url_for
 from flask_login import current_user
 
 from careteams.extensions import db
 from careteams.governance import permissions as governance_perm
 from careteams.hours import permissions as hours_perm
 from careteams.matching import permissions as matching_perm
+from careteams.matching.models import WorkerProfile
 from careteams.members.models import Cooperative, Membership, MembershipStatus
 from careteams.members.permissions import Actor, is_admin, is_facilitator
 from careteams.members.services import actor_for
@@ -41,6 +42,7 @@ class Viewer:
     teams: list[tuple[Team, TeamAccess]] = field(default_factory=list)
     memberships: dict[int, Membership] = field(default_factory=dict)  # by co-op id, any status
     cooperatives: list[Cooperative] = field(default_factory=list)  # where she is a member or staff
+    profile_coops: frozenset[int] = frozenset()  # co-ops where she keeps a worker profile
 
     @property
     def person_id(self) -> int:
@@ -73,17 +75,23 @@ class Viewer:
 
 
 def viewer_for(person) -> Viewer:
-    """The Viewer of a person (in a request: once, kept on `g`)."""
-    if g.get("viewer") is not None and g.viewer.person_id == person.id:
-        return g.viewer
+    """The Viewer of a person, read once per request (kept on the request, not on `g`,
+    which the test client shares between requests)."""
+    cached = getattr(request, "careteams_viewer", None) if has_request_context() else None
+    if cached is not None and cached.person_id == person.id:
+        return cached
     actor = g.actor if g.get("actor") is not None and g.actor.person_id == person.id else actor_for(person)
     memberships = {m.cooperative_id: m for m in db.session.scalars(
         sa.select(Membership).where(Membership.person_id == person.id))}
     coop_ids = set(memberships) | {c for c, _ in actor.staff_roles}
     cooperatives = list(db.session.scalars(
         sa.select(Cooperative).where(Cooperative.id.in_(coop_ids)).order_by(Cooperative.name))) if coop_ids else []
-    g.viewer = Viewer(actor, visible_teams(actor), memberships, cooperatives)
-    return g.viewer
+    profile_coops = frozenset(db.session.scalars(
+        sa.select(WorkerProfile.cooperative_id).where(WorkerProfile.person_id == person.id)))
+    viewer = Viewer(actor, visible_teams(actor), memberships, cooperatives, profile_coops)
+    if has_request_context():
+        request.careteams_viewer = viewer
+    return viewer
 
 
 def endpoint_exists(endpoint: str) -> bool:
@@ -133,13 +141,15 @@ NAV: list[Link] = [
     Link("Hours to confirm", "hours.to_confirm_page", lambda v: v.checks_hours),
     Link("Team money", "hours.team_money", lambda v: v.runs_a_team),
     Link("Matching messages", "matching.notifications", _everyone),
-    Link("My notices", "sms.my_notices", _everyone),
+    Link("My notices", "sms_pages.my_notices", _everyone),
     Link("My account", "auth.account.my_account", _everyone),
 ]
 
 COOP_NAV: list[CoopLink] = [
     CoopLink("My worker profile", "matching.worker_profile", lambda v, c: v.may_keep_worker_profile(c)),
-    CoopLink("Teams looking for help", "matching.suggested_vacancies", lambda v, c: v.may_keep_worker_profile(c)),
+    # Suggestions need her profile first (the page is a 404 without one).
+    CoopLink("Teams looking for help", "matching.suggested_vacancies",
+             lambda v, c: v.may_keep_worker_profile(c) and c in v.profile_coops),
     CoopLink("Match review queue", "matching.queue", lambda v, c: matching_perm.can_view_queue(v.actor, c)),
     CoopLink("Fairness report", "matching.report", lambda v, c: matching_perm.can_view_fairness(v.actor, c)),
     CoopLink("Disputed hours", "hours.disputes_page", lambda v, c: hours_perm.can_run_pay(v.actor, c),
@@ -177,6 +187,4 @@ def nav_context() -> dict:
     """Context processor: `nav_items` for base.html (empty when nobody is logged in)."""
     if not current_user.is_authenticated:
         return {"nav_items": []}
-    if g.get("nav_items") is None:
-        g.nav_items = nav_for(viewer_for(current_user._get_current_object()))
-    return {"nav_items": g.nav_items}
+    return {"nav_items": nav_for(viewer_for(current_user._get_current_object()))}
