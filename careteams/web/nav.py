@@ -123,7 +123,8 @@ class NavItem:
     label: str
     url: str
     endpoint: str
-    cooperative: str | None = None  # the co-op's name, for co-op items
+    cooperative: str | None = None  # the co-op's name, for co-op items when she has several co-ops
+    cooperative_id: int | None = None  # the co-op of a co-op item
 
 
 def _everyone(viewer: Viewer) -> bool:
@@ -179,7 +180,7 @@ def nav_for(viewer: Viewer) -> list[NavItem]:
             if endpoint_exists(link.endpoint) and link.predicate(viewer, coop.id):
                 value = coop.slug if link.by == "slug" else coop.id
                 items.append(NavItem(link.label, url_for(link.endpoint, **{link.by: value}), link.endpoint,
-                                     coop.name if len(viewer.cooperatives) > 1 else None))
+                                     coop.name if len(viewer.cooperatives) > 1 else None, coop.id))
     return items
 
 

@@ -9,7 +9,7 @@ from flask_login import login_required
 from careteams.auth.current import current_person
 from careteams.web import grammar
 from careteams.web.home import team_links, todo_for
-from careteams.web.nav import nav_context, viewer_for
+from careteams.web.nav import nav_context, nav_for, viewer_for
 
 bp = Blueprint("web", __name__)
 bp.app_context_processor(nav_context)
@@ -21,4 +21,9 @@ for _name in ("a_or_an", "with_article", "plural", "count_of"):
 @login_required
 def home():
     viewer = viewer_for(current_person())
-    return render_template("home.html", viewer=viewer, todos=todo_for(viewer), teams=team_links(viewer))
+    # The same links as the navigation (one source, careteams/web/nav.py), laid out
+    # on the home page by co-op.
+    links = [item for item in nav_for(viewer) if item.endpoint != "web.home"]
+    return render_template("home.html", viewer=viewer, todos=todo_for(viewer), teams=team_links(viewer),
+                           own_links=[item for item in links if item.cooperative_id is None],
+                           coop_links=links)
