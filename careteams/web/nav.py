@@ -188,4 +188,9 @@ def nav_context() -> dict:
     """Context processor: `nav_items` for base.html (empty when nobody is logged in)."""
     if not current_user.is_authenticated:
         return {"nav_items": []}
-    return {"nav_items": nav_for(viewer_for(current_user._get_current_object()))}
+    try:
+        return {"nav_items": nav_for(viewer_for(current_user._get_current_object()))}
+    except sa.exc.SQLAlchemyError:
+        # An error page while the database is unreachable still renders (without the links).
+        db.session.rollback()
+        return {"nav_items": []}
