@@ -134,6 +134,22 @@ def test_a_facilitator_sees_the_coops_staff_links_not_a_workers(app, world):
         assert label not in links, label
 
 
+def test_the_leaders_rota_page_has_no_worker_links(app, world):
+    client = client_for(app, world.leader.email)
+    for url in (f"/teams/{world.team.id}/rota", f"/teams/{world.team.id}/rota?view=list", "/hours/to-confirm"):
+        response = page(client, url)
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        for label in WORKER_LINKS:
+            assert f">{label}</a>" not in html, (url, label)
+
+
+def test_a_workers_hours_page_has_no_leader_links(app, world):
+    html = page(client_for(app, world.worker.email), "/my/hours").get_data(as_text=True)
+    assert ">Hours to confirm</a>" not in html
+    assert ">My hours</a>" in html
+
+
 def test_everyone_is_linked_to_their_notices(app, world):
     for person in (world.leader, world.worker, world.stranger, world.facilitator):
         assert nav_links(home_of(app, person))["My notices"] == "/my/notices"
