@@ -366,3 +366,24 @@ def _home_queries(app, teams: int) -> int:
 
 def test_home_costs_the_same_for_one_team_as_for_five(app):
     assert _home_queries(app, 1) == _home_queries(app, 5)
+
+
+# --- several co-ops, and nobody logged in ------------------------------------------
+
+
+def test_with_two_coops_each_coops_links_are_named_by_their_coop(app, world):
+    other = CooperativeFactory(name="Hill Care")
+    MembershipFactory(cooperative=other, person=world.stranger, member_class=MemberClass.advocate)
+    html = home_of(app, world.stranger)
+    block = re.search(r'<nav aria-label="Main">(.*?)</nav>', html, re.S).group(1)
+    assert f"{world.coop.name}:" in block and "Hill Care:" in block
+    assert f'href="/cooperatives/{world.coop.slug}/resolutions"' in block
+    assert f'href="/cooperatives/{other.slug}/resolutions"' in block
+    assert "You are a worker member" in html and "You are an advocate member" in html
+
+
+def test_nobody_logged_in_sees_no_navigation_links(app, world):
+    forget_login()
+    html = app.test_client().get("/login").get_data(as_text=True)
+    assert nav_links(html) == {}  # only the brand link, which carries a class first
+    assert "Log out" not in html and "My notices" not in html
