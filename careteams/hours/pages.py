@@ -15,7 +15,8 @@ from careteams.db import utcnow
 from careteams.errors import ValidationError
 from careteams.extensions import db
 from careteams.hours import forms, rules
-from careteams.hours.services import fair_pay, figures, runs, timesheets
+from careteams.hours.services import fair_pay, figures, money, runs, timesheets
+from careteams.web import charts
 from careteams.web.forms import PageForm, refused
 
 bp = Blueprint("hours", __name__)
@@ -55,9 +56,10 @@ def _log_form(actor) -> tuple[forms.LogHoursForm, list]:
 
 
 def _my_hours(actor, log_form, teams, bound=None, status: int = 200):
-    return render_template("hours/my_hours.html", entries=timesheets.my_entries(actor), teams=teams, log_form=log_form,
+    entries = timesheets.my_entries(actor)
+    return render_template("hours/my_hours.html", entries=entries, teams=teams, log_form=log_form,
                            form_for=_entry_forms(bound), fair_pay=fair_pay.my_fair_pay(actor, utcnow().date()),
-                           money=rules.pounds), status
+                           money=rules.pounds, expected=money.expected_pay_for_entries(actor, entries)), status
 
 
 @bp.route("/my/hours")
@@ -234,3 +236,66 @@ def figures_page(cooperative_id: int):
     rows = figures.figures(current_actor(), cooperative_id, first, today)
     peak = max((r["hours_delivered"] for r in rows), default=0) or 1
     return render_template("hours/figures.html", rows=rows, peak=peak, cooperative_id=cooperative_id)
+
+
+# ---------------------------------------------------------------- money for the person it concerns
+
+
+def _csv(body: str, filename: str) -> Response:
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}",
+                                                        "Cache-Control": "private, no-store"})
+
+
+@bp.route("/teams/<int:team_id>/money")
+@login_required
+def team_money_page(team_id: int):
+    data = money.team_money(current_actor(), team_id)
+    chart = charts.Chart(
+        chart_id="team-money-chart", title="Hours and cost per month",
+        desc="Bars for the hours of support invoiced each month and what they cost in total (all funders); "
+             "the table below gives the same figures.",
+        categories=[money.month_label(m) for m, _h, _c in data.monthly()],
+        series=[charts.series("Hours", [h for _m, h, _c in data.monthly()]),
+                charts.series("Cost", [c for _m, _h, c in data.monthly()], rules.pounds)],
+        empty_text="No invoices yet.")
+    return render_template("hours/team_money.html", data=data, chart=chart, money=rules.pounds), 200, {
+        "Cache-Control": "private, no-store"}
+
+
+@bp.route("/teams/<int:team_id>/money.csv")
+@login_required
+def team_money_csv(team_id: int):
+    data = money.team_money(current_actor(), team_id)
+    return _csv(money.team_money_csv(data), f"money-team-{team_id}.csv")
+
+
+@bp.route("/my/pay")
+@login_required
+def my_pay_page():
+    summaries = money.my_pay(current_actor())
+    monthly = money.monthly_pay(summaries)
+    chart = charts.Chart(
+        chart_id="my-pay-chart", title="Hours and pay per month",
+        desc="Bars for the hours you were paid for each month (visits and travel) and what you were paid; "
+             "the table below gives the same figures.",
+        categories=[money.month_label(m) for m, _h, _p in monthly],
+        series=[charts.series("Hours", [h for _m, h, _p in monthly]),
+                charts.series("Pay", [p for _m, _h, p in monthly], rules.pounds)],
+        empty_text="No pay runs have paid you yet.")
+    return render_template("hours/my_pay.html", summaries=summaries, chart=chart, money=rules.pounds), 200, {
+        "Cache-Control": "private, no-store"}
+
+
+@bp.route("/hours/runs/<int:run_id>/statements/<int:person_id>")
+@login_required
+def statement_page(run_id: int, person_id: int):
+    st = money.statement(current_actor(), run_id, person_id)
+    return render_template("hours/statement.html", st=st, money=rules.pounds, hours=rules.hours_2dp), 200, {
+        "Cache-Control": "private, no-store"}
+
+
+@bp.route("/hours/runs/<int:run_id>/statements/<int:person_id>.csv")
+@login_required
+def statement_csv(run_id: int, person_id: int):
+    st = money.statement(current_actor(), run_id, person_id)
+    return _csv(money.statement_csv(st), f"statement-{st.run.period_start}-{person_id}.csv")

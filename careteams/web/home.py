@@ -71,6 +71,7 @@ class TeamLink:
     url: str
     rota_url: str | None
     rota_label: str
+    money_url: str | None = None  # the team's invoices, for those who may see its money
 
 
 def _zone(team: Team) -> str:
@@ -238,5 +239,7 @@ def team_links(viewer: Viewer) -> list[TeamLink]:
     return [TeamLink("My team" if access.is_leader else f"{team.display_name}'s team",
                      url_for("teams.team_page", team_id=team.id),
                      url_for("rota.rota_page", team_id=team.id) if rota_perm.can_view_rota(access) else None,
-                     "My team's rota" if access.is_leader else f"{team.display_name}'s rota")
+                     "My team's rota" if access.is_leader else f"{team.display_name}'s rota",
+                     url_for("hours.team_money_page", team_id=team.id)
+                     if hours_perm.can_see_team_money(access) else None)
             for team, access in viewer.teams]
