@@ -1,6 +1,6 @@
 """The navigation, built once for every role: add an item to `NAV` or `COOP_NAV`.
 
-Each item names an endpoint and a predicate over a `Viewer` (the person, what
+Each item (`Link`, `CoopLink`, `TeamNavLink`) names an endpoint and a predicate over a `Viewer` (the person, what
 she is to each of her teams, her memberships and staff roles, read once per
 request). The predicates are the domains' own permission predicates, so a link
 shows only when the page behind it opens for this person (no link leads to a
@@ -119,6 +119,16 @@ class CoopLink:
 
 
 @dataclass(frozen=True)
+class TeamNavLink:
+    """A link for each of her teams where the predicate (over her TeamAccess) holds;
+    `label(team, access)` names it."""
+
+    label: Callable[[Team, TeamAccess], str]
+    endpoint: str
+    predicate: Callable[[TeamAccess], bool]
+
+
+@dataclass(frozen=True)
 class NavItem:
     label: str
     url: str
@@ -170,10 +180,21 @@ COOP_NAV: list[CoopLink] = [
 ]
 
 
+# Her teams' money (the labels of hours.services.money.money_links).
+TEAM_NAV: list[TeamNavLink] = [
+    TeamNavLink(lambda team, access: "My money" if access.is_leader else f"Money: {team.display_name}'s team",
+                "hours.team_money_page", hours_perm.can_see_team_money),
+]
+
+
 def nav_for(viewer: Viewer) -> list[NavItem]:
-    """The links this person can use: her own first, then each co-op's."""
+    """The links this person can use: her own first, her teams', then each co-op's."""
     items = [NavItem(link.label, url_for(link.endpoint), link.endpoint)
              for link in NAV if endpoint_exists(link.endpoint) and link.predicate(viewer)]
+    for link in TEAM_NAV:
+        if endpoint_exists(link.endpoint):
+            items += [NavItem(link.label(team, access), url_for(link.endpoint, team_id=team.id), link.endpoint)
+                      for team, access in viewer.teams if link.predicate(access)]
     for coop in viewer.cooperatives:
         for link in COOP_NAV:
             if endpoint_exists(link.endpoint) and link.predicate(viewer, coop.id):

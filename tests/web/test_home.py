@@ -150,6 +150,15 @@ def test_a_workers_hours_page_has_no_leader_links(app, world):
     assert ">My hours</a>" in html
 
 
+def test_team_money_is_linked_for_the_leader_not_the_worker(app, world):
+    money = f"/teams/{world.team.id}/money"
+    assert nav_links(home_of(app, world.leader)).get("My money") == money
+    assert money not in home_of(app, world.worker)
+    assert money not in home_of(app, world.other_leader)
+    assert "My pay" in nav_links(home_of(app, world.worker))
+    assert "My pay" not in nav_links(home_of(app, world.leader))
+
+
 def test_everyone_is_linked_to_their_notices(app, world):
     for person in (world.leader, world.worker, world.stranger, world.facilitator):
         assert nav_links(home_of(app, person))["My notices"] == "/my/notices"
