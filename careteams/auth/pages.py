@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 
 from careteams.auth import services as auth
+from careteams.auth.account_pages import bp as account_bp
 from careteams.auth.enums import LinkPurpose
 from careteams.auth.forms import LoginForm, ResetRequestForm, SetPasswordForm
 from careteams.auth.limits import (
@@ -22,6 +23,7 @@ from careteams.extensions import db, limiter
 from careteams.web.forms import refused
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+bp.register_blueprint(account_bp)  # My account: /my/account, endpoints "auth.account.*"
 
 # A refused login says this, the same whether or not the account exists.
 WRONG_LOGIN = "Email or password is wrong."
