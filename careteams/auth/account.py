@@ -247,9 +247,9 @@ def _built_in(person: Person) -> list[SignInMethod]:
     methods = [SignInMethod("password", "Password", "Set" if person.password_hash else "Not set yet",
                             "auth.account.password")]
     if person.email:
-        methods.append(SignInMethod("email", "Email address", person.email, "auth.account.contact"))
+        methods.append(SignInMethod("email", "Email address", person.email, "auth.account.email"))
     if person.phone:
-        methods.append(SignInMethod("phone", "Mobile number", person.phone, "auth.account.contact"))
+        methods.append(SignInMethod("phone", "Mobile number", person.phone, "auth.account.phone"))
     return methods
 
 
