@@ -42,6 +42,8 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.drop_column('web_only')
+    # Not in a batch: on SQLite that would copy and drop the person table, which every
+    # other table references (refused while foreign keys are on). SQLite 3.35+ drops a
+    # plain column in place.
+    op.drop_column('person', 'web_only')
     op.drop_table('contact_change')
