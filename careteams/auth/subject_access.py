@@ -156,9 +156,9 @@ HIDDEN: dict[str, frozenset[str]] = {
 }
 
 STATEMENT = (
-    "This is everything careteams holds about you: your account, your memberships and roles, "
-    "your teams, your work and hours, messages to and from you, and what you did for others "
-    "(for those, only that you did it and when: the details belong to the people concerned). "
+    "This is everything careteams holds about you. That is your account, your memberships and roles, "
+    "your teams, your work and hours, and messages to and from you. It also lists what you did for others. "
+    "For those it says only that you did it and when: the details belong to the people concerned. "
     "Passwords, codes and secret links are kept only as one-way fingerprints and are never shown. "
     "Secret ballots cannot be linked to you, by design. You can download it all as JSON or CSV. "
     "If anything is wrong, tell your co-op: you have the right to have it corrected."
