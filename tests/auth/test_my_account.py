@@ -345,3 +345,47 @@ def test_a_contact_change_is_per_person(client, sms_outbox):
     assert "900777" not in html
     response = _post(client, "/my/account/phone/code", {"code": "123456"}, page="/my/account/phone")
     assert "Ask for a code first" in _error_beside(response.get_data(as_text=True), "code")
+
+
+# --- every notification path honours the choice ---------------------------------------------------
+
+
+def test_notify_tell_texts_emails_or_leaves_a_notice_as_she_chose(app, sms_outbox, mail_outbox):
+    from careteams import notify
+
+    texter = PersonFactory(phone="+447700900601", preferred_channel=ContactChannel.sms)
+    emailer = PersonFactory(phone="+447700900602", preferred_channel=ContactChannel.email)
+    web = PersonFactory(phone="+447700900603", preferred_channel=ContactChannel.sms, web_only=True)
+    for person in (texter, emailer, web):
+        notify.tell(person, "Your hours were confirmed.", subject="Hours confirmed")
+    db.session.commit()
+    assert [t.to for t in sms_outbox] == [texter.phone]
+    assert [m.to for m in mail_outbox] == [[emailer.email]]
+    notices = db.session.scalars(sa.select(WebNotice.person_id)).all()
+    assert notices == [web.id]
+
+
+def test_the_teams_and_hours_notices_leave_a_web_only_person_a_notice_and_send_nothing(app, sms_outbox, mail_outbox):
+    from careteams.hours.services.common import notify_person as hours_notify
+    from careteams.teams.services.common import tell
+    from tests.factories import TeamFactory
+
+    web = PersonFactory(phone="+447700900604", web_only=True)
+    team = TeamFactory()
+    with app.test_request_context():
+        tell(web, team, "You are invited", "You are invited to a team.")
+    hours_notify(web, "Hours to confirm", "You have hours to confirm.")
+    db.session.commit()
+    assert list(sms_outbox) == [] and list(mail_outbox) == []
+    bodies = db.session.scalars(sa.select(WebNotice.body).where(WebNotice.person_id == web.id)).all()
+    assert len(bodies) == 2 and any("invited" in b for b in bodies)
+
+
+def test_an_invitation_still_reaches_a_web_only_person(app, sms_outbox):
+    from careteams.auth.services import send_invitation
+
+    web = PersonFactory(phone="+447700900605", web_only=True, password_hash=None)
+    with app.test_request_context():
+        send_invitation(web, None, "Kirklees Care Co-op")
+    db.session.commit()
+    assert [t.to for t in sms_outbox] == [web.phone] and "/invite/" in sms_outbox[0].body
