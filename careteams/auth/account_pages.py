@@ -238,8 +238,9 @@ def revoke_token(token_id: int):
 @bp.route("/data")
 def data():
     person = current_person()
-    return render_template("auth/account/data.html", person=person, summary=subject_access.summary(person),
+    page = render_template("auth/account/data.html", person=person, summary=subject_access.summary(person),
                            statement=subject_access.STATEMENT)
+    return page, 200, {"Cache-Control": "no-store"}  # personal data: not kept by the browser or a proxy
 
 
 @bp.route("/data.json")

@@ -5,7 +5,7 @@ rows naming the person are in the download, unless the table is in EXCLUDED with
 written reason. Each table is listed in COVERED, saying in plain words what it is
 and which of its person columns make a row *about* the person (SUBJECT: the whole
 row, less HIDDEN columns) and which only record that the person *did* something
-(ACTOR: the row's id, its links, the times, and the column naming the person: a
+(ACTOR: the row's id, its links, when it was done, and the column naming her: a
 leader who confirmed a worker's timesheet gets "you confirmed entry 12 at ...",
 not the worker's hours; a worker who typed a team's key-safe code does not get the
 supported member's private details). Rows found only through another table are in
@@ -209,13 +209,20 @@ def _row(table: sa.Table, row, columns=None) -> dict:
             if not _hidden(table.name, c.name) and (columns is None or c.name in columns)}
 
 
+def _when_columns(actor_column: str) -> set[str]:
+    # "confirmed_by_id" -> confirmed_at / confirmed_on: when she did it.
+    stem = actor_column.removesuffix("_id").removesuffix("_person").removesuffix("_by")
+    return {f"{stem}_at", f"{stem}_on"}
+
+
 def _actor_columns(table: sa.Table, actor_columns: tuple[str, ...]) -> set[str]:
-    # Its id, its links to things other than people, its times, and the columns naming people who acted.
+    # Its id, its links to things other than people, the columns naming people who acted,
+    # and when each acted (and when the row was made): nothing of what the row says.
     person = set(_person_columns(table))
+    when = {"at", "created_at"}.union(*(_when_columns(c) for c in actor_columns))
     return {c.name for c in table.columns
-            if c.primary_key or c.name in actor_columns
-            or (c.foreign_keys and c.name not in person)
-            or isinstance(c.type, sa.DateTime | sa.Date)}
+            if c.primary_key or c.name in actor_columns or c.name in when
+            or (c.foreign_keys and c.name not in person)}
 
 
 def holdings(person: Person) -> dict[str, dict]:

@@ -128,7 +128,8 @@ def test_the_download_never_holds_secrets_or_another_persons_private_details(app
     leader_download = subject_access.as_json(leader) + subject_access.as_csv(leader)
     # the leader confirmed the worker's entry: she gets that she did it, not the worker's note
     confirmed = [r for r in _rows(json.loads(subject_access.as_json(leader)), "timesheet_entry") if r["id"] == entry.id]
-    assert confirmed and confirmed[0]["confirmed_by_id"] == leader.id and "note" not in confirmed[0]
+    assert confirmed and confirmed[0]["confirmed_by_id"] == leader.id and confirmed[0]["confirmed_at"]
+    assert "note" not in confirmed[0] and "started_at" not in confirmed[0]  # the worker's visit, not hers
     assert "Mrs B had a fall" not in leader_download
     person_hash = db.session.scalar(sa.select(Person.password_hash).where(Person.id == leader.id))
     for secret in (person_hash, mine.token_hash, my_session.key_hash, other_token.token_hash, worker.email):
