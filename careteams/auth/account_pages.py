@@ -37,13 +37,18 @@ def _logged_in():
     return None
 
 
+def _who() -> str:
+    # The limiter checks before this blueprint's login check runs: a stranger counts by address.
+    return str(getattr(current_user, "id", None) or f"address {request.remote_addr}")
+
+
 def _code_limit_key() -> str:
     # Per person: sending codes to new addresses cannot be used to spam someone.
-    return f"account-code|{current_user.get_id().partition(':')[0]}"
+    return f"account-code|{_who()}"
 
 
 def _password_limit_key() -> str:
-    return f"account-password|{current_user.get_id().partition(':')[0]}"
+    return f"account-password|{_who()}"
 
 
 @bp.route("/")

@@ -389,3 +389,23 @@ def test_an_invitation_still_reaches_a_web_only_person(app, sms_outbox):
         send_invitation(web, None, "Kirklees Care Co-op")
     db.session.commit()
     assert [t.to for t in sms_outbox] == [web.phone] and "/invite/" in sms_outbox[0].body
+
+
+@pytest.mark.parametrize("path", ["/my/account/phone", "/my/account/email", "/my/account/password",
+                                  "/my/account/sessions/end-others", "/my/account/tokens/1/revoke"])
+def test_a_stranger_posting_is_sent_to_log_in(client, path):
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post(path, data={"csrf_token": token, "phone": NEW_PHONE, "email": "a@example.org"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(("data", "field", "message"), [
+    ({"reach": "pigeon"}, "reach", "Choose one of the options."),
+    ({"name": "x" * 201}, "name", "Enter 200 characters or fewer."),
+])
+def test_other_bad_input_is_refused_beside_the_field(client, data, field, message):
+    _logged_in(client)
+    path = f"/my/account/{field}"
+    response = _post(client, path, data, page=path)
+    assert response.status_code == 422
+    assert message in _error_beside(response.get_data(as_text=True), field)
