@@ -3,6 +3,7 @@ careteams.web.forms: the typed text is kept, the message sits beside the field.
 PasswordFields never send a password back to the browser."""
 
 from wtforms import EmailField, PasswordField, RadioField, StringField, TelField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from careteams.auth.passwords import MIN_LENGTH
@@ -29,9 +30,9 @@ class CodeForm(PageForm):
 
 class ReachForm(PageForm):
     reach = RadioField("How should the co-op tell you things?", choices=[
-        (Reach.text.value, "By text message"),
-        (Reach.email.value, "By email"),
-        (Reach.web.value, "Only on this website (notices on My notices)"),
+        SelectChoice(Reach.text.value, "By text message"),
+        SelectChoice(Reach.email.value, "By email"),
+        SelectChoice(Reach.web.value, "Only on this website (notices on My notices)"),
     ], validators=[DataRequired("Choose how the co-op should tell you things.")])
 
 
