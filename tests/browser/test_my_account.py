@@ -117,3 +117,27 @@ def test_a_member_changes_her_mobile_signs_out_a_device_and_downloads_her_data(l
     assert me["phone"] == NEW_MOBILE_E164 and me["email"] == EMAIL.format("wendy")
     assert "password_hash" not in me
     assert data["tables"]["login_session"]["rows"]
+
+
+def test_every_my_account_page_passes_axe_and_fits_320(live_server, page, check_a11y):
+    """The other My account pages, each reached from the overview with the keyboard;
+    on "how the co-op tells you things" she picks "only on this website"."""
+    from careteams.members.models import Person
+
+    base, password, app = live_server["url"], live_server["logins"]["password"], live_server["app"]
+    log_in(page, base, "ann", password, check_a11y)
+    page.goto(base + "/my/account/")
+    for path in ("/my/account/name", "/my/account/email", "/my/account/password", "/my/account/reach"):
+        press_on(page, f"main a[href='{path}']")
+        check_a11y(page)
+        fits_320(page)
+        if path != "/my/account/reach":
+            press_on(page, "main a[href='/my/account/']")
+    tab_to(page, "#reach")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # text -> email -> web only
+    assert page.is_checked("#reach-2")
+    press_on(page, "main form button[type=submit]")
+    check_a11y(page)
+    assert "Only on this website" in main_text(page)
+    assert read(app, lambda: db.session.scalar(sa.select(Person.web_only).where(Person.email == EMAIL.format("ann"))))
