@@ -276,7 +276,9 @@ def holdings(person: Person) -> dict[str, dict]:
             value = getattr(person, rule.contact)
             if not value:
                 continue
-            rows = db.session.execute(sa.select(table).where(table.c[rule.column] == value)
+            # A row naming somebody else (the number's earlier owner) is theirs, not hers.
+            theirs = [sa.or_(table.c[c].is_(None), table.c[c] == person.id) for c in _person_columns(table)]
+            rows = db.session.execute(sa.select(table).where(table.c[rule.column] == value, *theirs)
                                       .order_by(*table.primary_key.columns)).all()
             add(name, rule.about, [_row(table, r) for r in rows])
     return found

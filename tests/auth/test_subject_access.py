@@ -88,6 +88,7 @@ def test_the_download_holds_her_rows_from_many_tables(app):
     text = OutboundMessageFactory(person=nora)
     stray = OutboundMessageFactory(person=PersonFactory(), person_id=None, to_number=nora.phone, body="Code 1")
     inbound = InboundMessageFactory(person=nora)
+    earlier_owners = OutboundMessageFactory(person=PersonFactory(), to_number=nora.phone, body="Your visit at 1 Elm Road")
     notice = WebNoticeFactory(person=nora)
     request_contact_change(nora, ContactKind.email, "nora.new@example.org")
     own_team = TeamFactory(leader=nora, cooperative=membership.cooperative, supported_membership=False)
@@ -105,6 +106,7 @@ def test_the_download_holds_her_rows_from_many_tables(app):
     for table, row_id in expected.items():
         assert row_id in _ids(download, table), f"{table} row {row_id} missing from the download"
     assert stray.id in _ids(download, "outbound_message")  # found by her number (BY_CONTACT)
+    assert earlier_owners.id not in _ids(download, "outbound_message")  # her number, somebody else's text
     assert [r["new_value"] for r in _rows(download, "contact_change")] == ["nora.new@example.org"]
     assert "Left at five" in json.dumps(download) and "Key safe 4321" in json.dumps(download)
     assert download["not_included"]["ballot"].startswith("Secret ballots")
