@@ -115,6 +115,8 @@ COVERED: dict[str, Cover] = {
                              "you proposed, confirmed, disputed, settled or entered for others.",
                              actor=("proposed_by_id", "confirmed_by_id", "disputed_by_id", "resolved_by_id", "created_by_id")),
     "run_entry": Cover("Your hours in each pay run."),
+    "timesheet_entry_event": Cover("Steps you took on hours entries (logged, confirmed, disputed, answered, settled).",
+                                   subject=(), actor=("actor_id",)),
 }
 
 THROUGH: dict[str, tuple[Through, ...]] = {
@@ -128,6 +130,8 @@ THROUGH: dict[str, tuple[Through, ...]] = {
     "availability_window": (Through("When you are available to work.", "worker_profile_id", "worker_profile", "person_id"),),
     "worker_skill": (Through("Your skills.", "worker_profile_id", "worker_profile", "person_id"),),
     "worker_check": (Through("Your checks (DBS, training, right to work).", "worker_profile_id", "worker_profile", "person_id"),),
+    "timesheet_entry_event": (Through("The history of your hours: every step, and what was said in a dispute.",
+                                      "entry_id", "timesheet_entry", "person_id"),),
     "run_line": (Through("The lines of your pay in each run.", "run_entry_id", "run_entry", "person_id"),),
     "team_private_details": (Through("Your team's private details (address, access, contacts).", "team_id", "team", "leader_id"),),
     "support_plan_version": (Through("Your support plan, every version.", "team_id", "team", "leader_id"),),
