@@ -786,6 +786,7 @@ class WebNoticeFactory(BaseFactory):
 
 # --- hours: pay settings and rates, funders, timesheets, pay runs ------------------
 
+from careteams.hours.enums import EntryEventKind  # noqa: E402
 from careteams.hours.models import (  # noqa: E402
     AreaBand,
     CoopPayRate,
@@ -799,6 +800,7 @@ from careteams.hours.models import (  # noqa: E402
     RunLine,
     TeamHoursTerms,
     TimesheetEntry,
+    TimesheetEntryEvent,
     WorkerRate,
 )
 from careteams.hours.rules import EntryKind, Frequency, TimesheetStatus  # noqa: E402
@@ -891,6 +893,22 @@ class TimesheetEntryFactory(BaseFactory):
             confirmed_by_id=factory.SelfAttribute("team.leader_id"),
         )
 
+
+
+class TimesheetEntryEventFactory(BaseFactory):
+    """A step in an entry's history: the worker logged it (services write these; tests rarely need one)."""
+
+    class Meta:
+        model = TimesheetEntryEvent
+
+    class Params:
+        entry = factory.SubFactory(TimesheetEntryFactory)
+
+    entry_id = factory.SelfAttribute("entry.id")
+    at = factory.LazyAttribute(lambda o: o.entry.ended_at)
+    actor = factory.SelfAttribute("entry.person")
+    role = "worker"
+    kind = EntryEventKind.logged
 
 def _month(n: int) -> date:
     return date(2020 + n // 12, n % 12 + 1, 1)

@@ -152,7 +152,7 @@ NAV: list[Link] = [
     Link("Hours to confirm", "hours.to_confirm_page", lambda v: v.checks_hours),
     Link("Matching messages", "matching.notifications", _everyone),
     Link("My notices", "sms_pages.my_notices", _everyone),
-    Link("My account", "auth.account.my_account", _everyone),
+    Link("My account", "auth.account.home", _everyone),
 ]
 
 COOP_NAV: list[CoopLink] = [
