@@ -24,11 +24,11 @@ from careteams.governance.rules import electorate_hash
 from careteams.governance.services import ballots, register, resolutions, results
 from careteams.members.models import ContactChannel, MemberClass, MembershipStatus
 from tests.factories import MembershipFactory
-from tests.governance.conftest import build_coop, draft, opened, option, vote
+from tests.governance.conftest import build_coop, close_and_count, draft, opened, option, vote
 
 
 def _close(resolution, after=timedelta(days=8)):
-    return results.close_resolution(resolution.id, utcnow() + after)
+    return close_and_count(resolution.id, utcnow() + after)
 
 
 # --- creating, changing, opening --------------------------------------------------------
