@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date as _date
 
 import factory
@@ -1054,6 +1055,14 @@ class ElectorateEntryFactory(BaseFactory):
     has_voted = False
 
 
+def _sealed_for(resolution) -> bytes:
+    from careteams.governance import seal
+
+    if resolution.public_key is None:
+        return secrets.token_bytes(seal.SEALED_LENGTH)
+    return seal.seal(resolution.public_key, resolution.options[0].key)
+
+
 class BallotFactory(BaseFactory):
     """A ballot For an open resolution (no voter, by design)."""
 
@@ -1064,7 +1073,8 @@ class BallotFactory(BaseFactory):
     id = factory.Sequence(lambda n: f"{n:032x}")
     resolution = factory.SubFactory(ResolutionFactory, opened=True)
     resolution_id = factory.SelfAttribute("resolution.id")
-    option_id = factory.LazyAttribute(lambda o: o.resolution.options[0].id)
+    # Sealed For when the resolution has tellers' keys; otherwise opaque bytes of the sealed length.
+    sealed = factory.LazyAttribute(lambda o: _sealed_for(o.resolution))
     member_class = MemberClass.worker
     receipt = factory.Sequence(_receipt)
     change_token_hash = factory.Sequence(lambda n: f"{n + 3 * 10**6:064x}")

@@ -79,6 +79,11 @@ def opened(c: Coop, kind: str = "ordinary", now: datetime | None = None, **data)
     return resolution
 
 
+def give_shares(resolution, now: datetime, tell: bool = True):
+    """The tellers give the kept shares to a resolution the clock has closed."""
+    return tellers.open_count(None, None, resolution, SHARES[resolution.id], now, tell=tell)
+
+
 def close_and_count(resolution_id: int, now: datetime, tell: bool = True) -> bool:
     """Close (as the clock does) and, if that closed it, open the count with the kept shares."""
     if not results.close_resolution(resolution_id, now, tell=tell):
@@ -95,3 +100,9 @@ def option(resolution, key: str) -> int:
 def vote(c: Coop, who: Membership, resolution, key: str | None, now: datetime | None = None, on_behalf_of=None):
     return ballots.cast_ballot(c.actor(who), c.coop, resolution, option(resolution, key) if key else None,
                            on_behalf_of, now)
+
+
+def choices(resolution) -> list[str | None]:
+    """The stored ballots' option keys, opened with the kept shares, sorted (None: abstain): tests only."""
+    return sorted((b.option for b in tellers.opened_ballots(resolution, SHARES[resolution.id])),
+                  key=lambda o: o or "")

@@ -23,7 +23,13 @@ from careteams.extensions import db
 from careteams.governance import permissions as perm
 from careteams.governance import rules, seal
 from careteams.governance.enums import ResolutionStatus
-from careteams.governance.models import Ballot, ElectorateEntry, ProxyAppointment, Resolution, ResolutionTeller
+from careteams.governance.models import (
+    Ballot,
+    ElectorateEntry,
+    ProxyAppointment,
+    Resolution,
+    ResolutionTeller,
+)
 from careteams.members.models import Cooperative, Membership, MembershipStatus
 from careteams.members.permissions import Actor
 
