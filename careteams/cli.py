@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from careteams.auth.services import send_invitation
 from careteams.demo import seed
 from careteams.extensions import db
+from careteams.governance.cli import governance_cli
 from careteams.mail.cli import mail_cli
 from careteams.members import services as members
 from careteams.members.models import Person, StaffRoleName
@@ -42,6 +43,7 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(sms_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(governance_cli)
 
     @app.cli.command("seed-demo")
     def seed_demo():

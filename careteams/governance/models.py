@@ -133,7 +133,7 @@ class Ballot(db.Model):
 
     `sealed` is the choice sealed to the resolution's public key, always the same
     length; only the tellers' shares open it. The shuffle job rewrites a resolution's
-    ballots in random order with fresh ids (careteams.governance.services.tellers).
+    ballots in random order with fresh ids (careteams.governance.services.mixing).
     """
 
     __tablename__ = "ballot"

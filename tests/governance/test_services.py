@@ -21,7 +21,7 @@ from careteams.governance.models import (
     ResolutionStatus,
 )
 from careteams.governance.rules import electorate_hash
-from careteams.governance.services import ballots, register, resolutions, results, tellers
+from careteams.governance.services import ballots, mixing, register, resolutions, results
 from careteams.members.models import ContactChannel, MemberClass, MembershipStatus
 from tests.factories import MembershipFactory
 from tests.governance.conftest import (
@@ -401,20 +401,20 @@ def test_own_membership(gov):
 
 def test_a_failing_close_does_not_hold_up_the_others(gov, monkeypatch):
     first, second = opened(gov), opened(gov)
-    real = tellers.shuffle
+    real = mixing.shuffle_ballots
 
     def broken_for_first(resolution_id):
         if resolution_id == first.id:
             raise RuntimeError("disk on fire")
         return real(resolution_id)
 
-    monkeypatch.setattr(tellers, "shuffle", broken_for_first)
+    monkeypatch.setattr(mixing, "shuffle_ballots", broken_for_first)
     assert jobs.open_and_close(first.closes_at + timedelta(seconds=1)) == {"opened": 0, "closed": 1}
     db.session.refresh(first)
     db.session.refresh(second)
     assert first.status == ResolutionStatus.open and first.closed_at is None
     assert second.status == ResolutionStatus.counting
-    monkeypatch.setattr(tellers, "shuffle", real)
+    monkeypatch.setattr(mixing, "shuffle_ballots", real)
     assert jobs.open_and_close(first.closes_at + timedelta(minutes=1)) == {"opened": 0, "closed": 1}
     db.session.refresh(first)
     assert first.status == ResolutionStatus.counting

@@ -141,7 +141,7 @@ def cast_ballot(actor: Actor, coop: Cooperative, resolution: Resolution, option_
     receipt = _receipt()
     token = secrets.token_urlsafe(24)
     # Written in the same transaction as the "has voted" flag (one ballot per member stays
-    # atomic); tellers.shuffle, every minute and at the close, breaks the xmin/ctid link.
+    # atomic); mixing.shuffle_ballots, every minute and at the close, breaks the xmin/ctid link.
     db.session.add(Ballot(id=secrets.token_hex(16), resolution_id=resolution.id, sealed=sealed,
                           member_class=member_class, receipt=receipt, change_token_hash=_hash(token)))
     db.session.flush()

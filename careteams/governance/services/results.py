@@ -14,6 +14,7 @@ from careteams.governance import permissions as perm
 from careteams.governance import rules
 from careteams.governance.enums import ResolutionKind, ResolutionStatus
 from careteams.governance.models import Ballot, ElectorateEntry, Resolution
+from careteams.governance.services import mixing
 from careteams.governance.services.common import tell_electorate
 from careteams.members.models import Cooperative
 from careteams.members.permissions import Actor
@@ -24,8 +25,6 @@ def close_resolution(resolution_id: int, now: datetime, tell: bool = True) -> bo
 
     It becomes "counting": no more ballots, and the ballots stay sealed until k
     tellers give their shares (`tellers.open_count`), which counts and publishes."""
-    from careteams.governance.services import tellers
-
     closed = db.session.execute(
         sa.update(Resolution)
         .where(Resolution.id == resolution_id, Resolution.status == ResolutionStatus.open,
@@ -37,7 +36,7 @@ def close_resolution(resolution_id: int, now: datetime, tell: bool = True) -> bo
         return False
     resolution = db.session.get(Resolution, resolution_id)
     db.session.refresh(resolution)
-    tellers.shuffle(resolution_id)  # the last ballots cast lose their order too
+    mixing.shuffle_ballots(resolution_id)  # the last ballots cast lose their order too
     coop = db.session.get(Cooperative, resolution.cooperative_id)
     if tell:
         tell_electorate(coop, resolution, f'{coop.name}: voting has closed on "{resolution.title}". '

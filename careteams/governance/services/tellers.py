@@ -25,11 +25,10 @@ from careteams.governance import rules, seal
 from careteams.governance.enums import ResolutionStatus
 from careteams.governance.models import (
     Ballot,
-    ElectorateEntry,
-    ProxyAppointment,
     Resolution,
     ResolutionTeller,
 )
+from careteams.governance.services import results
 from careteams.members.models import Cooperative, Membership, MembershipStatus
 from careteams.members.permissions import Actor
 
@@ -132,8 +131,6 @@ def opened_ballots(resolution: Resolution, shares: list[str]) -> list[rules.Ball
 def open_count(actor: Actor | None, coop: Cooperative, resolution: Resolution, shares: list[str],
                now: datetime, tell: bool = True) -> Resolution:
     """k tellers give their shares: open, count, publish, forget the key (actor None: the CLI)."""
-    from careteams.governance.services import results
-
     tellers = tellers_of(resolution)
     if actor is not None:
         ensure(perm.can_give_share(actor, {t.person_id for t in tellers}))
@@ -153,46 +150,7 @@ def open_count(actor: Actor | None, coop: Cooperative, resolution: Resolution, s
 
 def recount(resolution: Resolution, shares: list[str]) -> dict[str, Any]:
     """The recount kit: reopen the same ciphertexts and recount; nothing is written."""
-    from careteams.governance.services import results
-
     if resolution.status != ResolutionStatus.closed:
         raise Conflict("Only a counted resolution can be recounted.", code="not_closed")
     counted = results.count(resolution, opened_ballots(resolution, shares))
     return results.publish(resolution, counted, results.receipts_of(resolution))
-
-
-def shuffle(resolution_id: int) -> int:
-    """Rewrite a vote's ballots in random order with fresh ids, and restamp its voters' rows.
-
-    Casting writes a member's "has voted" flag and her sealed ballot in one
-    transaction, so on PostgreSQL both row versions carry that transaction's id
-    (`xmin`), and rows sit in insertion order (`ctid`). This rewrites, in one
-    transaction, every electorate entry, proxy appointment and ballot of the
-    vote: afterwards all of them share one `xmin`, ballots sit in a random
-    physical order under new ids, and nothing a database user can SELECT links
-    a voter to a ballot. Waits for (and blocks) ballots in flight: it holds the
-    resolution row exclusively, as casting holds it shared. Returns the ballots moved.
-    """
-    status = db.session.execute(sa.select(Resolution.status).where(Resolution.id == resolution_id)
-                                .with_for_update()).scalar_one_or_none()
-    if status not in (ResolutionStatus.open, ResolutionStatus.counting):
-        return 0
-    rows = [dict(r._mapping) for r in db.session.execute(sa.select(
-        Ballot.resolution_id, Ballot.sealed, Ballot.member_class, Ballot.receipt, Ballot.change_token_hash)
-        .where(Ballot.resolution_id == resolution_id))]
-    secrets.SystemRandom().shuffle(rows)
-    db.session.execute(sa.delete(Ballot).where(Ballot.resolution_id == resolution_id)
-                       .execution_options(synchronize_session=False))
-    if rows:
-        db.session.execute(sa.insert(Ballot), [{**r, "id": secrets.token_hex(16)} for r in rows])
-    db.session.execute(sa.update(ElectorateEntry).where(ElectorateEntry.resolution_id == resolution_id)
-                       .values(has_voted=ElectorateEntry.has_voted).execution_options(synchronize_session=False))
-    db.session.execute(sa.update(ProxyAppointment).where(ProxyAppointment.resolution_id == resolution_id)
-                       .values(status=ProxyAppointment.status).execution_options(synchronize_session=False))
-    db.session.flush()
-    return len(rows)
-
-
-def to_shuffle() -> list[int]:
-    return list(db.session.scalars(sa.select(Resolution.id).where(
-        Resolution.status == ResolutionStatus.open).order_by(Resolution.id)))
