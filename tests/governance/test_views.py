@@ -252,7 +252,8 @@ def test_secretary_creates_and_opens_on_the_page(world, client, auth_headers, ti
     assert [o.label for o in r.options] == ["Asha", "Ben"]
     # 18:00 in London in December is 18:00 UTC.
     assert r.opens_at.hour == 18 and r.status == ResolutionStatus.draft
-    opened_ = client.post(f"/cooperatives/{world.coop.slug}/resolutions/{r.id}/open", headers=sec)
+    opened_ = client.post(f"/cooperatives/{world.coop.slug}/resolutions/{r.id}/open", headers=sec,
+                          data={"scrutineers": [str(world.member("worker").person_id)], "shares_needed": "2"})
     assert opened_.status_code == 302
     db.session.refresh(r)
     assert r.status in (ResolutionStatus.scheduled, ResolutionStatus.open)

@@ -29,7 +29,7 @@ from careteams.governance.models import (
     ResolutionTeller,
 )
 from careteams.governance.services import results
-from careteams.members.models import Cooperative, Membership, MembershipStatus
+from careteams.members.models import Cooperative, Membership, MembershipStatus, Person
 from careteams.members.permissions import Actor
 
 ADVICE = ("Advised: 3 tellers, any 2 of whom can open the count. If more tellers lose their share than "
@@ -154,3 +154,17 @@ def recount(resolution: Resolution, shares: list[str]) -> dict[str, Any]:
         raise Conflict("Only a counted resolution can be recounted.", code="not_closed")
     counted = results.count(resolution, opened_ballots(resolution, shares))
     return results.publish(resolution, counted, results.receipts_of(resolution))
+
+
+def teller_candidates(actor: Actor, coop: Cooperative) -> list[dict[str, Any]]:
+    """Who the secretary may name as scrutineers: the co-op's active members (not herself)."""
+    ensure(perm.can_manage_resolutions(actor, coop.id))
+    rows = db.session.execute(sa.select(Person.id, Person.name).join(Membership, Membership.person_id == Person.id)
+                              .where(Membership.cooperative_id == coop.id,
+                                     Membership.status == MembershipStatus.active, Person.id != actor.person_id)
+                              .order_by(Person.name, Person.id)).all()
+    return [{"person_id": pid, "name": name} for pid, name in rows]
+
+
+def ensure_teller(actor: Actor, resolution: Resolution) -> None:
+    ensure(perm.can_give_share(actor, {t.person_id for t in tellers_of(resolution)}))
