@@ -16,6 +16,7 @@ from careteams.extensions import db
 from careteams.governance import rules, seal
 from careteams.governance.enums import ResolutionKind, ResolutionStatus
 from careteams.governance.models import Ballot
+from careteams.governance.services import ballots as ballot_svc
 from careteams.governance.services import resolutions, results, tellers
 from tests.governance.conftest import build_coop, draft, option, vote
 
@@ -156,10 +157,10 @@ def test_changed_and_proxy_ballots_are_sealed_the_same_way(app):
     c = build_coop({"worker": 4, "supported": 2})
     r, _, shares = _tellers_vote(c, kind="poll")
     supported = c.member("supported")
-    ballots.appoint_proxy(c.actor(supported), c.coop, r, c.member("worker", 3).id)
+    ballot_svc.appoint_proxy(c.actor(supported), c.coop, r, c.member("worker", 3).id)
     got = vote(c, c.member("worker", 3), r, "2", on_behalf_of=supported.id)
     mine = vote(c, c.member("worker", 0), r, "1")
-    ballots.change_ballot(c.actor(c.member("worker", 0)), c.coop, r, mine["change_token"], option(r, "3"))
+    ballot_svc.change_ballot(c.actor(c.member("worker", 0)), c.coop, r, mine["change_token"], option(r, "3"))
     assert got["receipt"] and {len(s) for s in db.session.scalars(sa.select(Ballot.sealed))} == {seal.SEALED_LENGTH}
     results.close_resolution(r.id, r.closes_at)
     tellers.open_count(None, c.coop, r, shares[:2], r.closes_at)
