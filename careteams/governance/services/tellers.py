@@ -99,7 +99,7 @@ def take_my_share(actor: Actor, coop: Cooperative, resolution: Resolution, now: 
     ensure(perm.can_give_share(actor, {t.person_id for t in tellers}))
     teller = db.session.scalar(sa.select(ResolutionTeller).where(
         ResolutionTeller.resolution_id == resolution.id, ResolutionTeller.person_id == actor.person_id)
-        .with_for_update().execution_options(populate_existing=True))
+        .with_for_update(of=ResolutionTeller).execution_options(populate_existing=True))
     if teller.waiting_share is None:
         raise Conflict("Your share has already been shown to you; it is not kept anywhere else.",
                        code="share_already_shown")
