@@ -968,6 +968,7 @@ from careteams.governance.models import (  # noqa: E402
     ProxyStatus,
     Resolution,
     ResolutionOption,
+    ResolutionTeller,
     ResolutionStatus,
 )
 from careteams.governance.rules import ResolutionKind, Threshold, fixed_options  # noqa: E402
@@ -1015,6 +1016,9 @@ class ResolutionFactory(BaseFactory):
             status=ResolutionStatus.open,
             opens_at=factory.LazyFunction(lambda: utcnow().replace(microsecond=0) - timedelta(hours=1)),
             opened_at=factory.SelfAttribute("opens_at"),
+            # A key to seal ballots to (its one share is thrown away: such a vote is never counted).
+            public_key=factory.LazyFunction(lambda: _ceremony().public_key),
+            shares_needed=1,
         )
 
     @factory.post_generation
@@ -1053,6 +1057,27 @@ class ElectorateEntryFactory(BaseFactory):
     resolution_id = factory.SelfAttribute("resolution.id")
     member_class = factory.SelfAttribute("membership.member_class")
     has_voted = False
+
+
+def _ceremony():
+    from careteams.governance import seal
+
+    return seal.make_keys(1, 1)
+
+
+class ResolutionTellerFactory(BaseFactory):
+    """A teller of an open resolution who has already collected her share (none is stored)."""
+
+    class Meta:
+        model = ResolutionTeller
+        exclude = ("resolution", "person")
+
+    resolution = factory.SubFactory(ResolutionFactory, opened=True)
+    resolution_id = factory.SelfAttribute("resolution.id")
+    person = factory.SubFactory(PersonFactory)
+    person_id = factory.SelfAttribute("person.id")
+    share_index = factory.Sequence(lambda n: n % 16 + 1)
+    share_seen_at = factory.LazyFunction(utcnow)
 
 
 def _sealed_for(resolution) -> bytes:

@@ -82,7 +82,7 @@ def open_key(sealed_private_key: bytes, shares: list[str], shares_needed: int) -
     try:
         key = Shamir.combine(chosen, ssss=False) if shares_needed > 1 else chosen[0][1]
         return PrivateKey(_decrypt(key, sealed_private_key))
-    except ValueError as exc:
+    except (ValueError, TypeError, IndexError, ZeroDivisionError) as exc:  # a wrong share fails here or at the tag
         raise SealError("These shares do not open this vote: one is mistyped, or belongs to another vote.") from exc
 
 
@@ -102,7 +102,7 @@ def parse_share(text: str) -> tuple[int, bytes]:
     cleaned = re.sub(r"\s+", "", text or "").upper()
     head, _, tail = cleaned.partition("-")
     match = _SHARE.match(f"{head}-{tail.replace('-', '')}")
-    if not match:
+    if not match or not 1 <= int(match.group(1)) <= MAX_TELLERS:
         raise SealError("A share is a number, a dash and 32 letters and digits (0-9, A-F).")
     return int(match.group(1)), bytes.fromhex(match.group(2))
 
