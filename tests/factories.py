@@ -968,8 +968,8 @@ from careteams.governance.models import (  # noqa: E402
     ProxyStatus,
     Resolution,
     ResolutionOption,
-    ResolutionTeller,
     ResolutionStatus,
+    ResolutionTeller,
 )
 from careteams.governance.rules import ResolutionKind, Threshold, fixed_options  # noqa: E402
 from careteams.governance.services.ballots import RECEIPT_ALPHABET  # noqa: E402
