@@ -28,6 +28,16 @@ OLD = ('draft', 'scheduled', 'open', 'closed')
 NEW = ('draft', 'scheduled', 'open', 'counting', 'closed')
 
 
+def _sqlite_foreign_keys(bind, on: bool) -> None:
+    # SQLite changes the status CHECK by rebuilding `resolution`, which other tables
+    # reference: foreign keys must be off for the rebuild (SQLite's documented way),
+    # and the pragma only takes effect outside a transaction.
+    if bind.dialect.name == "sqlite":
+        bind.exec_driver_sql("COMMIT")
+        bind.exec_driver_sql(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+        bind.exec_driver_sql("BEGIN")
+
+
 def upgrade():
     bind = op.get_bind()
     busy = bind.execute(sa.text(
@@ -40,6 +50,7 @@ def upgrade():
             "(the clock tallies them) or put them back to draft, then run the upgrade again.")
     # Closed votes keep their published result and receipts; the plaintext choices go.
     bind.execute(sa.text("DELETE FROM ballot"))
+    _sqlite_foreign_keys(bind, on=False)
 
     with op.batch_alter_table('resolution', schema=None) as batch_op:
         batch_op.add_column(sa.Column('public_key', sa.LargeBinary(), nullable=True))
@@ -73,6 +84,7 @@ def upgrade():
         batch_op.add_column(sa.Column('sealed', sa.LargeBinary(), nullable=False))
         batch_op.drop_constraint(batch_op.f('fk_ballot_option_id_resolution_option'), type_='foreignkey')
         batch_op.drop_column('option_id')
+    _sqlite_foreign_keys(bind, on=True)
 
 
 def downgrade():
@@ -81,6 +93,7 @@ def downgrade():
         raise RuntimeError("Downgrading 0023 would need the sealed ballots opened; it refuses while any exist.")
     if bind.execute(sa.text("SELECT count(*) FROM resolution WHERE status = 'counting'")).scalar():
         raise RuntimeError("Downgrading 0023 refuses while a resolution is waiting for its tellers.")
+    _sqlite_foreign_keys(bind, on=False)
     with op.batch_alter_table('ballot', schema=None) as batch_op:
         batch_op.add_column(sa.Column('option_id', sa.INTEGER(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_ballot_option_id_resolution_option'), 'resolution_option', ['option_id'], ['id'])
@@ -100,3 +113,4 @@ def downgrade():
         batch_op.drop_column('shares_needed')
         batch_op.drop_column('sealed_private_key')
         batch_op.drop_column('public_key')
+    _sqlite_foreign_keys(bind, on=True)
