@@ -30,6 +30,9 @@ CLOSED_VOTES = {
 OPEN_VOTES = {"bill": "for", "xena": "for", "ivan": "against"}
 # The tellers: the secretary and two scrutineers; any two of their three shares open the count.
 TELLERS = ("sam", "quinn", "zoe")
+TELLERS_NOTE = ("The open demo vote's tellers are Sam (secretary), Quinn and Zoe: each logs in and collects "
+                "her share once from the vote's page. After the close, two of them open the count on its "
+                "\"open the count\" page (or: flask --app careteams governance open-count ID).")
 
 
 def _exists(coop: Cooperative, title: str) -> bool:
