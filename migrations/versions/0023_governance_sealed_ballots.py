@@ -1,7 +1,7 @@
 """governance: sealed ballots, tellers and their shares, "counting" status
 
 Revision ID: 0023
-Revises: 0017
+Revises: 0022
 
 Ballots lose their plaintext `option_id` for `sealed` (the choice sealed to the
 resolution's public key). Existing data: a plaintext ballot cannot be sealed
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023'
-down_revision = '0017'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

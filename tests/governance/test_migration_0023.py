@@ -16,7 +16,7 @@ from careteams.extensions import db
 from tests.conftest import make_app
 from tests.factories import BallotFactory, ResolutionFactory
 
-THIS, BEFORE = "0023", "0017"  # the merger may renumber: this revision and the one it follows
+THIS, BEFORE = "0023", "0022"  # the merger may renumber: this revision and the one it follows
 
 
 def test_0023_refuses_open_votes_and_drops_closed_plaintext_ballots():
