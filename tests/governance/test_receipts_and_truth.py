@@ -16,9 +16,17 @@ from careteams.extensions import db
 from careteams.governance import rules
 from careteams.governance.enums import ResolutionKind
 from careteams.governance.models import Ballot, ElectorateEntry
-from careteams.governance.services import ballots, resolutions, results
+from careteams.governance.services import ballots, resolutions
 from careteams.members.models import MembershipStatus
-from tests.governance.conftest import build_coop, choices, draft, opened, option, vote
+from tests.governance.conftest import (
+    build_coop,
+    choices,
+    close_and_count,
+    draft,
+    opened,
+    option,
+    vote,
+)
 
 
 def page(c, path=""):
@@ -277,7 +285,8 @@ def test_secretary_is_warned_before_voting_opens_at_4_not_5(app, client, auth_he
     # Scheduled, still before opening: the resolution page still says it.
     later = draft(c, opens_at=datetime.now(UTC) + timedelta(days=1),
                   closes_at=datetime.now(UTC) + timedelta(days=8))
-    client.post(page(c, f"/{later.id}/open"), headers=headers)
+    scrutineer = next(m for ms in c.members.values() for m in ms).person_id
+    client.post(page(c, f"/{later.id}/open"), headers=headers, data={"scrutineers": [str(scrutineer)]})
     shown = body(client.get(page(c, f"/{later.id}"), headers=headers))
     assert "Voting opens at" in shown and (WARNING in shown) is warned
 
@@ -312,7 +321,7 @@ def test_results_page_small_class_rule_is_5(app, client, auth_headers, investor_
         vote(c, m, r, "for")
     for m in c.members["investor"][:investor_ballots]:
         vote(c, m, r, "against")
-    assert results.close_resolution(r.id, r.closes_at, tell=False)
+    assert close_and_count(r.id, r.closes_at, tell=False)
     db.session.refresh(r)
     assert bool(r.result["warnings"]) is warned
     # Only the groups the cap needs: one advocate's ballot is not shown on its own.

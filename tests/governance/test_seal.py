@@ -140,7 +140,7 @@ def test_stored_ballots_are_sealed_and_the_count_needs_k_shares(app):
     assert r.status == ResolutionStatus.closed
     # N = 5 (3 For, 2 Against), I = 2 (one each): W = min(2, 5/9), each investor 5/18.
     assert {o["key"]: o["total"] for o in r.result["options"]} == {"for": "59/18", "against": "41/18"}
-    assert r.result["counts"]["worker"] == {"for": 2, "against": 1, "abstain": 1}
+    assert r.result["counts"]["non-investor"] == {"for": 3, "against": 2, "abstain": 1}
     gave = {t.share_index: t.gave_share_at for t in tellers.tellers_of(r)}
     assert gave[1] is not None and gave[3] is not None and gave[2] is None
     # A second count is refused: it is closed.
@@ -165,4 +165,4 @@ def test_changed_and_proxy_ballots_are_sealed_the_same_way(app):
     results.close_resolution(r.id, r.closes_at)
     tellers.open_count(None, c.coop, r, shares[:2], r.closes_at)
     db.session.refresh(r)
-    assert r.result["counts"] == {"supported": {"2": 1}, "worker": {"3": 1}}
+    assert r.result["counts"]["all"] == {"2": 1, "3": 1}
