@@ -103,7 +103,7 @@ def test_sealed_vote_from_tellers_to_results(live_server, page, browser, check_a
     will.keyboard.press("ArrowDown")  # within the radio group: Against
     assert will.is_checked(f"#option-p{ids['ann_membership']}-{ids['against']}")
     press_on(will, f"form:has(#option-p{ids['ann_membership']}-{ids['against']}) button")
-    assert "Your ballot is cast" in main_text(will)
+    assert "Your receipt" in main_text(will)
     will.goto(url)
     tab_to(will, f"#option-{ids['for']}", limit=250)
     will.keyboard.press("Space")
