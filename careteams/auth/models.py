@@ -1,4 +1,5 @@
-"""Login sessions, personal API tokens and one-time links (invitations, password resets)."""
+"""Login sessions, personal API tokens, one-time links (invitations, password resets)
+and contact changes waiting for their code."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from careteams.auth.enums import LinkPurpose, SessionEnd
+from careteams.auth.enums import ContactKind, LinkPurpose, SessionEnd
 from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.members.models import Person, _enum
@@ -77,3 +78,27 @@ class OneTimeLink(db.Model):
     wrong_tries: Mapped[int] = mapped_column(default=0, server_default="0")
 
     person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
+
+
+class ContactChange(db.Model):
+    """A new email address or mobile number waiting for the 6-digit code sent to it.
+
+    Only a keyed hash of the code is kept (auth.account); one waiting change per
+    person and kind: asking again replaces it. The row goes when the code is typed
+    in (the person's email or phone changes then), or when too many tries were made."""
+
+    __tablename__ = "contact_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    kind: Mapped[ContactKind] = mapped_column(_enum(ContactKind, "contact_kind"))
+    new_value: Mapped[str] = mapped_column(sa.String(254))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    __table_args__ = (
+        sa.UniqueConstraint("person_id", "kind"),
+        sa.CheckConstraint("tries >= 0", name="tries_not_negative"),
+    )

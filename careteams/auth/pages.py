@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 
 from careteams.auth import services as auth
+from careteams.auth.account_pages import bp as account_bp
 from careteams.auth.enums import LinkPurpose
 from careteams.auth.forms import (
     CodeEnterForm,
@@ -35,6 +36,7 @@ from careteams.extensions import db, limiter
 from careteams.web.forms import refused
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+bp.register_blueprint(account_bp)  # My account: /my/account, endpoints "auth.account.*"
 
 # A refused login says this, the same whether or not the account exists.
 WRONG_LOGIN = "Email or mobile number or password is wrong."
