@@ -10,6 +10,8 @@ from flask.cli import AppGroup
 from careteams.auth.services import send_invitation
 from careteams.demo import seed
 from careteams.extensions import db
+from careteams.governance.cli import governance_cli
+from careteams.governance.demo import TELLERS_NOTE as DEMO_TELLERS_NOTE
 from careteams.mail.cli import mail_cli
 from careteams.members import services as members
 from careteams.members.models import Person, StaffRoleName
@@ -42,6 +44,7 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(sms_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(governance_cli)
 
     @app.cli.command("seed-demo")
     def seed_demo():
@@ -51,6 +54,7 @@ def register(app: Flask) -> None:
                    f"{logins['password']}):")
         for role, email in logins["people"]:
             click.echo(f"  {role:<28} {email}")
+        click.echo(f"\n{DEMO_TELLERS_NOTE}")
 
     @app.cli.command("create-coop")
     @click.option("--name", required=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date as _date
 
 import factory
@@ -1005,6 +1006,7 @@ from careteams.governance.models import (  # noqa: E402
     Resolution,
     ResolutionOption,
     ResolutionStatus,
+    ResolutionTeller,
 )
 from careteams.governance.rules import ResolutionKind, Threshold, fixed_options  # noqa: E402
 from careteams.governance.services.ballots import RECEIPT_ALPHABET  # noqa: E402
@@ -1051,6 +1053,9 @@ class ResolutionFactory(BaseFactory):
             status=ResolutionStatus.open,
             opens_at=factory.LazyFunction(lambda: utcnow().replace(microsecond=0) - timedelta(hours=1)),
             opened_at=factory.SelfAttribute("opens_at"),
+            # A key to seal ballots to (its one share is thrown away: such a vote is never counted).
+            public_key=factory.LazyFunction(lambda: _ceremony().public_key),
+            shares_needed=1,
         )
 
     @factory.post_generation
@@ -1091,6 +1096,35 @@ class ElectorateEntryFactory(BaseFactory):
     has_voted = False
 
 
+def _ceremony():
+    from careteams.governance import seal
+
+    return seal.make_keys(1, 1)
+
+
+class ResolutionTellerFactory(BaseFactory):
+    """A teller of an open resolution who has already collected her share (none is stored)."""
+
+    class Meta:
+        model = ResolutionTeller
+        exclude = ("resolution", "person")
+
+    resolution = factory.SubFactory(ResolutionFactory, opened=True)
+    resolution_id = factory.SelfAttribute("resolution.id")
+    person = factory.SubFactory(PersonFactory)
+    person_id = factory.SelfAttribute("person.id")
+    share_index = factory.Sequence(lambda n: n % 16 + 1)
+    share_seen_at = factory.LazyFunction(utcnow)
+
+
+def _sealed_for(resolution) -> bytes:
+    from careteams.governance import seal
+
+    if resolution.public_key is None:
+        return secrets.token_bytes(seal.SEALED_LENGTH)
+    return seal.seal(resolution.public_key, resolution.options[0].key)
+
+
 class BallotFactory(BaseFactory):
     """A ballot For an open resolution (no voter, by design)."""
 
@@ -1101,7 +1135,8 @@ class BallotFactory(BaseFactory):
     id = factory.Sequence(lambda n: f"{n:032x}")
     resolution = factory.SubFactory(ResolutionFactory, opened=True)
     resolution_id = factory.SelfAttribute("resolution.id")
-    option_id = factory.LazyAttribute(lambda o: o.resolution.options[0].id)
+    # Sealed For when the resolution has tellers' keys; otherwise opaque bytes of the sealed length.
+    sealed = factory.LazyAttribute(lambda o: _sealed_for(o.resolution))
     member_class = MemberClass.worker
     receipt = factory.Sequence(_receipt)
     change_token_hash = factory.Sequence(lambda n: f"{n + 3 * 10**6:064x}")

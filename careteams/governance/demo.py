@@ -13,7 +13,7 @@ from careteams.db import utcnow
 from careteams.demo import DEMO_STEPS
 from careteams.extensions import db
 from careteams.governance.models import Resolution
-from careteams.governance.services import ballots, resolutions, results
+from careteams.governance.services import ballots, resolutions, results, tellers
 from careteams.members.models import Cooperative, Person
 from careteams.members.services import actor_for
 
@@ -28,6 +28,11 @@ CLOSED_VOTES = {
 }
 # A few have already voted on the open one; the rest (Wendy among them) can try it.
 OPEN_VOTES = {"bill": "for", "xena": "for", "ivan": "against"}
+# The tellers: the secretary and two scrutineers; any two of their three shares open the count.
+TELLERS = ("sam", "quinn", "zoe")
+TELLERS_NOTE = ("The open demo vote's tellers are Sam (secretary), Quinn and Zoe: each logs in and collects "
+                "her share once from the vote's page. After the close, two of them open the count on its "
+                "\"open the count\" page (or: flask --app careteams governance open-count ID).")
 
 
 def _exists(coop: Cooperative, title: str) -> bool:
@@ -41,6 +46,11 @@ def _votes(coop: Cooperative, resolution: Resolution, people: dict[str, Person],
         ballots.cast_ballot(actor_for(people[key]), coop, resolution, keys[choice] if choice else None, now=now)
 
 
+def _tellers(coop: Cooperative, resolution: Resolution, people: dict[str, Person]) -> None:
+    secretary, *scrutineers = (people[key].id for key in TELLERS)
+    tellers.set_up_tellers(coop, resolution, secretary, scrutineers, 2)
+
+
 def seed_votes(coop: Cooperative, people: dict[str, Person]) -> None:
     now = utcnow()
     if not _exists(coop, CLOSED_TITLE):
@@ -50,10 +60,15 @@ def seed_votes(coop: Cooperative, people: dict[str, Person]) -> None:
             "text": "That independent worker members set their own hourly rates within the bands "
                     "the co-op publishes each April, and that the co-op's contribution stays as it is.",
         })
+        _tellers(coop, closed, people)
         resolutions.start_voting(closed.id, opens, tell=False)
         db.session.refresh(closed)
         _votes(coop, closed, people, CLOSED_VOTES, opens + timedelta(days=2))
         results.close_resolution(closed.id, closed.closes_at, tell=False)
+        # Two of the three tellers opened the count when it closed.
+        shares = [tellers.take_my_share(actor_for(people[key]), coop, closed, closed.closes_at)
+                  for key in TELLERS[:2]]
+        tellers.open_count(None, coop, closed, shares, closed.closes_at, tell=False)
     if not _exists(coop, OPEN_TITLE):
         opens = now - timedelta(days=1)
         open_ = resolutions.create_resolution(None, coop, {
@@ -61,6 +76,8 @@ def seed_votes(coop: Cooperative, people: dict[str, Person]) -> None:
             "text": "That travel time between visits is paid at each worker's full hourly rate, "
                     "funded from the co-op's contribution.",
         })
+        # Each teller sees her share once, on the vote's "Your teller's share" page.
+        _tellers(coop, open_, people)
         resolutions.start_voting(open_.id, opens, tell=False)
         db.session.refresh(open_)
         _votes(coop, open_, people, OPEN_VOTES, now)

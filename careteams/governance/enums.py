@@ -30,6 +30,7 @@ class ResolutionStatus(enum.StrEnum):
     draft = "draft"
     scheduled = "scheduled"  # the secretary has asked for it to open at opens_at
     open = "open"
+    counting = "counting"  # closed, waiting for the tellers to give their shares
     closed = "closed"
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.governance.enums import ProxyStatus, ResolutionKind, ResolutionStatus, Threshold
-from careteams.members.models import MemberClass, Membership, _enum
+from careteams.members.models import MemberClass, Membership, Person, _enum
 
 
 class Resolution(db.Model):
@@ -46,6 +46,12 @@ class Resolution(db.Model):
     carried: Mapped[bool | None]
     # The published result: counts, exact totals as fraction strings, quorum, receipts.
     result: Mapped[dict | None] = mapped_column(sa.JSON)
+    # Sealed ballots (careteams.governance.seal): made when the secretary schedules or opens.
+    # The private key is stored only encrypted; the key that decrypts it exists only as
+    # the tellers' shares, `shares_needed` of which open the count.
+    public_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    sealed_private_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    shares_needed: Mapped[int | None]
 
     options: Mapped[list[ResolutionOption]] = relationship(
         back_populates="resolution", order_by="ResolutionOption.position", lazy="selectin",
@@ -78,6 +84,30 @@ class ResolutionOption(db.Model):
     )
 
 
+class ResolutionTeller(db.Model):
+    """A teller of one resolution: holds share `share_index` of the key that opens the count.
+
+    `waiting_share` is her share until she has seen it once, encrypted under a key
+    derived from the app's SECRET_KEY (never stored); seeing it empties the column.
+    """
+
+    __tablename__ = "resolution_teller"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resolution_id: Mapped[int] = mapped_column(sa.ForeignKey("resolution.id"), index=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), index=True)
+    share_index: Mapped[int]
+    waiting_share: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    share_seen_at: Mapped[datetime | None]
+    # When her share last helped open the count (the share itself is never stored).
+    gave_share_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship(lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("resolution_id", "person_id"),
+                      sa.UniqueConstraint("resolution_id", "share_index"))
+
+
 class ElectorateEntry(db.Model):
     """One member eligible when voting opened, and whether they (or their proxy) voted.
 
@@ -99,14 +129,19 @@ class ElectorateEntry(db.Model):
 
 
 class Ballot(db.Model):
-    """What was voted: no voter, no timestamp, a random key (an id sequence would give order)."""
+    """What was voted, sealed: no voter, no timestamp, a random key (an id sequence would give order).
+
+    `sealed` is the choice sealed to the resolution's public key, always the same
+    length; only the tellers' shares open it. The shuffle job rewrites a resolution's
+    ballots in random order with fresh ids (careteams.governance.services.mixing).
+    """
 
     __tablename__ = "ballot"
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     resolution_id: Mapped[int] = mapped_column(sa.ForeignKey("resolution.id"), index=True)
-    # NULL is an abstention: it counts for the quorum, not for any option.
-    option_id: Mapped[int | None] = mapped_column(sa.ForeignKey("resolution_option.id"))
+    # The option's key, or an abstention (counts for the quorum only), sealed.
+    sealed: Mapped[bytes] = mapped_column(sa.LargeBinary)
     # The class the ballot counts in (a proxy's ballot: the appointer's class).
     member_class: Mapped[MemberClass] = mapped_column(_enum(MemberClass, "member_class"))
     receipt: Mapped[str] = mapped_column(sa.String(20), unique=True)

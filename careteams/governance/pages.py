@@ -22,9 +22,10 @@ from marshmallow import ValidationError as SchemaError
 from wtforms.fields.choices import SelectChoice
 
 from careteams.auth.current import current_actor
+from careteams.db import utcnow
 from careteams.errors import Conflict, NotFound, ValidationError
 from careteams.extensions import db
-from careteams.governance import forms, rules
+from careteams.governance import forms, rules, seal
 from careteams.governance import permissions as perm
 from careteams.governance.enums import KIND_LABELS, ResolutionKind, ResolutionStatus
 from careteams.governance.schemas import ResolutionChangeSchema, ResolutionCreateSchema
@@ -35,6 +36,7 @@ from careteams.governance.services import ballots as ballot_svc
 from careteams.governance.services import register as register_svc
 from careteams.governance.services import resolutions as resolution_svc
 from careteams.governance.services import results as result_svc
+from careteams.governance.services import tellers as teller_svc
 from careteams.members.services import get_visible_cooperative
 from careteams.web.forms import plain_fields, refused
 
@@ -158,11 +160,25 @@ def edit_resolution(slug: str, resolution_id: int):
     return _edit_page(coop, resolution, values, {})
 
 
+TELLER_LABELS = {"scrutineers": "Scrutineers", "shares_needed": "Shares needed to open the count"}
+
+
 @bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/open", methods=["POST"])
 @login_required
 def open_resolution(slug: str, resolution_id: int):
     actor, coop, resolution = _context(slug, resolution_id)
-    resolution = resolution_svc.open_resolution(actor, coop, resolution)
+    scrutineers = [int(v) for v in request.form.getlist("scrutineers") if v.isdigit()]
+    needed = request.form.get("shares_needed", "")
+    try:
+        if not scrutineers:
+            raise ValidationError(details={"fields": {"scrutineers": ["Name at least one scrutineer."]}})
+        resolution = resolution_svc.open_resolution(actor, coop, resolution, scrutineers=scrutineers,
+                                                    shares_needed=int(needed) if needed.isdigit() else None)
+    except ValidationError as exc:
+        db.session.rollback()
+        return _resolution_page(actor, coop, resolution, status=422, open_form={
+            "scrutineers": scrutineers, "shares_needed": needed,
+            "errors": plain_fields(exc.details.get("fields", {}), TELLER_LABELS)})
     db.session.commit()
     flash("Voting is open." if resolution.status == ResolutionStatus.open
           else "Voting will open at the opening time.")
@@ -183,8 +199,12 @@ def _proxy_form(voters) -> forms.ProxyForm:
     return form
 
 
-def _resolution_page(actor, coop, resolution, change_form=None, proxy_form=None, status: int = 200):
+def _resolution_page(actor, coop, resolution, change_form=None, proxy_form=None, status: int = 200,
+                     open_form=None):
     me = ballot_svc.voter_status(actor, coop, resolution)
+    can_manage = perm.can_manage_resolutions(actor, coop.id)
+    candidates = (teller_svc.teller_candidates(actor, coop)
+                  if can_manage and resolution.status == ResolutionStatus.draft else [])
     voters = (ballot_svc.list_voters(actor, coop, resolution)
               if me["in_electorate"] and resolution.status == ResolutionStatus.open else [])
     can_manage = perm.can_manage_resolutions(actor, coop.id)
@@ -192,6 +212,9 @@ def _resolution_page(actor, coop, resolution, change_form=None, proxy_form=None,
                            can_manage=can_manage, kinds=KIND_LABELS,
                            Status=ResolutionStatus, change_form=change_form or _change_form(resolution),
                            proxy_form=proxy_form or _proxy_form(voters),
+                           tellers=teller_svc.teller_status(actor, resolution), candidates=candidates,
+                           open_form=open_form or {"scrutineers": [], "shares_needed": "2", "errors": {}},
+                           advice=teller_svc.ADVICE,
                            secrecy=resolution_svc.secrecy(coop, resolution),
                            has_receipt=bool(_session_receipts(resolution.id))), status
 
@@ -329,6 +352,63 @@ def results(slug: str, resolution_id: int):
     return render_template("governance/results.html", coop=coop, resolution=resolution,
                            result=published["result"], electorate=published["electorate"], kinds=KIND_LABELS,
                            secrecy=resolution_svc.secrecy(coop, resolution))
+
+
+# --- tellers ----------------------------------------------------------------------------
+
+
+@bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/share", methods=["GET", "POST"])
+@login_required
+def share(slug: str, resolution_id: int):
+    """A teller's share, shown once: GET explains, POST shows it (and erases the stored copy)."""
+    actor, coop, resolution = _context(slug, resolution_id)
+    teller_svc.ensure_teller(actor, resolution)
+    status = teller_svc.teller_status(actor, resolution)
+    if request.method == "POST":
+        if not status["share_waiting"]:
+            return render_template("governance/share.html", coop=coop, resolution=resolution, status=status,
+                                   share=None), 409
+        taken = teller_svc.take_my_share(actor, coop, resolution, utcnow())
+        db.session.commit()
+        return render_template("governance/share.html", coop=coop, resolution=resolution, status=status,
+                               share=seal.share_groups(taken))
+    return render_template("governance/share.html", coop=coop, resolution=resolution, status=status, share=None)
+
+
+@bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/count", methods=["GET", "POST"])
+@login_required
+def count(slug: str, resolution_id: int):
+    """The tellers give k shares together, in one form: nothing is kept between requests."""
+    actor, coop, resolution = _context(slug, resolution_id)
+    teller_svc.ensure_teller(actor, resolution)
+    needed = resolution.shares_needed or 1
+    values: dict = {}
+    errors: dict = {}
+    code = 200
+    if request.method == "POST":
+        values = {f"share-{n}": request.form.get(f"share-{n}", "") for n in range(1, needed + 1)}
+        try:
+            if resolution.status != ResolutionStatus.counting:
+                raise Conflict("This vote is not waiting for its tellers.", code="not_counting")
+            missing = [k for k, v in values.items() if not v.strip()]
+            if missing:
+                raise ValidationError(details={"fields": {k: ["Type this teller's share."] for k in missing}})
+            teller_svc.open_count(actor, coop, resolution, list(values.values()), utcnow())
+        except (ValidationError, Conflict) as exc:
+            db.session.rollback()
+            fields = (exc.details or {}).get("fields") or {}
+            if "shares" in fields:
+                fields = {"share-1": fields["shares"]}
+            errors = plain_fields(fields) or {"share-1": [exc.message]}
+            code = 422 if isinstance(exc, ValidationError) else 409
+            values = {k: "" for k in values}  # shares are never sent back to the browser
+        else:
+            db.session.commit()
+            flash("The ballots are opened and counted; the results are published.")
+            return redirect(url_for("governance.results", slug=slug, resolution_id=resolution_id))
+    return render_template("governance/count.html", coop=coop, resolution=resolution, needed=needed,
+                           values=values, errors=errors, tellers=teller_svc.teller_status(actor, resolution),
+                           Status=ResolutionStatus), code
 
 
 # --- the register ----------------------------------------------------------------------

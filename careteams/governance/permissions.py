@@ -31,3 +31,8 @@ def can_view_register(actor: Actor, cooperative_id: int) -> bool:
 
 def can_view_own_membership(actor: Actor, membership_person_id: int) -> bool:
     return actor.person_id == membership_person_id
+
+
+def can_give_share(actor: Actor, teller_person_ids: set[int]) -> bool:
+    """See one's own share, and give it to open the count: the resolution's tellers only."""
+    return actor.person_id in teller_person_ids

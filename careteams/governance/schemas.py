@@ -133,3 +133,20 @@ class MembershipDetailSchema(Schema):
 class OwnMembershipSchema(Schema):
     membership = fields.Nested(MembershipDetailSchema)
     history = fields.List(fields.Nested(MembershipEventSchema))
+
+
+class ResolutionOpenSchema(Schema):
+    # The tellers besides the secretary (person ids of active members), and how many
+    # of all the tellers' shares open the count (default 2; 1 for a lone teller).
+    scrutineers = fields.List(fields.Integer(), load_default=list)
+    shares_needed = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=16))
+
+
+class ShareSchema(Schema):
+    share = fields.String()
+    shares_needed = fields.Integer()
+
+
+class CountSchema(Schema):
+    shares = fields.List(fields.String(validate=validate.Length(max=80)), required=True,
+                         validate=validate.Length(min=1, max=16))

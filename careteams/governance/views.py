@@ -6,21 +6,25 @@ from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 
 from careteams.auth.current import current_actor
+from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.governance.schemas import (
     BallotCastSchema,
     BallotChangeSchema,
+    CountSchema,
     OwnMembershipSchema,
     ProxyAppointSchema,
     ProxySchema,
     ReceiptSchema,
     ResolutionChangeSchema,
     ResolutionCreateSchema,
+    ResolutionOpenSchema,
     ResolutionSchema,
     ResultsSchema,
+    ShareSchema,
     VoterStatusSchema,
 )
-from careteams.governance.services import ballots, register, resolutions, results
+from careteams.governance.services import ballots, register, resolutions, results, tellers
 from careteams.members.services import get_visible_cooperative
 
 api_bp = ApiBlueprint("governance_api", __name__, url_prefix="/api/v1",
@@ -72,11 +76,16 @@ class ResolutionItem(MethodView):
 
 @api_bp.route("/cooperatives/<slug>/resolutions/<int:resolution_id>/open")
 class ResolutionOpen(MethodView):
+    @api_bp.arguments(ResolutionOpenSchema, required=False)
     @api_bp.response(200, ResolutionSchema)
-    def post(self, slug: str, resolution_id: int):
-        """Open voting now, or at the opening time if that is ahead (the secretary)."""
+    def post(self, data: dict, slug: str, resolution_id: int):
+        """Open voting now, or at the opening time if that is ahead (the secretary), naming the tellers.
+
+        Without scrutineers the secretary is the lone teller (one share opens the count)."""
         actor, coop, resolution = _resolution(slug, resolution_id)
-        resolution = resolutions.open_resolution(actor, coop, resolution)
+        data = data or {}
+        resolution = resolutions.open_resolution(actor, coop, resolution, scrutineers=data.get("scrutineers"),
+                                                 shares_needed=data.get("shares_needed"))
         db.session.commit()
         return resolution
 
@@ -128,6 +137,29 @@ class Proxy(MethodView):
         actor, coop, resolution = _resolution(slug, resolution_id)
         ballots.revoke_proxy(actor, coop, resolution)
         db.session.commit()
+
+
+@api_bp.route("/cooperatives/<slug>/resolutions/<int:resolution_id>/share")
+class TellerShare(MethodView):
+    @api_bp.response(200, ShareSchema)
+    def post(self, slug: str, resolution_id: int):
+        """A teller's share, given once (the stored encrypted copy is erased). Tellers only."""
+        actor, coop, resolution = _resolution(slug, resolution_id)
+        share = tellers.take_my_share(actor, coop, resolution, utcnow())
+        db.session.commit()
+        return {"share": share, "shares_needed": resolution.shares_needed}
+
+
+@api_bp.route("/cooperatives/<slug>/resolutions/<int:resolution_id>/count")
+class Count(MethodView):
+    @api_bp.arguments(CountSchema)
+    @api_bp.response(200, ResolutionSchema)
+    def post(self, data: dict, slug: str, resolution_id: int):
+        """k tellers' shares together: open the sealed ballots, count, publish. Tellers only."""
+        actor, coop, resolution = _resolution(slug, resolution_id)
+        resolution = tellers.open_count(actor, coop, resolution, data["shares"], utcnow())
+        db.session.commit()
+        return resolution
 
 
 @api_bp.route("/cooperatives/<slug>/resolutions/<int:resolution_id>/results")

@@ -368,6 +368,22 @@ def test_journey_3_facilitator_reviews_matches(live_server, page, check_a11y, sh
 # Journey 4: a member votes, finds her receipt in the results; the secretary opens the next vote
 # ---------------------------------------------------------------------------
 
+def _tellers_open_the_count(app, resolution_id: int, when) -> None:
+    """Two of the demo vote's tellers give their shares (still waiting, encrypted under the
+    app's secret key, because nobody collected them in this journey) and the count opens."""
+    from careteams.governance import seal
+    from careteams.governance.models import Resolution, ResolutionTeller
+    from careteams.governance.services import tellers
+
+    resolution = db.session.get(Resolution, resolution_id)
+    waiting = db.session.scalars(sa.select(ResolutionTeller).where(
+        ResolutionTeller.resolution_id == resolution_id, ResolutionTeller.waiting_share.is_not(None))).all()
+    shares = [seal.unwrap_share(app.config["SECRET_KEY"], t.waiting_share, f"resolution {resolution_id} teller {t.person_id}")
+              for t in waiting]
+    tellers.open_count(None, None, resolution, shares, when)
+    db.session.commit()
+
+
 def test_journey_4_vote_receipt_results_and_next_resolution(live_server, page, browser, check_a11y, shoot):
     from careteams.governance import jobs
     from careteams.governance.demo import OPEN_TITLE
@@ -404,6 +420,7 @@ def test_journey_4_vote_receipt_results_and_next_resolution(live_server, page, b
     with app.app_context():
         assert jobs.open_and_close(closes_at + timedelta(minutes=1))["closed"] == 1
         db.session.commit()
+        _tellers_open_the_count(app, resolution_id, closes_at + timedelta(minutes=2))
         db.session.remove()
 
     # Wendy finds her receipt among the published results.
@@ -452,6 +469,8 @@ def test_journey_4_vote_receipt_results_and_next_resolution(live_server, page, b
     press_on(sam, "main form button[type=submit]")
     check_a11y(sam)
     assert "saved as a draft" in main_text(sam)
+    tab_to(sam, "main input[name=scrutineers]", limit=LONG)  # a scrutineer: the second teller
+    sam.keyboard.press("Space")
     press_on(sam, "main form[action$='/open'] button")
     check_a11y(sam)
     assert "Voting is open." in main_text(sam)

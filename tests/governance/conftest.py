@@ -9,7 +9,8 @@ import pytest
 
 from careteams.db import utcnow
 from careteams.extensions import db
-from careteams.governance.services import ballots, resolutions
+from careteams.governance.models import Resolution
+from careteams.governance.services import ballots, resolutions, results, tellers
 from careteams.members.models import Cooperative, MemberClass, Membership, Person, StaffRoleName
 from careteams.members.services import actor_for
 from tests.factories import CooperativeFactory, MembershipFactory, PersonFactory, StaffRoleFactory
@@ -65,10 +66,31 @@ def draft(c: Coop, kind: str = "ordinary", now: datetime | None = None, **data):
     return resolutions.create_resolution(c.actor(c.secretary), c.coop, payload)
 
 
+# Tellers' shares taken by the helpers below, by resolution id (tests only).
+SHARES: dict[int, list[str]] = {}
+
+
 def opened(c: Coop, kind: str = "ordinary", now: datetime | None = None, **data):
+    """Open a resolution; the secretary is its lone teller and her share is kept in SHARES."""
     now = now or utcnow()
     resolution = draft(c, kind, now, **data)
-    return resolutions.open_resolution(c.actor(c.secretary), c.coop, resolution, now)
+    resolution = resolutions.open_resolution(c.actor(c.secretary), c.coop, resolution, now)
+    SHARES[resolution.id] = [tellers.take_my_share(c.actor(c.secretary), c.coop, resolution, now)]
+    return resolution
+
+
+def give_shares(resolution, now: datetime, tell: bool = True):
+    """The tellers give the kept shares to a resolution the clock has closed."""
+    return tellers.open_count(None, None, resolution, SHARES[resolution.id], now, tell=tell)
+
+
+def close_and_count(resolution_id: int, now: datetime, tell: bool = True) -> bool:
+    """Close (as the clock does) and, if that closed it, open the count with the kept shares."""
+    if not results.close_resolution(resolution_id, now, tell=tell):
+        return False
+    resolution = db.session.get(Resolution, resolution_id)
+    tellers.open_count(None, None, resolution, SHARES[resolution_id], now, tell=tell)
+    return True
 
 
 def option(resolution, key: str) -> int:
@@ -78,3 +100,9 @@ def option(resolution, key: str) -> int:
 def vote(c: Coop, who: Membership, resolution, key: str | None, now: datetime | None = None, on_behalf_of=None):
     return ballots.cast_ballot(c.actor(who), c.coop, resolution, option(resolution, key) if key else None,
                            on_behalf_of, now)
+
+
+def choices(resolution) -> list[str | None]:
+    """The stored ballots' option keys, opened with the kept shares, sorted (None: abstain): tests only."""
+    return sorted((b.option for b in tellers.opened_ballots(resolution, SHARES[resolution.id])),
+                  key=lambda o: o or "")

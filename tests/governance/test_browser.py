@@ -90,7 +90,7 @@ def test_vote_without_javascript_and_read_results(gov_server, browser):
     page.goto(base + "/cooperatives/valley-care/resolutions")
     page.click(f"text={OPEN_TITLE}")
     assert fits(page)
-    page.check("text=For")
+    page.get_by_label("For", exact=True).check()
     page.click("text=Cast this secret ballot")
     assert "Your receipt" in page.text_content("h1") and page.url.endswith("/receipt")
     receipt = page.text_content("code.tag").strip()

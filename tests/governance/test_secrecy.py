@@ -30,9 +30,9 @@ def test_nothing_links_a_member_to_their_choice(app):
     inspector = sa.inspect(db.session.connection())
     # The ballot table: no voter, no time, no sequence.
     columns = {col["name"]: col for col in inspector.get_columns("ballot")}
-    assert set(columns) == {"id", "resolution_id", "option_id", "member_class", "receipt", "change_token_hash"}
+    assert set(columns) == {"id", "resolution_id", "sealed", "member_class", "receipt", "change_token_hash"}
     assert not any(isinstance(col["type"], sa.DateTime | sa.Date) for col in columns.values())
-    assert {fk["referred_table"] for fk in inspector.get_foreign_keys("ballot")} == {"resolution", "resolution_option"}
+    assert {fk["referred_table"] for fk in inspector.get_foreign_keys("ballot")} == {"resolution"}
     # Nothing points at a ballot.
     for table in inspector.get_table_names():
         assert all(fk["referred_table"] != "ballot" for fk in inspector.get_foreign_keys(table)), table

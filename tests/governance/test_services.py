@@ -21,14 +21,23 @@ from careteams.governance.models import (
     ResolutionStatus,
 )
 from careteams.governance.rules import electorate_hash
-from careteams.governance.services import ballots, register, resolutions, results
+from careteams.governance.services import ballots, mixing, register, resolutions, results
 from careteams.members.models import ContactChannel, MemberClass, MembershipStatus
 from tests.factories import MembershipFactory
-from tests.governance.conftest import build_coop, draft, opened, option, vote
+from tests.governance.conftest import (
+    build_coop,
+    choices,
+    close_and_count,
+    draft,
+    give_shares,
+    opened,
+    option,
+    vote,
+)
 
 
 def _close(resolution, after=timedelta(days=8)):
-    return results.close_resolution(resolution.id, utcnow() + after)
+    return close_and_count(resolution.id, utcnow() + after)
 
 
 # --- creating, changing, opening --------------------------------------------------------
@@ -169,10 +178,10 @@ def test_change_vote_with_token_before_close(gov):
     got = vote(gov, worker, r, "for")
     changed = ballots.change_ballot(gov.actor(worker), gov.coop, r, got["change_token"], option(r, "against"))
     assert changed["receipt"] == got["receipt"]
-    assert db.session.scalar(sa.select(Ballot.option_id)) == option(r, "against")
+    assert choices(r) == ["against"]
     with pytest.raises(ValidationError):
         ballots.change_ballot(gov.actor(worker), gov.coop, r, "not-the-right-token", option(r, "for"))
-    assert db.session.scalar(sa.select(Ballot.option_id)) == option(r, "against")
+    assert choices(r) == ["against"]
     _close(r)
     with pytest.raises(Conflict):
         ballots.change_ballot(gov.actor(worker), gov.coop, r, got["change_token"], option(r, "for"))
@@ -280,6 +289,9 @@ def test_close_tallies_exactly_once_and_publishes_everything(app, sms_outbox, ma
     assert jobs.open_and_close(r.closes_at) == {"opened": 0, "closed": 1}
     assert results.close_resolution(r.id, r.closes_at + timedelta(hours=1)) is False
     db.session.refresh(r)
+    assert r.status == ResolutionStatus.counting and r.result is None
+    give_shares(r, r.closes_at)
+    db.session.refresh(r)
     result = r.result
     # N = 9 (6 for, 3 against), I = 5: W = min(5, 9/9) = 1, each investor 1/5.
     assert result["investor_weight"] == "1/5"
@@ -300,10 +312,11 @@ def test_close_tallies_exactly_once_and_publishes_everything(app, sms_outbox, ma
     published = results.results(c.actor(c.member("worker")), c.coop, r)
     assert len(published["electorate"]) == 15
     db.session.commit()  # (the test's outer transaction still rolls it back)
-    # Opened and closed: one text each to the 14 who prefer texts, one email each to the other.
-    assert len(sms_outbox) == 2 * 14
+    # Opened, closed, and counted: one text each to the 14 who prefer texts, one email each to the other.
+    assert len(sms_outbox) == 3 * 14
+    assert sum(f"the results of \"{r.title}\" are published" in t.body for t in sms_outbox) == 14
     assert sum("voting has closed" in t.body and r.title in t.body for t in sms_outbox) == 14
-    assert {m.to[0] for m in mail_outbox} == {people[0].email} and len(mail_outbox) == 2
+    assert {m.to[0] for m in mail_outbox} == {people[0].email} and len(mail_outbox) == 3
     # Only the title: never the resolution's text.
     assert all("That the co-op" not in t.body for t in sms_outbox)
     assert all("That the co-op" not in m.body for m in mail_outbox)
@@ -394,20 +407,20 @@ def test_own_membership(gov):
 
 def test_a_failing_close_does_not_hold_up_the_others(gov, monkeypatch):
     first, second = opened(gov), opened(gov)
-    real = results.count
+    real = mixing.shuffle_ballots
 
-    def broken_for_first(resolution):
-        if resolution.id == first.id:
+    def broken_for_first(resolution_id):
+        if resolution_id == first.id:
             raise RuntimeError("disk on fire")
-        return real(resolution)
+        return real(resolution_id)
 
-    monkeypatch.setattr(results, "count", broken_for_first)
+    monkeypatch.setattr(mixing, "shuffle_ballots", broken_for_first)
     assert jobs.open_and_close(first.closes_at + timedelta(seconds=1)) == {"opened": 0, "closed": 1}
     db.session.refresh(first)
     db.session.refresh(second)
     assert first.status == ResolutionStatus.open and first.closed_at is None
-    assert second.status == ResolutionStatus.closed
-    monkeypatch.setattr(results, "count", real)
+    assert second.status == ResolutionStatus.counting
+    monkeypatch.setattr(mixing, "shuffle_ballots", real)
     assert jobs.open_and_close(first.closes_at + timedelta(minutes=1)) == {"opened": 0, "closed": 1}
     db.session.refresh(first)
-    assert first.status == ResolutionStatus.closed
+    assert first.status == ResolutionStatus.counting

@@ -16,7 +16,7 @@ from careteams.db import utcnow
 from careteams.errors import Conflict, ValidationError, ensure
 from careteams.extensions import db
 from careteams.governance import permissions as perm
-from careteams.governance import rules
+from careteams.governance import rules, seal
 from careteams.governance.enums import ProxyStatus, ResolutionStatus
 from careteams.governance.models import Ballot, ElectorateEntry, ProxyAppointment, Resolution
 from careteams.governance.services.common import electorate_entry, membership_of
@@ -91,10 +91,14 @@ def _lock_open(resolution: Resolution, now: datetime) -> None:
         raise Conflict("Voting on this resolution has closed.", code="voting_closed")
 
 
-def _option_id(resolution: Resolution, option_id: int | None) -> int | None:
-    if option_id is not None and option_id not in {o.id for o in resolution.options}:
+def _sealed_choice(resolution: Resolution, option_id: int | None) -> bytes:
+    """The choice sealed to the resolution's public key: only the tellers' shares open it."""
+    keys = {o.id: o.key for o in resolution.options}
+    if option_id is not None and option_id not in keys:
         raise ValidationError(details={"fields": {"option_id": ["Choose one of this resolution's options."]}})
-    return option_id
+    if resolution.public_key is None:
+        raise Conflict("This vote has no tellers' key, so it cannot take ballots.", code="no_key")
+    return seal.seal(resolution.public_key, keys[option_id] if option_id is not None else None)
 
 
 def _mark_voted(resolution: Resolution, membership_id: int) -> bool:
@@ -115,7 +119,7 @@ def cast_ballot(actor: Actor, coop: Cooperative, resolution: Resolution, option_
     _say_when_open(coop, resolution)
     entry = _voting_entry(actor, coop, resolution)
     _lock_open(resolution, now)
-    option_id = _option_id(resolution, option_id)
+    sealed = _sealed_choice(resolution, option_id)
     if on_behalf_of is None:
         if not _mark_voted(resolution, entry.membership_id):
             raise Conflict("You have already voted on this resolution (or your proxy has).", code="already_voted")
@@ -156,7 +160,9 @@ def cast_ballot(actor: Actor, coop: Cooperative, resolution: Resolution, option_
         member_class = appointer.member_class
     receipt = _receipt()
     token = new_change_code()
-    db.session.add(Ballot(id=secrets.token_hex(16), resolution_id=resolution.id, option_id=option_id,
+    # Written in the same transaction as the "has voted" flag (one ballot per member stays
+    # atomic); mixing.shuffle_ballots, every minute and at the close, breaks the xmin/ctid link.
+    db.session.add(Ballot(id=secrets.token_hex(16), resolution_id=resolution.id, sealed=sealed,
                           member_class=member_class, receipt=receipt, change_token_hash=_hash(token)))
     db.session.flush()
     return {"receipt": receipt, "change_token": token}
@@ -169,7 +175,7 @@ def change_ballot(actor: Actor, coop: Cooperative, resolution: Resolution, chang
     _say_when_open(coop, resolution)
     _voting_entry(actor, coop, resolution)
     _lock_open(resolution, now)
-    option_id = _option_id(resolution, option_id)
+    sealed = _sealed_choice(resolution, option_id)
     ballot = db.session.scalar(
         sa.select(Ballot).where(Ballot.resolution_id == resolution.id,
                                 Ballot.change_token_hash.in_(_hashes(change_token)))
@@ -177,7 +183,7 @@ def change_ballot(actor: Actor, coop: Cooperative, resolution: Resolution, chang
     )
     if ballot is None:
         raise ValidationError(details={"fields": {"change_token": ["That change code is not right for this resolution."]}})
-    ballot.option_id = option_id
+    ballot.sealed = sealed
     db.session.flush()
     return {"receipt": ballot.receipt}
 

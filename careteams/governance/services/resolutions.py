@@ -14,6 +14,7 @@ from careteams.governance import permissions as perm
 from careteams.governance import rules
 from careteams.governance.enums import ResolutionKind, ResolutionStatus, Threshold
 from careteams.governance.models import ElectorateEntry, Resolution, ResolutionOption
+from careteams.governance.services import tellers
 from careteams.governance.services.common import tell_electorate
 from careteams.members.models import Cooperative, Membership, MembershipStatus
 from careteams.members.permissions import Actor
@@ -115,8 +116,13 @@ def _options(kind: ResolutionKind, labels: list[str]) -> list[ResolutionOption]:
     return [ResolutionOption(position=n, key=key, label=label) for n, (key, label) in enumerate(pairs, start=1)]
 
 
-def open_resolution(actor: Actor, coop: Cooperative, resolution: Resolution, now: datetime | None = None) -> Resolution:
-    """Open voting now, or schedule it for the opening time if that is still ahead."""
+def open_resolution(actor: Actor, coop: Cooperative, resolution: Resolution, now: datetime | None = None,
+                    scrutineers: list[int] | None = None, shares_needed: int | None = None) -> Resolution:
+    """Open voting now, or schedule it for the opening time if that is still ahead.
+
+    The tellers are named here: the secretary and the `scrutineers` (person ids,
+    active members). Their key pair is made now; `shares_needed` of their shares
+    (default 2, or 1 for a lone teller) open the count."""
     ensure(perm.can_manage_resolutions(actor, coop.id))
     now = now or utcnow()
     if _lock_for_change(resolution) != ResolutionStatus.draft:
@@ -124,6 +130,7 @@ def open_resolution(actor: Actor, coop: Cooperative, resolution: Resolution, now
     if resolution.closes_at <= now:
         raise ValidationError("The closing time has passed; change it before opening.",
                               details={"fields": {"closes_at": ["Choose a closing time in the future."]}})
+    tellers.set_up_tellers(coop, resolution, actor.person_id if actor else None, scrutineers, shares_needed)
     if resolution.opens_at > now:
         resolution.status = ResolutionStatus.scheduled
         db.session.flush()

@@ -14,41 +14,52 @@ from careteams.governance import permissions as perm
 from careteams.governance import rules
 from careteams.governance.enums import ResolutionKind, ResolutionStatus
 from careteams.governance.models import Ballot, ElectorateEntry, Resolution
+from careteams.governance.services import mixing
 from careteams.governance.services.common import tell_electorate
 from careteams.members.models import Cooperative
 from careteams.members.permissions import Actor
 
 
 def close_resolution(resolution_id: int, now: datetime, tell: bool = True) -> bool:
-    """Close and tally a resolution whose time is up, exactly once (True if this call did it)."""
+    """Close a resolution whose time is up, exactly once (True if this call did it).
+
+    It becomes "counting": no more ballots, and the ballots stay sealed until k
+    tellers give their shares (`tellers.open_count`), which counts and publishes."""
     closed = db.session.execute(
         sa.update(Resolution)
         .where(Resolution.id == resolution_id, Resolution.status == ResolutionStatus.open,
                Resolution.closes_at <= now)
-        .values(status=ResolutionStatus.closed, closed_at=now)
+        .values(status=ResolutionStatus.counting, closed_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     if closed != 1:
         return False
     resolution = db.session.get(Resolution, resolution_id)
     db.session.refresh(resolution)
-    counted = count(resolution)
-    resolution.result = publish(resolution, counted, _receipts(resolution))
-    resolution.carried = counted.carried
-    db.session.flush()
+    mixing.shuffle_ballots(resolution_id)  # the last ballots cast lose their order too
     coop = db.session.get(Cooperative, resolution.cooperative_id)
     if tell:
-        tell_electorate(coop, resolution, f'{coop.name}: voting has closed on "{resolution.title}". The results are published.',
-                         f"Voting has closed: {resolution.title}")
+        tell_electorate(coop, resolution, f'{coop.name}: voting has closed on "{resolution.title}". '
+                        "The results are published when the tellers have opened the ballots.",
+                        f"Voting has closed: {resolution.title}")
     return True
 
 
-def count(resolution: Resolution) -> rules.Tally:
-    """Tally the ballots stored for a resolution (pure rules over the stored rows)."""
-    keys = {o.id: o.key for o in resolution.options}
-    ballots = [rules.Ballot(keys[option_id] if option_id is not None else None, member_class.value)
-               for option_id, member_class in db.session.execute(
-                   sa.select(Ballot.option_id, Ballot.member_class).where(Ballot.resolution_id == resolution.id))]
+def publish_count(resolution: Resolution, ballots: list[rules.Ballot], tell: bool = True) -> None:
+    """Tally opened ballots and publish; the resolution is closed (flushes)."""
+    counted = count(resolution, ballots)
+    resolution.result = publish(resolution, counted, receipts_of(resolution))
+    resolution.carried = counted.carried
+    resolution.status = ResolutionStatus.closed
+    db.session.flush()
+    if tell:
+        coop = db.session.get(Cooperative, resolution.cooperative_id)
+        tell_electorate(coop, resolution, f'{coop.name}: the results of "{resolution.title}" are published.',
+                        f"Results: {resolution.title}")
+
+
+def count(resolution: Resolution, ballots: list[rules.Ballot]) -> rules.Tally:
+    """Tally a resolution's opened ballots (pure rules; heads from the electorate's flags)."""
     heads = db.session.scalar(sa.select(sa.func.count()).select_from(ElectorateEntry).where(
         ElectorateEntry.resolution_id == resolution.id, ElectorateEntry.has_voted.is_(True)))
     return rules.tally(
@@ -59,7 +70,7 @@ def count(resolution: Resolution) -> rules.Tally:
     )
 
 
-def _receipts(resolution: Resolution) -> list[str]:
+def receipts_of(resolution: Resolution) -> list[str]:
     return sorted(db.session.scalars(sa.select(Ballot.receipt).where(Ballot.resolution_id == resolution.id)))
 
 
@@ -115,6 +126,9 @@ def publish(resolution: Resolution, counted: rules.Tally, receipts: list[str]) -
 def results(actor: Actor, coop: Cooperative, resolution: Resolution) -> dict[str, Any]:
     """A closed resolution's published results and its electorate's canonical lines."""
     ensure(perm.can_see_resolutions(actor, coop.id), not_found=True)
+    if resolution.status == ResolutionStatus.counting:
+        raise Conflict("Voting has closed; the results are published when the tellers have opened the ballots.",
+                       code="counting")
     if resolution.status != ResolutionStatus.closed or resolution.result is None:
         raise Conflict("Results are published when voting closes.", code="not_closed")
     entries = db.session.execute(sa.select(ElectorateEntry.membership_id, ElectorateEntry.member_class).where(
