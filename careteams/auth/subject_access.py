@@ -115,6 +115,8 @@ COVERED: dict[str, Cover] = {
                              "you proposed, confirmed, disputed, settled or entered for others.",
                              actor=("proposed_by_id", "confirmed_by_id", "disputed_by_id", "resolved_by_id", "created_by_id")),
     "run_entry": Cover("Your hours in each pay run."),
+    "resolution_teller": Cover("Votes where you were a teller, and when you saw and gave your share "
+                               "(never the share itself)."),
     "timesheet_entry_event": Cover("Steps you took on hours entries (logged, confirmed, disputed, answered, settled).",
                                    subject=(), actor=("actor_id",)),
 }
@@ -157,6 +159,8 @@ HIDDEN: dict[str, frozenset[str]] = {
     "outbound_message": frozenset({"claim_token"}),
     "outbound_email": frozenset({"claim_token"}),
     "offer": frozenset({"code"}),  # a live offer's reply code accepts the visit
+    # A teller's share of the key that opens a count, waiting for her to collect it once.
+    "resolution_teller": frozenset({"waiting_share"}),
 }
 
 STATEMENT = (
