@@ -250,6 +250,10 @@ def _built_in(person: Person) -> list[SignInMethod]:
         methods.append(SignInMethod("email", "Email address", person.email, "auth.account.email"))
     if person.phone:
         methods.append(SignInMethod("phone", "Mobile number", person.phone, "auth.account.phone"))
+    if person.email or person.phone:
+        # No password needed: the sign-in page sends a code (and, by email, a link) that works once.
+        methods.append(SignInMethod("one_time_code", "A one-time sign-in code",
+                                    "By text or email, from the sign-in page", "auth.ask_code"))
     return methods
 
 
