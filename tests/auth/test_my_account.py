@@ -271,7 +271,7 @@ def test_a_wrong_current_password_is_refused_beside_the_field(client):
 def test_sign_in_methods_list_password_email_and_mobile_and_can_be_extended(app):
     person = PersonFactory()
     keys = [m.key for m in account.sign_in_methods(person)]
-    assert keys == ["password", "email", "phone"]
+    assert keys == ["password", "email", "phone", "one_time_code"]
 
     def totp(p):
         return [account.SignInMethod("totp", "Authenticator app", "Set up")]
@@ -281,7 +281,8 @@ def test_sign_in_methods_list_password_email_and_mobile_and_can_be_extended(app)
         assert [m.key for m in account.sign_in_methods(person)][-1] == "totp"
     finally:
         account._SOURCES.remove(totp)
-    assert [m.key for m in account.sign_in_methods(PersonFactory(phone=None, password_hash=None))] == ["password", "email"]
+    assert [m.key for m in account.sign_in_methods(PersonFactory(phone=None, password_hash=None))] == [
+        "password", "email", "one_time_code"]
 
 
 # --- sessions and tokens ------------------------------------------------------------------------------
