@@ -1,7 +1,7 @@
 """WTForms for the account pages (CSRF comes with Flask-WTF; refusals by careteams.web.forms).
 PasswordFields never send a password back to the browser."""
 
-from wtforms import BooleanField, EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from careteams.auth.passwords import MIN_LENGTH
@@ -26,3 +26,11 @@ class SetPasswordForm(PageForm):
 
 class ResetRequestForm(PageForm):
     email = EmailField("Email address", validators=[DataRequired("Enter your email address."), Email("Enter an email address like name@example.org.")])
+
+
+class SecondFactorForm(PageForm):
+    code = StringField("Code", validators=[DataRequired("Enter the 6-digit code from your authenticator app.")])
+
+
+class EnrolForm(PageForm):
+    code = StringField("Code from your app", validators=[DataRequired("Enter the 6-digit code your app shows.")])

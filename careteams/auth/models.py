@@ -93,6 +93,8 @@ class TotpFactor(db.Model):
     # The last 30-second step whose code was accepted: a code is good once (no replay).
     last_used_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
+    person: Mapped[Person] = relationship()
+
 
 class RecoveryCode(db.Model):
     """One of the ten one-time codes shown at enrolment. Only its SHA-256 is stored."""
@@ -104,6 +106,8 @@ class RecoveryCode(db.Model):
     code_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship()
 
 
 class SecondFactorReset(db.Model):
