@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from careteams.auth.enums import LinkPurpose, SessionEnd
 from careteams.db import utcnow
 from careteams.extensions import db
-from careteams.members.models import Person, _enum
+from careteams.members.models import Cooperative, Person, _enum
 
 
 class ApiToken(db.Model):
@@ -121,6 +121,7 @@ class SecondFactorReset(db.Model):
     reset_by_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"))
     reset_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    cooperative: Mapped[Cooperative] = relationship()
     person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
     reset_by: Mapped[Person] = relationship(foreign_keys=[reset_by_id], lazy="joined")
 
