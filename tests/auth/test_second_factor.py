@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from careteams.auth.models import LoginSession, RecoveryCode, SecondFactorReset, TotpFactor
 from careteams.extensions import db
-from careteams.members.models import MemberClass, StaffRoleName
+from careteams.members.models import MemberClass, Person, StaffRoleName
 from tests.factories import (
     PASSWORD,
     TEST_TOTP_SECRET,
@@ -310,3 +310,17 @@ def test_the_test_secret_is_what_the_factories_enrol(coop):
     person = make_staff(coop)
     assert db.session.scalar(sa.select(TotpFactor.secret).where(TotpFactor.person_id == person.id)) == TEST_TOTP_SECRET
     fresh_replay_marker(person)
+
+
+def test_the_demo_gives_each_staff_person_a_published_secret(app):
+    from careteams.demo import DEMO_TOTP_SECRETS, seed
+
+    with app.test_request_context():
+        logins = seed()
+    secrets = logins["totp_secrets"]
+    assert set(secrets) == {f"{key}@demo.careteams.example" for key in DEMO_TOTP_SECRETS}
+    for email, secret in secrets.items():
+        factor = db.session.scalar(sa.select(TotpFactor).join(Person, Person.id == TotpFactor.person_id)
+                                   .where(Person.email == email))
+        assert factor.secret == secret and factor.confirmed_at is not None
+        assert len(pyotp.TOTP(secret).now()) == 6
