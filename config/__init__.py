@@ -67,6 +67,7 @@ class Base:
     LOGIN_RATE_LIMIT_PER_IP = "60 per minute;600 per hour"
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "30 per hour;100 per day"  # one account, whatever the address
     SECOND_FACTOR_RATE_LIMIT = "5 per 15 minutes;20 per day"  # wrong second-factor codes, per person
+    SIGN_IN_CODE_RATE_LIMIT = "5 per 15 minutes;20 per day"  # codes asked for one account (each costs a text)
 
     MAIL_BACKEND = "smtp"
     MAIL_SERVER = "localhost"
@@ -93,6 +94,8 @@ class Base:
 
     INVITE_TTL = timedelta(days=7)
     RESET_TTL = timedelta(hours=1)
+    SIGN_IN_CODE_TTL = timedelta(minutes=10)  # one-time sign-in codes and links
+    SIGN_IN_CODE_TRIES = 5  # wrong codes typed before a code is dead
     # A login session unused for this long is over (auth.services.person_for_login_session).
     LOGIN_SESSION_IDLE_LIMIT = timedelta(days=14)
     # API tokens expire this many days after they are made, unless asked for fewer (1..365).
@@ -129,6 +132,7 @@ class Base:
             "LOGIN_RATE_LIMIT_PER_ACCOUNT": _env("LOGIN_RATE_LIMIT_PER_ACCOUNT", cls.LOGIN_RATE_LIMIT_PER_ACCOUNT),
             "LOGIN_RATE_LIMIT_PER_IP": _env("LOGIN_RATE_LIMIT_PER_IP", cls.LOGIN_RATE_LIMIT_PER_IP),
             "SECOND_FACTOR_RATE_LIMIT": _env("SECOND_FACTOR_RATE_LIMIT", cls.SECOND_FACTOR_RATE_LIMIT),
+            "SIGN_IN_CODE_RATE_LIMIT": _env("SIGN_IN_CODE_RATE_LIMIT", cls.SIGN_IN_CODE_RATE_LIMIT),
         }
         if _env("SMS_BACKEND"):
             values["SMS_BACKEND"] = _env("SMS_BACKEND")

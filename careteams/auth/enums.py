@@ -8,6 +8,7 @@ import enum
 class LinkPurpose(enum.StrEnum):
     invite = "invite"
     reset = "reset"
+    sign_in = "sign_in"  # a one-time sign-in code (and, by email, link): no password needed
 
 
 class SessionEnd(enum.StrEnum):

@@ -61,7 +61,11 @@ class LoginSession(db.Model):
 
 
 class OneTimeLink(db.Model):
-    """A single-use link sent by email or SMS. Only its SHA-256 is stored."""
+    """A single-use link sent by email or SMS. Only its SHA-256 is stored.
+
+    A sign-in (purpose `sign_in`) also has a 6-digit code: only its keyed hash is
+    stored (`code_hash`), and `wrong_tries` counts codes typed wrong against it
+    (at SIGN_IN_CODE_TRIES the code is dead)."""
 
     __tablename__ = "one_time_link"
 
@@ -73,6 +77,8 @@ class OneTimeLink(db.Model):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+    code_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    wrong_tries: Mapped[int] = mapped_column(default=0, server_default="0")
 
     person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
 

@@ -1,4 +1,7 @@
-"""Login, logout, invitations and password reset pages."""
+"""Login (password, one-time code or emailed link), logout, invitations and password reset pages.
+
+Every way of signing in ends in `_signed_in(person)`: the one place where a login
+starts (and where a second factor can hook in)."""
 
 from __future__ import annotations
 
@@ -11,13 +14,17 @@ from careteams.auth import services as auth
 from careteams.auth.current import current_actor, current_person
 from careteams.auth.enums import LinkPurpose
 from careteams.auth.forms import (
+    CodeEnterForm,
+    CodeRequestForm,
     EnrolForm,
+    LinkSignInForm,
     LoginForm,
     ResetRequestForm,
     SecondFactorForm,
     SetPasswordForm,
 )
 from careteams.auth.limits import (
+    SIGN_IN_FOR,
     account,
     account_limit,
     address_and_account,
@@ -26,6 +33,8 @@ from careteams.auth.limits import (
     no_account_given,
     refused_code,
     second_factor_limit,
+    sign_in_account,
+    sign_in_code_limit,
     signed_in_person,
 )
 from careteams.auth.rules import safe_next_path
@@ -37,12 +46,25 @@ from careteams.web.forms import refused
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 # A refused login says this, the same whether or not the account exists.
-WRONG_LOGIN = "Email or password is wrong."
+WRONG_LOGIN = "Email or mobile number or password is wrong."
 
 
 def _safe_next(target: str | None) -> str:
     # Only same-site relative paths (auth.rules.safe_next_path): never an open redirect.
     return safe_next_path(target) or url_for("web.home")
+
+
+def _signed_in(person, remember: bool = False) -> None:
+    """Start a login for `person`: every way of signing in (password, one-time code
+    or link, a password set from an invitation or reset) comes here, so that this is
+    the one place to add a step (a second factor for staff). Ends any login this
+    browser had (perhaps as someone else), clears the session (no session fixation),
+    records the new server-side login session and logs the person in. The caller commits."""
+    if current_user.is_authenticated:
+        auth.end_login_session(current_user._get_current_object())
+    session.clear()
+    auth.start_login_session(person, request.user_agent.string)
+    login_user(person, remember=remember)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -60,11 +82,7 @@ def login():
             form.form_errors.append(WRONG_LOGIN)
             form.refusal_status = 401
         else:
-            if current_user.is_authenticated:  # logging in again over a live session: that one ends
-                auth.end_login_session(current_user._get_current_object())
-            session.clear()  # no session fixation
-            auth.start_login_session(person, request.user_agent.string)
-            login_user(person, remember=form.remember.data)
+            _signed_in(person, remember=form.remember.data)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form), form.status
@@ -87,14 +105,10 @@ def _password_page(token: str, purpose: LinkPurpose, template: str):
     form = SetPasswordForm()
     if form.validate_on_submit():
         with refused(form) as outcome:
-            if current_user.is_authenticated:  # this browser was logged in (perhaps as someone else): that ends
-                auth.end_login_session(current_user._get_current_object())
             person = auth.use_link(token, purpose, form.password.data)  # ends every session, revokes tokens
-            auth.start_login_session(person, request.user_agent.string)
+            _signed_in(person)
         if outcome.ok:
             db.session.commit()
-            session.clear()
-            login_user(person)
             flash("Your password is set. You have been signed out everywhere else and your API tokens were revoked.")
             return redirect(url_for("web.home"))
     return render_template(template, form=form, person=person), form.status
@@ -123,14 +137,70 @@ def request_reset():
     return render_template("auth/reset_request.html", form=form), form.status
 
 
+# --- one-time sign-in codes and links -------------------------------------------
+# The same answer whether or not the address has an account; see careteams/auth/README.md.
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.shared_limit(sign_in_code_limit, "sign-in-code-account", methods=["POST"], key_func=sign_in_account,
+                      exempt_when=no_account_given)
+@limiter.limit(ip_limit, methods=["POST"])
+def ask_code():
+    form = CodeRequestForm()
+    if form.validate_on_submit():
+        auth.request_sign_in(form.email.data)
+        db.session.commit()
+        session[SIGN_IN_FOR] = form.email.data.strip()
+        return redirect(url_for("auth.enter_code", sent=1))
+    return render_template("auth/code_request.html", form=form), form.status
+
+
+@bp.route("/login/code/enter", methods=["GET", "POST"])
+@limiter.shared_limit(login_limit, "login-address-account", methods=["POST"], key_func=address_and_account)
+@limiter.shared_limit(account_limit, "login-account", methods=["POST"], key_func=account, exempt_when=no_account_given)
+@limiter.limit(ip_limit, methods=["POST"])
+def enter_code():
+    identifier = session.get(SIGN_IN_FOR)
+    if not identifier:
+        flash("First tell us your email address or mobile number, and we will send you a code.")
+        return redirect(url_for("auth.ask_code"))
+    form = CodeEnterForm()
+    if form.validate_on_submit():
+        try:
+            person = auth.sign_in_with_code(identifier, form.code.data)
+        except Unauthorized as error:
+            db.session.commit()  # keeps the count of wrong tries
+            form.code.errors = [error.message]
+            form.refusal_status = 401
+        else:
+            _signed_in(person)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/code_enter.html", form=form, sent=request.args.get("sent") == "1"), form.status
+
+
+@bp.route("/login/link/<token>", methods=["GET", "POST"])
+@limiter.limit(ip_limit, methods=["POST"])
+def sign_in_link(token: str):
+    link = auth.check_sign_in_link(token)  # NotFound: expired or used
+    form = LinkSignInForm()
+    if form.validate_on_submit():
+        person = auth.sign_in_with_link(token)
+        _signed_in(person)
+        db.session.commit()
+        return redirect(url_for("web.home"))
+    return render_template("auth/link_sign_in.html", form=form, person=link.person), form.status
+
+
 # --- the second factor (staff) ---------------------------------------------------
 #
 # Every request of a signed-in staff person whose login session has not passed
 # the factor goes to /login/second-factor (or to enrol, if she has none), except
-# these: signing in and out, the factor pages themselves, password links.
+# these: signing in (any way) and out, the factor pages themselves, password links.
 FACTOR_FREE = frozenset({
     "static", "auth.login", "auth.logout", "auth.second_factor", "auth.enrol_second_factor",
     "auth.accept_invite", "auth.reset_password", "auth.request_reset",
+    "auth.ask_code", "auth.enter_code", "auth.sign_in_link",
 })
 
 

@@ -6,6 +6,46 @@ import unicodedata
 from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
+from careteams.members.rules import normalise_email, normalise_phone
+
+# What a login, reset or sign-in code form says when it cannot read what was typed.
+IDENTIFIER_HELP = "Enter an email address like name@example.org. For a mobile number, type it like 07700 900123."
+
+
+def login_identifier(text: str | None) -> tuple[str, str]:
+    """What a person typed to name their account: ("email", address) or ("phone", E.164).
+
+    An email is anything with an "@" (lower-cased, trimmed); anything else is read as
+    a phone number in any UK format (07..., +44 7..., 0044 ..., with spaces, dashes or
+    brackets), normalised with `phonenumbers`. Raises ValueError with plain words when
+    it is neither.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise ValueError("Enter your email address or mobile number.")
+    if "@" in text:
+        local, _, domain = text.partition("@")
+        if not local or "." not in domain or any(ch.isspace() for ch in text) or domain.startswith(".") or domain.endswith("."):
+            raise ValueError(IDENTIFIER_HELP)
+        return "email", normalise_email(text)
+    if not any(ch.isdigit() for ch in text):
+        raise ValueError(IDENTIFIER_HELP)
+    try:
+        return "phone", normalise_phone(text)
+    except ValueError:
+        raise ValueError(IDENTIFIER_HELP) from None
+
+
+def clean_code(text: str | None, length: int = 6) -> str | None:
+    """A typed one-time code without spaces or dashes, or None if it is not `length` digits."""
+    digits = "".join(ch for ch in (text or "") if ch not in " -")
+    return digits if len(digits) == length and digits.isascii() and digits.isdigit() else None
+
+
+def code_is_live(used: bool, expires_at: datetime, wrong_tries: int, now: datetime, max_tries: int) -> bool:
+    """A sign-in code works until it is used, it expires, or it has been got wrong `max_tries` times."""
+    return not used and now < expires_at and wrong_tries < max_tries
+
 
 def safe_next_path(target: str | None) -> str | None:
     """`target` if it is a same-site relative path, else None.

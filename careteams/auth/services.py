@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -13,7 +14,14 @@ from careteams import notify
 from careteams.auth.enums import LinkPurpose, SessionEnd
 from careteams.auth.models import ApiToken, LoginSession, OneTimeLink
 from careteams.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
-from careteams.auth.rules import device_name, is_due_for_touch, is_idle_past
+from careteams.auth.rules import (
+    clean_code,
+    code_is_live,
+    device_name,
+    is_due_for_touch,
+    is_idle_past,
+    login_identifier,
+)
 from careteams.db import utcnow
 from careteams.errors import NotFound, Unauthorized, ValidationError, ensure
 from careteams.extensions import db
@@ -21,7 +29,6 @@ from careteams.jobs_util import run_each
 from careteams.members import permissions as member_perm
 from careteams.members.models import ContactChannel, Cooperative, Person
 from careteams.members.permissions import Actor
-from careteams.members.rules import normalise_email
 from careteams.members.services import create_person
 
 TOKEN_PREFIX = "ct_"  # noqa: S105  (a label, not a secret)
@@ -37,12 +44,23 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def authenticate(email: str, password: str) -> Person:
-    """The person with this email and password, or Unauthorized (same message either way)."""
-    person = db.session.scalar(sa.select(Person).where(Person.email == normalise_email(email)))
+def person_by_identifier(text: str) -> tuple[str, Person | None]:
+    """(kind, person) for an email or a mobile number in any format (auth.rules.login_identifier);
+    the person is None when nobody has it. Raises ValueError when the text is neither."""
+    kind, value = login_identifier(text)
+    column = Person.email if kind == "email" else Person.phone
+    return kind, db.session.scalar(sa.select(Person).where(column == value))
+
+
+def authenticate(identifier: str, password: str) -> Person:
+    """The person with this email or mobile number and password, or Unauthorized (same message either way)."""
+    try:
+        _, person = person_by_identifier(identifier)
+    except ValueError:
+        person = None
     ok = verify_password(person.password_hash if person else None, password)
     if not ok or person is None or not person.active:
-        raise Unauthorized("That email and password do not match an account.", code="invalid_credentials")
+        raise Unauthorized("That email or mobile number and password do not match an account.", code="invalid_credentials")
     if needs_rehash(person.password_hash):
         person.password_hash = hash_password(password)
         db.session.flush()
@@ -170,14 +188,137 @@ def send_invitation(person: Person, invited_by: Person | None, cooperative_name:
     return token
 
 
-def request_password_reset(email: str) -> None:
-    """Queue a reset link if the email is known; say nothing either way."""
-    person = db.session.scalar(sa.select(Person).where(Person.email == normalise_email(email)))
+def _send_to(kind: str, person: Person, subject: str, text: str, email_text: str | None = None) -> None:
+    """Queue a message to the address the person typed: a text to the mobile, or an email."""
+    if kind == "phone":
+        notify.queue(notify.Text(to=person.phone, body=text))
+    else:
+        notify.queue(notify.Email(to=person.email, subject=subject,
+                                  body=f"Hello {person.first_name},\n\n{email_text or text}\n"))
+
+
+def request_password_reset(identifier: str) -> None:
+    """Queue a reset link if the email or mobile number is known (by email to an email,
+    by text to a mobile number: the address typed); say nothing either way."""
+    try:
+        kind, person = person_by_identifier(identifier)
+    except ValueError:
+        return
     if person is None or not person.active:
         return
     token = _issue_link(person, LinkPurpose.reset, current_app.config["RESET_TTL"], None)
     url = url_for("auth.reset_password", token=token, _external=True)
-    _send_link(person, "Reset your careteams password", "Someone asked to reset your careteams password. If it was you, use this link within an hour:", url)
+    words = "Someone asked to reset your careteams password. If it was you, use this link within an hour:"
+    _send_to(kind, person, "Reset your careteams password", f"{words} {url}", f"{words}\n\n{url}")
+
+
+# --- one-time sign-in codes and links ----------------------------------------
+#
+# A code is 6 digits: few enough to guess offline from a plain hash, so only an
+# HMAC keyed with SECRET_KEY (and the link's own token hash) is stored. Guessing
+# online is bounded by SIGN_IN_CODE_TRIES wrong tries per code and the rate limits.
+
+CODE_DIGITS = 6
+
+
+def _code_digest(token_hash: str, code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{token_hash}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def request_sign_in(identifier: str, now: datetime | None = None) -> None:
+    """Send a one-time sign-in code (and, by email, a link) if the email or mobile
+    number is known and active; say nothing either way. A new code ends any earlier one."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+    digest = _code_digest(_digest(token), code)  # worked out either way: the same path as far as practical
+    try:
+        kind, person = person_by_identifier(identifier)
+    except ValueError:
+        return
+    if person is None or not person.active:
+        return
+    db.session.execute(
+        sa.update(OneTimeLink)
+        .where(OneTimeLink.person_id == person.id, OneTimeLink.purpose == LinkPurpose.sign_in,
+               OneTimeLink.used_at.is_(None))
+        .values(used_at=now)
+    )
+    db.session.add(OneTimeLink(person_id=person.id, purpose=LinkPurpose.sign_in, token_hash=_digest(token),
+                               code_hash=digest, expires_at=now + current_app.config["SIGN_IN_CODE_TTL"]))
+    db.session.flush()
+    text = f"Your careteams sign-in code is {code}. It works once, for 10 minutes."
+    url = url_for("auth.sign_in_link", token=token, _external=True)
+    _send_to(kind, person, "Your careteams sign-in code", text,
+             f"{text}\n\nOr use this link to sign in (it also works once, for 10 minutes):\n\n{url}\n\n"
+             "If you did not ask to sign in, you can ignore this email.")
+
+
+WRONG_CODE = "That code is wrong or has expired. Check it, or ask for a new code."
+
+
+def sign_in_with_code(identifier: str, typed: str, now: datetime | None = None) -> Person:
+    """Spend the live sign-in code of this email or mobile number; Unauthorized (one
+    message for a wrong, expired, used or dead code, or an unknown account) otherwise.
+    A wrong code counts against the live code: at SIGN_IN_CODE_TRIES it is dead."""
+    now = now or utcnow()
+    code = clean_code(typed, CODE_DIGITS)
+    try:
+        _, person = person_by_identifier(identifier)
+    except ValueError:
+        person = None
+    link = None
+    if person is not None:
+        link = db.session.scalar(
+            sa.select(OneTimeLink)
+            .where(OneTimeLink.person_id == person.id, OneTimeLink.purpose == LinkPurpose.sign_in,
+                   OneTimeLink.used_at.is_(None))
+            .order_by(OneTimeLink.id.desc()).limit(1)
+        )
+    tries = current_app.config["SIGN_IN_CODE_TRIES"]
+    if link is None or not code_is_live(False, link.expires_at, link.wrong_tries, now, tries):
+        _code_digest(link.token_hash if link else "", code or "")  # the same work as a real check
+        raise Unauthorized(WRONG_CODE, code="invalid_code")
+    if code is None or not hmac.compare_digest(link.code_hash or "", _code_digest(link.token_hash, code)):
+        # Counted in the database (not the instance), so simultaneous guesses all count.
+        db.session.execute(sa.update(OneTimeLink).where(OneTimeLink.id == link.id)
+                           .values(wrong_tries=OneTimeLink.wrong_tries + 1))
+        db.session.flush()
+        raise Unauthorized(WRONG_CODE, code="invalid_code")
+    return _spend_sign_in(link, now)
+
+
+def _spend_sign_in(link: OneTimeLink, now: datetime) -> Person:
+    # Conditional update: of two simultaneous uses, only one finds used_at NULL.
+    spent = db.session.execute(
+        sa.update(OneTimeLink).where(OneTimeLink.id == link.id, OneTimeLink.used_at.is_(None),
+                                     OneTimeLink.wrong_tries < current_app.config["SIGN_IN_CODE_TRIES"])
+        .values(used_at=now)
+    ).rowcount
+    if spent != 1 or not link.person.active:
+        raise Unauthorized(WRONG_CODE, code="invalid_code")
+    db.session.flush()
+    return link.person
+
+
+def check_sign_in_link(token: str, now: datetime | None = None) -> OneTimeLink:
+    """The live emailed sign-in link, or NotFound (expired, used, or its code got wrong too often)."""
+    now = now or utcnow()
+    link = _valid_link(token, LinkPurpose.sign_in, now)
+    if not code_is_live(False, link.expires_at, link.wrong_tries, now, current_app.config["SIGN_IN_CODE_TRIES"]):
+        raise NotFound("This link has expired or has already been used. Ask for a new one.", code="link_expired")
+    return link
+
+
+def sign_in_with_link(token: str, now: datetime | None = None) -> Person:
+    """Spend an emailed sign-in link; NotFound if it cannot be used."""
+    now = now or utcnow()
+    link = check_sign_in_link(token, now)
+    try:
+        return _spend_sign_in(link, now)
+    except Unauthorized:
+        raise NotFound("This link has expired or has already been used. Ask for a new one.", code="link_expired") from None
 
 
 def _valid_link(token: str, purpose: LinkPurpose, now: datetime | None = None) -> OneTimeLink:

@@ -6,13 +6,23 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import login_required
 from marshmallow import ValidationError as SchemaError
 from wtforms.fields.choices import SelectChoice
 
 from careteams.auth.current import current_actor
-from careteams.errors import ValidationError
+from careteams.errors import Conflict, NotFound, ValidationError
 from careteams.extensions import db
 from careteams.governance import forms, rules
 from careteams.governance import permissions as perm
@@ -38,8 +48,7 @@ def gov_time(value: datetime | None, zone: str) -> str:
     """A UTC time shown in the co-op's zone, e.g. "Fri 1 May 2026, 18:00 BST"."""
     if value is None:
         return ""
-    local = value.astimezone(ZoneInfo(zone))
-    return local.strftime("%a ") + str(local.day) + local.strftime(" %b %Y, %H:%M %Z")
+    return rules.local_time(value, zone)
 
 
 def _local_input(value: datetime | None, zone: str) -> str:
@@ -103,8 +112,10 @@ LABELS = {"title": "Title", "text": "Text of the resolution", "kind": "Kind of r
 
 
 def _edit_page(coop, resolution, values, errors, status=200):
+    secrecy = resolution_svc.secrecy(coop, resolution) if resolution is not None else None
     return render_template("governance/resolution_form.html", coop=coop, resolution=resolution, values=values,
-                           errors=plain_fields(errors, LABELS), kinds=KIND_LABELS, ResolutionKind=ResolutionKind), status
+                           errors=plain_fields(errors, LABELS), kinds=KIND_LABELS, ResolutionKind=ResolutionKind,
+                           secrecy=secrecy), status
 
 
 @bp.route(f"{PREFIX}/resolutions/new", methods=["GET", "POST"])
@@ -176,10 +187,13 @@ def _resolution_page(actor, coop, resolution, change_form=None, proxy_form=None,
     me = ballot_svc.voter_status(actor, coop, resolution)
     voters = (ballot_svc.list_voters(actor, coop, resolution)
               if me["in_electorate"] and resolution.status == ResolutionStatus.open else [])
+    can_manage = perm.can_manage_resolutions(actor, coop.id)
     return render_template("governance/resolution.html", coop=coop, resolution=resolution, me=me, voters=voters,
-                           can_manage=perm.can_manage_resolutions(actor, coop.id), kinds=KIND_LABELS,
+                           can_manage=can_manage, kinds=KIND_LABELS,
                            Status=ResolutionStatus, change_form=change_form or _change_form(resolution),
-                           proxy_form=proxy_form or _proxy_form(voters)), status
+                           proxy_form=proxy_form or _proxy_form(voters),
+                           secrecy=resolution_svc.secrecy(coop, resolution),
+                           has_receipt=bool(_session_receipts(resolution.id))), status
 
 
 @bp.route(f"{PREFIX}/resolutions/<int:resolution_id>")
@@ -198,17 +212,65 @@ def _option_from_form() -> int | None:
     return int(choice)
 
 
+# Receipts and change codes live in the Flask session (the member's own signed cookie),
+# keyed by resolution, so the receipt page can be reloaded, printed and shown again in this
+# session only; never in a URL, never in the database (which keeps only the code's hash).
+RECEIPTS_KEY = "ballot_receipts"
+
+
+def _session_receipts(resolution_id: int) -> list[dict]:
+    return list(session.get(RECEIPTS_KEY, {}).get(str(resolution_id), []))
+
+
+def _keep_receipt(resolution_id: int, entry: dict) -> None:
+    kept = dict(session.get(RECEIPTS_KEY, {}))
+    receipts = [r for r in kept.get(str(resolution_id), []) if r["receipt"] != entry["receipt"]]
+    kept[str(resolution_id)] = [*receipts, entry]
+    session[RECEIPTS_KEY] = kept
+
+
+def _receipt_url(slug: str, resolution_id: int) -> str:
+    return url_for("governance.receipt", slug=slug, resolution_id=resolution_id)
+
+
 @bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/ballot", methods=["POST"])
 @login_required
 def cast(slug: str, resolution_id: int):
     actor, coop, resolution = _context(slug, resolution_id)
     on_behalf = request.form.get("on_behalf_of", "")
-    receipt = ballot_svc.cast_ballot(actor, coop, resolution, _option_from_form(),
-                              int(on_behalf) if on_behalf.isdigit() else None)
+    on_behalf_of = int(on_behalf) if on_behalf.isdigit() else None
+    try:
+        receipt = ballot_svc.cast_ballot(actor, coop, resolution, _option_from_form(), on_behalf_of)
+    except Conflict as exc:
+        db.session.rollback()
+        # The form sent again (back button, resubmit): show the receipt this session holds.
+        if exc.code == "already_voted" and _session_receipts(resolution_id):
+            flash("Your vote was already cast. Here is your receipt again.")
+            return redirect(_receipt_url(slug, resolution_id))
+        raise
     db.session.commit()
-    # Shown once, never put in a URL: the change token lets its holder change the vote.
-    return render_template("governance/receipt.html", coop=coop, resolution=resolution, receipt=receipt,
-                           changed=False)
+    name = None
+    if on_behalf_of is not None:
+        held = ballot_svc.voter_status(actor, coop, resolution)["proxies_held"]
+        name = next((h["name"] for h in held if h["appointer_membership_id"] == on_behalf_of), None)
+    _keep_receipt(resolution_id, {"receipt": receipt["receipt"], "change_token": receipt["change_token"],
+                                  "on_behalf_of": name, "changed": False})
+    return redirect(_receipt_url(slug, resolution_id))
+
+
+@bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/receipt")
+@login_required
+def receipt(slug: str, resolution_id: int):
+    _, coop, resolution = _context(slug, resolution_id)
+    receipts = _session_receipts(resolution_id)
+    if not receipts:
+        raise NotFound("There is no receipt for this resolution in this session. "
+                       "Receipts are shown only in the session that voted.")
+    response = make_response(render_template("governance/receipt.html", coop=coop, resolution=resolution,
+                                             receipts=receipts))
+    # The change code is on this page: no browser or proxy cache may keep it.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/ballot/change", methods=["POST"])
@@ -222,8 +284,12 @@ def change(slug: str, resolution_id: int):
             receipt = ballot_svc.change_ballot(actor, coop, resolution, form.change_token.data, option_id)
         if outcome.ok:
             db.session.commit()
-            return render_template("governance/receipt.html", coop=coop, resolution=resolution, receipt=receipt,
-                                   changed=True)
+            kept = next((r for r in _session_receipts(resolution_id) if r["receipt"] == receipt["receipt"]), {})
+            _keep_receipt(resolution_id, {**kept, "receipt": receipt["receipt"],
+                                          "change_token": kept.get("change_token") or form.change_token.data,
+                                          "on_behalf_of": kept.get("on_behalf_of"), "changed": True})
+            flash("Your vote is changed.")
+            return redirect(_receipt_url(slug, resolution_id))
     return _resolution_page(actor, coop, resolution, change_form=form, status=form.status)
 
 
@@ -261,7 +327,8 @@ def results(slug: str, resolution_id: int):
     actor, coop, resolution = _context(slug, resolution_id)
     published = result_svc.results(actor, coop, resolution)
     return render_template("governance/results.html", coop=coop, resolution=resolution,
-                           result=published["result"], electorate=published["electorate"], kinds=KIND_LABELS)
+                           result=published["result"], electorate=published["electorate"], kinds=KIND_LABELS,
+                           secrecy=resolution_svc.secrecy(coop, resolution))
 
 
 # --- the register ----------------------------------------------------------------------

@@ -18,8 +18,12 @@ from careteams.governance.enums import ResolutionKind, Threshold
 
 INVESTOR = "investor"
 MEMBER_CLASSES = ("supported", "worker", "advocate", "investor")
-# A class that cast fewer ballots than this has totals that reveal how its members voted.
-SMALL_CLASS = 3
+# A published group with fewer members (or ballots) than this can have its figures read
+# as its members' votes. One number everywhere: the warnings before voting opens, the
+# ballot page and the results page.
+SMALL_CLASS = 5
+NON_INVESTOR = "non-investor"
+ALL = "all"
 FOR = "for"
 AGAINST = "against"
 
@@ -186,9 +190,9 @@ def tally(
 
     ballots_by_class = {c: sum(counts[c].values()) for c in sorted(counts)}
     warnings = tuple(
-        f"Only {count} {cls} ballot{'s' if count != 1 else ''} {'were' if count != 1 else 'was'} cast: "
-        f"this class's figures may show how its members voted."
-        for cls, count in ballots_by_class.items() if 0 < count < SMALL_CLASS
+        f"Only {count} {group} ballot{'s' if count != 1 else ''} {'were' if count != 1 else 'was'} cast: "
+        f"the published {group} figures may show how those members voted."
+        for group, count in group_sizes(ballots_by_class, kind).items() if 0 < count < SMALL_CLASS
     )
     return Tally(
         kind=kind, options=options,
@@ -196,6 +200,51 @@ def tally(
         non_investor_ballots=n, investor_ballots=i, investor_weight=weight, totals=totals,
         quorum=q, carried=carried, winners=winners, tie=tie, warnings=warnings,
     )
+
+
+# --- what the published counts reveal -------------------------------------------
+
+
+def published_groups(kind: ResolutionKind) -> tuple[str, ...]:
+    """The groups whose counts are published: the investor cap needs investors apart from
+    everyone else; a tally without the cap needs no split at all."""
+    return (INVESTOR, NON_INVESTOR) if capped(kind) else (ALL,)
+
+
+def group_of(member_class: str, kind: ResolutionKind) -> str:
+    if not capped(kind):
+        return ALL
+    return INVESTOR if member_class == INVESTOR else NON_INVESTOR
+
+
+def group_sizes(by_class: dict[str, int], kind: ResolutionKind) -> dict[str, int]:
+    """Members (or ballots) per published group, from figures per class."""
+    sizes = dict.fromkeys(published_groups(kind), 0)
+    for member_class, n in by_class.items():
+        sizes[group_of(member_class, kind)] += n
+    return sizes
+
+
+def group_counts(counts: dict[str, dict[str, int]], kind: ResolutionKind) -> dict[str, dict[str, int]]:
+    """Ballots per published group and option (or "abstain"), plus "all" where there is a split."""
+    grouped: dict[str, Counter] = {g: Counter() for g in published_groups(kind)}
+    for member_class, by_option in counts.items():
+        grouped[group_of(member_class, kind)].update(by_option)
+    if ALL not in grouped:
+        grouped[ALL] = sum(grouped.values(), Counter())
+    return {g: dict(c) for g, c in grouped.items()}
+
+
+def small_groups(by_class: dict[str, int], kind: ResolutionKind) -> dict[str, int]:
+    """Published groups with some but fewer than SMALL_CLASS members: their figures can be
+    read as their members' votes (and any group that votes one way shows that way)."""
+    return {g: n for g, n in group_sizes(by_class, kind).items() if 0 < n < SMALL_CLASS}
+
+
+def local_time(value: datetime, zone: str) -> str:
+    """A UTC time in the co-op's zone, e.g. "Sun 29 Mar 2026, 02:30 BST"."""
+    local = value.astimezone(ZoneInfo(zone))
+    return local.strftime("%a ") + str(local.day) + local.strftime(" %b %Y, %H:%M %Z")
 
 
 def _passes(kind: ResolutionKind, for_: Fraction, against: Fraction, threshold: Threshold) -> bool:

@@ -28,6 +28,27 @@ class TimesheetAction(enum.StrEnum):
     auto_confirm = "auto_confirm"  # the clock, a set time after submission
 
 
+class EntryEventKind(enum.StrEnum):
+    """One step in an entry's history (timesheet_entry_event.kind)."""
+
+    created = "created"  # the clock made it for a shift, or a text did
+    logged = "logged"  # the worker logged support that was not on the rota
+    edited = "edited"  # the worker changed a pending entry
+    submitted = "submitted"
+    confirmed = "confirmed"  # by the leader or an Hours checker
+    auto_confirmed = "auto_confirmed"  # by the clock
+    adjustment_proposed = "adjustment_proposed"
+    accepted = "accepted"  # the worker accepted the proposed figures
+    rejected = "rejected"  # the worker rejected them: a dispute
+    disputed = "disputed"  # a checker disputed the hours
+    answered = "answered"  # the worker answers a dispute
+    replied = "replied"  # the leader or an Hours checker replies
+    settled = "settled"  # a facilitator confirmed it (with the figures they settled on)
+    voided = "voided"  # a facilitator settled it as not worked
+    corrected = "corrected"  # a correction was made of this (confirmed) entry
+    correction = "correction"  # this entry was made as a correction of another
+
+
 class EntryKind(enum.StrEnum):
     visit = "visit"  # paid by the hour
     overnight = "overnight"  # a waking night: by the hour, plus any night enhancement

@@ -54,3 +54,27 @@ class ResolveForm(PageForm):
                                                SelectChoice("void", "Void (not worked)")],
                          validators=[InputRequired("Choose confirm or void.")])
     note = StringField("Note", filters=[_strip], validators=[Optional(), Length(max=500)])
+
+
+class AnswerForm(PageForm):
+    comment = StringField("Your answer", id="answer", filters=[_strip], validators=[
+        DataRequired("Write your answer."), Length(max=500, message="Keep it to 500 characters or fewer.")])
+
+
+class ReplyForm(PageForm):
+    comment = StringField("Your reply", id="reply", filters=[_strip], validators=[
+        DataRequired("Write your reply."), Length(max=500, message="Keep it to 500 characters or fewer.")])
+
+
+class SettleForm(PageForm):
+    """A facilitator settles a dispute with the figures both sides should have agreed:
+    this confirms the entry with them."""
+
+    start = TimeField("Start", validators=[InputRequired("Enter the start time, like 10:05.")])
+    end = TimeField("End", validators=[InputRequired("Enter the end time, like 12:05.")])
+    break_minutes = IntegerField("Breaks (minutes)", default=0, validators=[
+        Optional(), NumberRange(0, 240, "Enter whole minutes from 0 to 240.")])
+    travel_minutes = IntegerField("Travel (minutes)", default=0, validators=[
+        Optional(), NumberRange(0, 600, "Enter whole minutes from 0 to 600.")])
+    note = StringField("Note for both sides", filters=[_strip], validators=[
+        Optional(), Length(max=500, message="Keep it to 500 characters or fewer.")])

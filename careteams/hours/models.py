@@ -17,7 +17,14 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from careteams.db import utcnow
 from careteams.extensions import db
-from careteams.hours.enums import AreaBand, EntryKind, Frequency, FunderKind, TimesheetStatus
+from careteams.hours.enums import (
+    AreaBand,
+    EntryEventKind,
+    EntryKind,
+    Frequency,
+    FunderKind,
+    TimesheetStatus,
+)
 from careteams.members.models import Person, _enum
 from careteams.teams.models import Team
 
@@ -169,6 +176,35 @@ class TimesheetEntry(db.Model):
                            name="not_negative"),
         sa.CheckConstraint("status <> 'confirmed' OR confirmed_at IS NOT NULL", name="confirmed_has_time"),
         sa.CheckConstraint("confirmed_by_id IS NULL OR confirmed_by_id <> person_id", name="not_self_confirmed"),
+    )
+
+
+class TimesheetEntryEvent(db.Model):
+    """One step in a timesheet entry's history, written by the service that took it:
+    who (NULL: the clock), in which role, what they said, and the figures before and
+    after when they changed. Rows are only ever added; an entry's events are its
+    readable history (the entry page's timeline, GET /timesheets/<id>/history).
+    Figures are {"started_at", "ended_at" (ISO, UTC), "break_minutes", "travel_minutes"}."""
+
+    __tablename__ = "timesheet_entry_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(sa.ForeignKey("timesheet_entry.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+    # worker, checker, facilitator or clock: the side they spoke for at the time.
+    role: Mapped[str] = mapped_column(sa.String(20))
+    kind: Mapped[EntryEventKind] = mapped_column(_enum(EntryEventKind, "entry_event_kind"))
+    words: Mapped[str | None] = mapped_column(sa.String(500))
+    figures_before: Mapped[dict | None] = mapped_column(sa.JSON)
+    figures_after: Mapped[dict | None] = mapped_column(sa.JSON)
+    # A correction and the entry it corrects name each other.
+    other_entry_id: Mapped[int | None] = mapped_column(sa.ForeignKey("timesheet_entry.id"))
+
+    actor: Mapped[Person | None] = relationship(foreign_keys=[actor_id], lazy="joined")
+
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('worker', 'checker', 'facilitator', 'clock')", name="event_role"),
     )
 
 

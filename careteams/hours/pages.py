@@ -15,7 +15,9 @@ from careteams.db import utcnow
 from careteams.errors import ValidationError
 from careteams.extensions import db
 from careteams.hours import forms, rules
-from careteams.hours.services import fair_pay, figures, runs, timesheets
+from careteams.hours.enums import EntryKind
+from careteams.hours.services import fair_pay, figures, money, runs, timesheets
+from careteams.web import charts
 from careteams.web.forms import PageForm, refused
 
 bp = Blueprint("hours", __name__)
@@ -55,9 +57,10 @@ def _log_form(actor) -> tuple[forms.LogHoursForm, list]:
 
 
 def _my_hours(actor, log_form, teams, bound=None, status: int = 200):
-    return render_template("hours/my_hours.html", entries=timesheets.my_entries(actor), teams=teams, log_form=log_form,
+    entries = timesheets.my_entries(actor)
+    return render_template("hours/my_hours.html", entries=entries, teams=teams, log_form=log_form,
                            form_for=_entry_forms(bound), fair_pay=fair_pay.my_fair_pay(actor, utcnow().date()),
-                           money=rules.pounds), status
+                           money=rules.pounds, expected=money.expected_pay_for_entries(actor, entries)), status
 
 
 @bp.route("/my/hours")
@@ -116,6 +119,7 @@ def _local_times(day: date, start: time, end: time, zone: str):
 
 def _to_confirm(actor, bound=None, status: int = 200):
     return render_template("hours/to_confirm.html", entries=timesheets.entries_to_confirm(actor),
+                           disputed=timesheets.disputes_in_my_teams(actor),
                            zone_of=lambda e: ZoneInfo(e.team.zone), form_for=_entry_forms(bound)), status
 
 
@@ -234,3 +238,132 @@ def figures_page(cooperative_id: int):
     rows = figures.figures(current_actor(), cooperative_id, first, today)
     peak = max((r["hours_delivered"] for r in rows), default=0) or 1
     return render_template("hours/figures.html", rows=rows, peak=peak, cooperative_id=cooperative_id)
+
+
+# ---------------------------------------------------------------- one entry: its history, the dispute as a conversation
+
+ENTRY_PAGE_FORMS: dict[str, type[PageForm]] = {"answer": forms.AnswerForm, "reply": forms.ReplyForm,
+                                              "settle": forms.SettleForm}
+
+
+def _settle_defaults(entry) -> dict:
+    zone = ZoneInfo(entry.team.zone)
+    return {"start": entry.started_at.astimezone(zone).time(), "end": entry.ended_at.astimezone(zone).time(),
+            "break_minutes": entry.break_minutes, "travel_minutes": entry.travel_minutes}
+
+
+def _entry_page(actor, entry_id: int, bound: tuple[str, PageForm] | None = None, status: int = 200):
+    view = timesheets.entry_view(actor, entry_id)
+    entry = view["entry"]
+    page_forms = {"answer": forms.AnswerForm(formdata=None), "reply": forms.ReplyForm(formdata=None),
+                  "settle": forms.SettleForm(formdata=None, **_settle_defaults(entry))}
+    if bound:
+        page_forms[bound[0]] = bound[1]
+    return render_template("hours/entry.html", **view, forms=page_forms, refused=bool(bound)), status
+
+
+@bp.route("/hours/entries/<int:entry_id>")
+@login_required
+def entry_page(entry_id: int):
+    return _entry_page(current_actor(), entry_id)
+
+
+@bp.route("/hours/entries/<int:entry_id>/<action>", methods=["POST"])
+@login_required
+def entry_action(entry_id: int, action: str):
+    actor = current_actor()
+    entry = timesheets.get_entry(actor, entry_id)  # 404 before any talk about the form
+    if action == "confirm":
+        timesheets.confirm_entry(actor, entry_id)
+        return _done("Thank you: the hours are confirmed.", "hours.entry_page", entry_id=entry_id)
+    if action not in ENTRY_PAGE_FORMS:
+        raise ValidationError(details={"fields": {"action": ["Unknown action."]}})
+    form = ENTRY_PAGE_FORMS[action]()
+    if form.validate_on_submit():
+        with refused(form, rename={"started_at": "start", "ended_at": "end"}) as outcome:
+            if action == "answer":
+                timesheets.answer_dispute(actor, entry_id, {"comment": form.comment.data})
+            elif action == "reply":
+                timesheets.reply_to_dispute(actor, entry_id, {"comment": form.comment.data})
+            else:
+                timesheets.resolve_dispute(actor, entry_id, _settled_figures(entry, form))
+        if outcome.ok:
+            said = {"answer": "Your answer is sent.", "reply": "Your reply is sent.", "settle": "The dispute is settled."}
+            return _done(said[action], "hours.entry_page", entry_id=entry_id)
+    return _entry_page(actor, entry_id, bound=(action, form), status=form.status)
+
+
+def _settled_figures(entry, form: forms.SettleForm) -> dict:
+    """The settle form's times on the team's clock, on the entry's day. Only a night's
+    entry may end the next morning; a visit's end before its start is a mistake."""
+    zone = entry.team.zone
+    if form.end.data <= form.start.data and entry.kind not in (EntryKind.overnight, EntryKind.sleep_in):
+        raise ValidationError(details={"fields": {"end": ["The end must be after the start."]}})
+    day = entry.started_at.astimezone(ZoneInfo(zone)).date()
+    started, ended = _local_times(day, form.start.data, form.end.data, zone)
+    return {"outcome": "confirm", "started_at": started, "ended_at": ended,
+            "break_minutes": form.break_minutes.data or 0, "travel_minutes": form.travel_minutes.data or 0,
+            "note": form.note.data or ""}
+
+
+# ---------------------------------------------------------------- money for the person it concerns
+
+
+def _csv(body: str, filename: str) -> Response:
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}",
+                                                        "Cache-Control": "private, no-store"})
+
+
+@bp.route("/teams/<int:team_id>/money")
+@login_required
+def team_money_page(team_id: int):
+    data = money.team_money(current_actor(), team_id)
+    chart = charts.Chart(
+        chart_id="team-money-chart", title="Hours and cost per month",
+        desc="Bars for the hours of support invoiced each month and what they cost in total (all funders); "
+             "the table below gives the same figures.",
+        categories=[money.month_label(m) for m, _h, _c in data.monthly()],
+        series=[charts.series("Hours", [h for _m, h, _c in data.monthly()]),
+                charts.series("Cost", [c for _m, _h, c in data.monthly()], rules.pounds)],
+        empty_text="No invoices yet.")
+    return render_template("hours/team_money.html", data=data, chart=chart, money=rules.pounds), 200, {
+        "Cache-Control": "private, no-store"}
+
+
+@bp.route("/teams/<int:team_id>/money.csv")
+@login_required
+def team_money_csv(team_id: int):
+    data = money.team_money(current_actor(), team_id)
+    return _csv(money.team_money_csv(data), f"money-team-{team_id}.csv")
+
+
+@bp.route("/my/pay")
+@login_required
+def my_pay_page():
+    summaries = money.my_pay(current_actor())
+    monthly = money.monthly_pay(summaries)
+    chart = charts.Chart(
+        chart_id="my-pay-chart", title="Hours and pay per month",
+        desc="Bars for the hours you were paid for each month (visits and travel) and what you were paid; "
+             "the table below gives the same figures.",
+        categories=[money.month_label(m) for m, _h, _p in monthly],
+        series=[charts.series("Hours", [h for _m, h, _p in monthly]),
+                charts.series("Pay", [p for _m, _h, p in monthly], rules.pounds)],
+        empty_text="No pay runs have paid you yet.")
+    return render_template("hours/my_pay.html", summaries=summaries, chart=chart, money=rules.pounds), 200, {
+        "Cache-Control": "private, no-store"}
+
+
+@bp.route("/hours/runs/<int:run_id>/statements/<int:person_id>")
+@login_required
+def statement_page(run_id: int, person_id: int):
+    st = money.statement(current_actor(), run_id, person_id)
+    return render_template("hours/statement.html", st=st, money=rules.pounds, hours=rules.hours_2dp), 200, {
+        "Cache-Control": "private, no-store"}
+
+
+@bp.route("/hours/runs/<int:run_id>/statements/<int:person_id>.csv")
+@login_required
+def statement_csv(run_id: int, person_id: int):
+    st = money.statement(current_actor(), run_id, person_id)
+    return _csv(money.statement_csv(st), f"statement-{st.run.period_start}-{person_id}.csv")

@@ -4,6 +4,11 @@
 - The leader, an arranger or a circle member wearing a hat with `confirm_hours`
   (an Hours checker) confirms, proposes an adjustment or disputes; never their own hours.
 - The co-op's facilitators resolve disputes and make pay runs; they do not confirm hours.
+- A dispute is a conversation: the worker answers, a checker replies (or confirms the
+  hours as logged), a facilitator settles; everyone who sees the entry sees its history.
+- The supported member (the leader), her arrangers and a circle member wearing a hat
+  with `see_money` read the team's invoices (`can_see_team_money`); a worker reads her
+  own statements (`can_see_statement`), as do the co-op's facilitators and admins.
 - Anyone else does not know the entry exists (404).
 """
 
@@ -40,6 +45,20 @@ def can_resolve_dispute(access: TeamAccess, worker_id: int) -> bool:
     return access.is_facilitator and access.person_id != worker_id
 
 
+def can_answer_dispute(access: TeamAccess, worker_id: int) -> bool:
+    """Only the worker answers a dispute about their hours."""
+    return access.person_id == worker_id
+
+
+def can_reply_to_dispute(access: TeamAccess, worker_id: int) -> bool:
+    """The leader or an Hours checker replies to the worker (never about their own hours)."""
+    return can_check_entry(access, worker_id)
+
+
+def can_see_history(access: TeamAccess, worker_id: int) -> bool:
+    return can_see_entry(access, worker_id)
+
+
 def can_correct_entry(access: TeamAccess, worker_id: int) -> bool:
     return can_act_as_worker(access, worker_id) or can_check_entry(access, worker_id)
 
@@ -59,3 +78,14 @@ def can_set_team_terms(access: TeamAccess) -> bool:
 
 def can_see_team_terms(access: TeamAccess) -> bool:
     return access.is_facilitator or is_checker(access)
+
+
+def can_see_team_money(access: TeamAccess) -> bool:
+    """The team's invoices, per visit and per funder: the supported member, her arrangers
+    and a circle member whose hat carries `see_money` (no default hat does)."""
+    return holds(access, TeamPermission.see_money)
+
+
+def can_see_statement(actor: Actor, cooperative_id: int, worker_id: int) -> bool:
+    """A worker's statement or payslip lines in a run: hers, and the co-op's pay staff."""
+    return actor.person_id == worker_id or can_run_pay(actor, cooperative_id)

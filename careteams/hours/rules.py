@@ -33,6 +33,7 @@ TRANSITIONS: dict[tuple[TimesheetStatus, TimesheetAction], TimesheetStatus] = {
     (S.submitted, A.auto_confirm): S.confirmed,
     (S.adjustment_proposed, A.accept): S.confirmed,
     (S.adjustment_proposed, A.reject): S.disputed,
+    (S.disputed, A.confirm): S.confirmed,  # the checker, having heard the worker's answer
     (S.disputed, A.resolve): S.confirmed,
     (S.disputed, A.resolve_void): S.void,
 }
@@ -55,6 +56,11 @@ def next_status(status: TimesheetStatus, action: TimesheetAction) -> TimesheetSt
         return TRANSITIONS[(status, action)]
     except KeyError:
         raise InvalidTransition(status, action) from None
+
+
+def in_conversation(status: TimesheetStatus) -> bool:
+    """A dispute is answered and replied to only while it is open."""
+    return status == S.disputed
 
 
 def due_for_auto_confirm(status: TimesheetStatus, submitted_at: datetime | None, now: datetime,

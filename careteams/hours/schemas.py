@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, validate, validates_schema
 
 from careteams.hours.models import AreaBand, FunderKind
-from careteams.hours.rules import EntryKind
+from careteams.hours.rules import EntryKind, hours_2dp
 from careteams.validation import fields
 
 Aware = fields.AwareDateTime  # an offset is required: "10:00" alone would be ambiguous
@@ -51,6 +51,34 @@ class AdjustSchema(Schema):
 
 class CommentSchema(Schema):
     comment = fields.String(required=True, validate=validate.Length(1, 500))
+
+
+class EntryFiguresSchema(Schema):
+    """An entry's figures at one step of its history (times in UTC, ISO 8601)."""
+
+    started_at = fields.String()
+    ended_at = fields.String()
+    break_minutes = fields.Integer()
+    travel_minutes = fields.Integer()
+
+
+class EntryEventSchema(Schema):
+    """One step in an entry's history: who, on which side, what they said, the figures."""
+
+    id = fields.Integer()
+    entry_id = fields.Integer()
+    at = fields.DateTime()
+    kind = fields.String()
+    role = fields.String(metadata={"description": "worker, checker, facilitator or clock"})
+    actor_id = fields.Integer(allow_none=True)
+    actor_name = fields.Method("_actor_name", metadata={"type": "string", "nullable": True})
+    words = fields.String(allow_none=True)
+    figures_before = fields.Nested(EntryFiguresSchema, allow_none=True)
+    figures_after = fields.Nested(EntryFiguresSchema, allow_none=True)
+    other_entry_id = fields.Integer(allow_none=True)
+
+    def _actor_name(self, event) -> str | None:
+        return event.actor.name if event.actor is not None else None
 
 
 class ResolveSchema(AdjustSchema):
@@ -205,3 +233,92 @@ class FiguresQuerySchema(Schema):
 
 class MonthQuerySchema(Schema):
     month = fields.Date(load_default=None)
+
+
+# ---------------------------------------------------------------- money for the person it concerns
+
+
+class FundingSchema(Schema):
+    name = fields.String()
+    kind = fields.String()
+    label = fields.String()
+    is_self = fields.Boolean(metadata={"description": "The supported member's own (self-funded) share."})
+
+
+class VisitChargeSchema(Schema):
+    entry_id = fields.Integer()
+    day = fields.Date(data_key="date")
+    start = fields.String()
+    end = fields.String()
+    worker = fields.String()
+    hours = fields.Decimal(as_string=True)
+    rate_pence = fields.Integer(allow_none=True)
+    enhancements_pence = fields.Integer()
+    travel_mileage_pence = fields.Integer()
+    shares = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                         metadata={"description": "Funder name -> that funder's share in pence."})
+    total_pence = fields.Integer()
+    corrects = fields.Boolean()
+
+
+class MoneyPeriodSchema(Schema):
+    run_id = fields.Integer()
+    period_start = fields.Date()
+    period_end = fields.Date(metadata={"description": "Exclusive."})
+    hours = fields.Decimal(as_string=True)
+    visits = fields.List(fields.Nested(VisitChargeSchema))
+    funder_totals = fields.Dict(keys=fields.String(), values=fields.Integer())
+    total_pence = fields.Integer()
+
+
+class TeamMoneySchema(Schema):
+    """Every invoice for a team's support, per closed run and per visit (pence)."""
+
+    team_id = fields.Function(lambda m: m.team.id)
+    funders = fields.List(fields.Nested(FundingSchema))
+    periods = fields.List(fields.Nested(MoneyPeriodSchema))
+
+
+class PayRunSummarySchema(Schema):
+    run_id = fields.Integer()
+    cooperative_id = fields.Integer()
+    period_start = fields.Date()
+    period_end = fields.Date()
+    hours = fields.Function(lambda s: str(hours_2dp(s.minutes)))
+    pay_pence = fields.Integer()
+    url = fields.String()
+
+
+class VisitPaySchema(Schema):
+    entry_id = fields.Integer()
+    team = fields.String()
+    day = fields.Date(data_key="date")
+    start = fields.String()
+    end = fields.String()
+    hours = fields.Decimal(as_string=True)
+    travel_hours = fields.Decimal(as_string=True)
+    miles = fields.Decimal(as_string=True)
+    hours_pence = fields.Integer()
+    travel_pence = fields.Integer()
+    enhancements_pence = fields.Integer()
+    mileage_pence = fields.Integer()
+    gross_pence = fields.Integer()
+    deduction_pence = fields.Integer()
+    pay_pence = fields.Integer()
+    corrects = fields.Boolean()
+
+
+class StatementSchema(Schema):
+    """A worker's statement (independent) or payslip lines (employed) in one run."""
+
+    run_id = fields.Function(lambda s: s.run.id)
+    period_start = fields.Function(lambda s: s.run.period_start.isoformat())
+    period_end = fields.Function(lambda s: s.run.period_end.isoformat())
+    person_id = fields.Integer()
+    name = fields.String()
+    employed = fields.Boolean()
+    deduction_percent = fields.Decimal(as_string=True)
+    visits = fields.List(fields.Nested(VisitPaySchema))
+    pay_pence = fields.Function(lambda s: s.total("pay_pence"))
+    deduction_total_pence = fields.Function(lambda s: s.total("deduction_pence"))
+    fair_pay = fields.Nested(FairPaySchema, allow_none=True)

@@ -14,6 +14,7 @@ from careteams.hours.schemas import (
     AdjustSchema,
     CommentSchema,
     CoopPayRateSchema,
+    EntryEventSchema,
     EntryLogSchema,
     EntrySchema,
     EntryUpdateSchema,
@@ -24,15 +25,18 @@ from careteams.hours.schemas import (
     FundersSchema,
     MonthQuerySchema,
     MyFairPaySchema,
+    PayRunSummarySchema,
     ResolveSchema,
     RunCreateSchema,
     RunReportSchema,
     RunSchema,
     SettingsSchema,
+    StatementSchema,
+    TeamMoneySchema,
     TeamTermsSchema,
     WorkerRateSchema,
 )
-from careteams.hours.services import fair_pay, figures, rates, runs, timesheets
+from careteams.hours.services import fair_pay, figures, money, rates, runs, timesheets
 
 api_bp = ApiBlueprint("hours_api", __name__, url_prefix="/api/v1", description="Hours: timesheets, rates, runs")
 
@@ -127,6 +131,20 @@ _action("reject", lambda a, i, d: timesheets.reject_adjustment(a, i, d["comment"
 _action("dispute", lambda a, i, d: timesheets.dispute_entry(a, i, d["comment"]), CommentSchema,
         doc="A checker disputes the entry, with a comment for a facilitator.")
 _action("resolve", timesheets.resolve_dispute, ResolveSchema, doc="A facilitator settles a dispute.")
+_action("answer", timesheets.answer_dispute, CommentSchema,
+        doc="The worker answers a dispute about their hours (the checker who disputed them is told).")
+_action("reply", timesheets.reply_to_dispute, CommentSchema,
+        doc="The leader or an Hours checker replies to the worker's answer (the worker is told).")
+
+
+@api_bp.route("/timesheets/<int:entry_id>/history")
+class TimesheetHistory(MethodView):
+    @api_bp.response(200, EntryEventSchema(many=True))
+    def get(self, entry_id: int):
+        """The entry's history, oldest first: every step, who took it, what they said, the figures."""
+        return timesheets.entry_history(current_actor(), entry_id)
+
+
 _action("correct", timesheets.correct_entry, EntryUpdateSchema,
         doc="A correction of confirmed hours: a new linked entry, confirmed by both sides again.")
 
@@ -256,3 +274,31 @@ class Figures(MethodView):
         """Per month: hours delivered, active teams and workers, turnover, share confirmed without dispute."""
         rows = figures.figures(current_actor(), cooperative_id, query["first"], query["last"])
         return {"months": [{k: (str(v) if not isinstance(v, (int, str)) else v) for k, v in r.items()} for r in rows]}
+
+
+# ---------------------------------------------------------------- API: money for the person it concerns
+
+
+@api_bp.route("/teams/<int:team_id>/money")
+class TeamMoneyView(MethodView):
+    @api_bp.response(200, TeamMoneySchema)
+    def get(self, team_id: int):
+        """Every invoice for the team's support, per visit and per funder (the supported member,
+        her arrangers, a `see_money` hat)."""
+        return money.team_money(current_actor(), team_id)
+
+
+@api_bp.route("/me/pay")
+class MyPay(MethodView):
+    @api_bp.response(200, PayRunSummarySchema(many=True))
+    def get(self):
+        """The runs that paid me, newest first, with my hours and pay in each."""
+        return money.my_pay(current_actor())
+
+
+@api_bp.route("/pay-runs/<int:run_id>/statements/<int:person_id>")
+class StatementView(MethodView):
+    @api_bp.response(200, StatementSchema)
+    def get(self, run_id: int, person_id: int):
+        """A worker's statement or payslip lines in one run (hers, or the co-op's pay staff)."""
+        return money.statement(current_actor(), run_id, person_id)

@@ -45,6 +45,9 @@ class TeamPermission(enum.StrEnum):
     end_membership = "end_membership"
     edit_plan = "edit_plan"
     confirm_hours = "confirm_hours"
+    # Read the team's invoices (what the supported member and her funders pay). No
+    # default hat carries it: a co-op admin makes one (e.g. "Money reader") if wanted.
+    see_money = "see_money"
 
 
 ALL_PERMISSIONS = frozenset(TeamPermission)

@@ -1,2 +1,3 @@
 """The web shell: the home page (`pages.py`, blueprint "web") and the health
-check (`views.py`, blueprint "health"); `home.py` lists each person's actions."""
+check (`views.py`, blueprint "health"); `nav.py` builds the navigation for every
+role, `home.py` gathers each person's to-do list, `grammar.py` says words right."""

@@ -36,7 +36,7 @@ def test_wrong_password_shows_a_clear_error(client):
     person = PersonFactory()
     response = login(client, person.email, "not the password")
     assert response.status_code == 401
-    assert "Email or password is wrong." in response.get_data(as_text=True)
+    assert "Email or mobile number or password is wrong." in response.get_data(as_text=True)
     assert client.get("/").status_code == 302  # still logged out
 
 

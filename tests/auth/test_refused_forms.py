@@ -32,7 +32,7 @@ def test_a_wrong_password_is_one_generic_form_level_message_keeping_the_email(cl
     response = login(client, "wendy@example.org", SECRET)
     assert response.status_code == 401
     html = _html(response)
-    assert "Email or password is wrong." in html and 'class="error-summary"' in html
+    assert "Email or mobile number or password is wrong." in html and 'class="error-summary"' in html
     assert 'value="wendy@example.org"' in html
     assert 'id="password-error"' not in html and 'id="email-error"' not in html  # no field blamed
     _no_password_echoed(html, SECRET)
@@ -50,7 +50,7 @@ def test_an_unknown_account_reads_exactly_like_a_wrong_password(client):
 def test_an_inactive_account_reads_like_a_wrong_password_too(client):
     PersonFactory(email="gone@example.org", active=False)
     response = login(client, "gone@example.org", PASSWORD)
-    assert response.status_code == 401 and "Email or password is wrong." in _html(response)
+    assert response.status_code == 401 and "Email or mobile number or password is wrong." in _html(response)
 
 
 def test_a_malformed_email_is_said_beside_the_field_and_kept(client):

@@ -420,7 +420,7 @@ def test_journey_4_vote_receipt_results_and_next_resolution(live_server, page, b
     assert page.is_checked(f"#{first_option}")
     press_on(page, "main form[action$='/ballot'] button[type=submit]")
     check_a11y(page)
-    assert "Your ballot is cast" in main_text(page)
+    assert "Your receipt" in main_text(page) and page.url.endswith("/receipt")
     receipt = page.inner_text("main code.tag").strip()
     assert receipt
     fits_320(page)

@@ -98,9 +98,11 @@ def test_vote_without_javascript_and_read_results(gov_server, browser):
     assert fits(page)
     page.check("text=For")
     page.click("text=Cast this secret ballot")
-    assert "Your ballot is cast" in page.text_content("h1")
+    assert "Your receipt" in page.text_content("h1") and page.url.endswith("/receipt")
     receipt = page.text_content("code.tag").strip()
     assert len(receipt) == 14
+    page.reload()  # shown again, never "You have already voted"
+    assert page.text_content("code.tag").strip() == receipt
     page.goto(base + "/cooperatives/valley-care/resolutions")
     page.click("text=results")
     assert CLOSED_TITLE in page.text_content("h1") and "46/9" in page.text_content("main")

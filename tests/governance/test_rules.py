@@ -179,6 +179,10 @@ def test_small_class_warning():
     t = count(bs=ballots(worker_for=5, investor_against=2, supported_for=3))
     assert len(t.warnings) == 1 and "investor" in t.warnings[0]
     assert count(bs=ballots(worker_for=5, supported_for=3)).warnings == ()
+    # The rule is 5 and counts the published groups (investor / non-investor), not classes.
+    assert count(bs=ballots(worker_for=5, investor_against=4)).warnings != ()
+    assert count(bs=ballots(worker_for=5, investor_against=5)).warnings == ()
+    assert count(bs=ballots(worker_for=2, supported_for=2, investor_against=5)).warnings != ()
 
 
 # --- quorum --------------------------------------------------------------------------

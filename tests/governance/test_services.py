@@ -148,7 +148,9 @@ def test_cast_gives_receipt_and_change_token_stored_only_hashed(gov):
     got = vote(gov, gov.member("worker"), r, "for")
     ballot = db.session.scalar(sa.select(Ballot))
     assert ballot.receipt == got["receipt"]
-    assert ballot.change_token_hash == hashlib.sha256(got["change_token"].encode()).hexdigest()
+    # The code is six words; its letters (any spacing or case) are what is hashed.
+    letters = got["change_token"].replace(" ", "")
+    assert ballot.change_token_hash == hashlib.sha256(letters.encode()).hexdigest()
     assert got["change_token"] not in ballot.change_token_hash
     assert ballot.member_class == MemberClass.worker
 
@@ -285,7 +287,11 @@ def test_close_tallies_exactly_once_and_publishes_everything(app, sms_outbox, ma
     assert result["investor_share"] == "1/10"
     assert result["carried"] is True and r.carried is True
     assert result["counts"]["investor"] == {"against": 5}
-    assert result["counts"]["supported"] == {"for": 2, "against": 1, "abstain": 1}
+    # Per-class figures are not published: only the investor / non-investor split the cap needs.
+    assert result["counts"]["non-investor"] == {"for": 6, "against": 3, "abstain": 1}
+    assert result["counts"]["all"] == {"for": 6, "against": 8, "abstain": 1}
+    assert "supported" not in result["counts"] and "worker" not in result["counts"]
+    assert result["ballots_by_group"] == {"investor": 5, "non-investor": 10, "all": 15}
     assert result["quorum"] == {"heads": 15, "electorate": 15, "min_members": 0, "percent": 0, "required": 0,
                                 "quorate": True}
     assert result["electorate_hash"] == r.electorate_hash

@@ -206,7 +206,8 @@ def test_api_proxy_flow(world, client, auth_headers):
                             headers=h_app)
     assert appointed.status_code == 201 and appointed.json["status"] == "active"
     held = client.get(api(world, f"/resolutions/{r.id}/me"), headers=h_holder).json["proxies_held"]
-    assert held == [{"appointer_membership_id": appointer.id, "name": appointer.person.name, "voted": False}]
+    assert held == [{"appointer_membership_id": appointer.id, "name": appointer.person.name, "voted": False,
+                     "appointer_left": False}]
     cast = client.post(api(world, f"/resolutions/{r.id}/ballots"),
                        json={"option_id": option(r, "against"), "on_behalf_of": appointer.id}, headers=h_holder)
     assert cast.status_code == 201
@@ -271,6 +272,9 @@ def test_member_votes_on_the_page_and_gets_receipt(world, client, auth_headers):
     assert f'for="option-{option(r, "for")}"' in body and "<script" not in body
     cast = client.post(f"/cooperatives/{world.coop.slug}/resolutions/{r.id}/ballot",
                        data={"option": str(option(r, "against"))}, headers=headers)
+    # POST-redirect-GET: the receipt page can be reloaded.
+    assert cast.status_code == 302 and cast.headers["Location"].endswith(f"/resolutions/{r.id}/receipt")
+    cast = client.get(cast.headers["Location"], headers=headers)
     assert cast.status_code == 200
     receipt = db.session.scalar(sa.select(Ballot.receipt))
     assert receipt in cast.get_data(as_text=True)
@@ -281,7 +285,7 @@ def test_member_votes_on_the_page_and_gets_receipt(world, client, auth_headers):
     token = re.search(r"class=\"code-wrap code-medium\">([^<]+)<", cast.get_data(as_text=True)).group(1)
     changed = client.post(f"/cooperatives/{world.coop.slug}/resolutions/{r.id}/ballot/change",
                           data={"option": "abstain", "change_token": token}, headers=headers)
-    assert changed.status_code == 200
+    assert changed.status_code == 302
     assert db.session.scalar(sa.select(Ballot.option_id)) is None
 
 
@@ -359,7 +363,9 @@ def test_proxy_vote_on_the_page(world, client, auth_headers):
     assert appointed.status_code == 302
     cast = client.post(f"/cooperatives/{world.coop.slug}/resolutions/{r.id}/ballot",
                        data={"option": str(option(r, "for")), "on_behalf_of": str(appointer.id)}, headers=headers)
-    assert cast.status_code == 200
+    assert cast.status_code == 302
+    receipt = client.get(cast.headers["Location"], headers=headers)
+    assert receipt.status_code == 200 and f"Ballot as proxy for {escape(appointer.person.name)}" in receipt.get_data(as_text=True)
     assert db.session.scalar(sa.select(Ballot.member_class)).value == "investor"
     entry = db.session.scalar(sa.select(ElectorateEntry).where(ElectorateEntry.membership_id == appointer.id))
     assert entry.has_voted is True

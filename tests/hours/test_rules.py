@@ -24,6 +24,7 @@ EXPECTED = {
     (S.submitted, A.dispute): S.disputed, (S.submitted, A.auto_confirm): S.confirmed,
     (S.adjustment_proposed, A.accept): S.confirmed, (S.adjustment_proposed, A.reject): S.disputed,
     (S.disputed, A.resolve): S.confirmed, (S.disputed, A.resolve_void): S.void,
+    (S.disputed, A.confirm): S.confirmed,  # issue 17: the checker confirms after the worker's answer
 }
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from xkcdpass import xkcd_password
 
 from careteams.db import utcnow
 from careteams.errors import Conflict, ValidationError, ensure
@@ -17,11 +20,14 @@ from careteams.governance import rules
 from careteams.governance.enums import ProxyStatus, ResolutionStatus
 from careteams.governance.models import Ballot, ElectorateEntry, ProxyAppointment, Resolution
 from careteams.governance.services.common import electorate_entry, membership_of
-from careteams.members.models import Cooperative
+from careteams.members.models import Cooperative, Membership, MembershipStatus
 from careteams.members.permissions import Actor
 
 # No 0/O or 1/I/L: receipts are read aloud and typed from paper.
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# A change code is this many words from xkcdpass's EFF long list (letters-only words:
+# 7,7xx of them), about 77 bits: see the governance README, "Receipts".
+CHANGE_CODE_WORDS = 6
 
 
 def voter_status(actor: Actor, coop: Cooperative, resolution: Resolution) -> dict[str, Any]:
@@ -41,7 +47,8 @@ def voter_status(actor: Actor, coop: Cooperative, resolution: Resolution) -> dic
         ProxyAppointment.status.in_([ProxyStatus.active, ProxyStatus.used])).order_by(ProxyAppointment.id)).all()
     status["proxies_held"] = [
         {"appointer_membership_id": p.appointer_membership_id, "name": p.appointer.person.name,
-         "voted": p.status == ProxyStatus.used}
+         "voted": p.status == ProxyStatus.used,
+         "appointer_left": p.status == ProxyStatus.active and p.appointer.status != MembershipStatus.active}
         for p in held
     ]
     return status
@@ -63,6 +70,13 @@ def _voting_entry(actor: Actor, coop: Cooperative, resolution: Resolution) -> El
     entry = electorate_entry(resolution, membership.id) if membership else None
     ensure(perm.can_vote(actor, coop.id, entry is not None))
     return entry
+
+
+def _say_when_open(coop: Cooperative, resolution: Resolution) -> None:
+    """A scheduled resolution is not refused as "not allowed": it says when voting opens."""
+    if resolution.status == ResolutionStatus.scheduled:
+        raise Conflict(f"Voting opens at {rules.local_time(resolution.opens_at, coop.timezone)}.",
+                       code="voting_not_open", details={"opens_at": resolution.opens_at.isoformat()})
 
 
 def _lock_open(resolution: Resolution, now: datetime) -> None:
@@ -98,6 +112,7 @@ def cast_ballot(actor: Actor, coop: Cooperative, resolution: Resolution, option_
                 on_behalf_of: int | None = None, now: datetime | None = None) -> dict[str, str]:
     """Cast a secret ballot (for oneself, or as proxy); returns the receipt and change token."""
     now = now or utcnow()
+    _say_when_open(coop, resolution)
     entry = _voting_entry(actor, coop, resolution)
     _lock_open(resolution, now)
     option_id = _option_id(resolution, option_id)
@@ -121,6 +136,11 @@ def cast_ballot(actor: Actor, coop: Cooperative, resolution: Resolution, option_
             ProxyAppointment.proxy_membership_id == entry.membership_id, ProxyAppointment.status == ProxyStatus.active))
         if appointer is None or appointment_id is None:
             raise Conflict("You do not hold a proxy for that member on this resolution.", code="no_proxy")
+        # A member who has left has no vote, so nobody can cast one for them.
+        if db.session.scalar(sa.select(Membership.status).where(Membership.id == on_behalf_of)) \
+                != MembershipStatus.active:
+            raise Conflict("The member who appointed you has left the co-op, so their proxy has ended: "
+                           "you cannot vote for them.", code="appointer_left")
         # Same order as voting in person (the appointer's entry, then the appointment),
         # so a race between the two ends with exactly one ballot and no deadlock.
         if not _mark_voted(resolution, on_behalf_of):
@@ -135,7 +155,7 @@ def cast_ballot(actor: Actor, coop: Cooperative, resolution: Resolution, option_
             raise Conflict("That proxy appointment has ended.", code="no_proxy")
         member_class = appointer.member_class
     receipt = _receipt()
-    token = secrets.token_urlsafe(24)
+    token = new_change_code()
     db.session.add(Ballot(id=secrets.token_hex(16), resolution_id=resolution.id, option_id=option_id,
                           member_class=member_class, receipt=receipt, change_token_hash=_hash(token)))
     db.session.flush()
@@ -146,11 +166,13 @@ def change_ballot(actor: Actor, coop: Cooperative, resolution: Resolution, chang
                   option_id: int | None, now: datetime | None = None) -> dict[str, str]:
     """Change a ballot before the close, given the change token handed out when it was cast."""
     now = now or utcnow()
+    _say_when_open(coop, resolution)
     _voting_entry(actor, coop, resolution)
     _lock_open(resolution, now)
     option_id = _option_id(resolution, option_id)
     ballot = db.session.scalar(
-        sa.select(Ballot).where(Ballot.resolution_id == resolution.id, Ballot.change_token_hash == _hash(change_token))
+        sa.select(Ballot).where(Ballot.resolution_id == resolution.id,
+                                Ballot.change_token_hash.in_(_hashes(change_token)))
         .with_for_update()
     )
     if ballot is None:
@@ -165,15 +187,44 @@ def _receipt() -> str:
     return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
 
 
+@cache
+def _words() -> tuple[str, ...]:
+    words = xkcd_password.generate_wordlist(wordfile=xkcd_password.locate_wordfile(), min_length=1,
+                                            max_length=20)
+    # Letters only, so a code typed with any spacing, case or punctuation reads back the same.
+    letters = tuple(sorted({w for w in words if re.fullmatch(r"[a-z]+", w)}))
+    if len(letters) < 7000:  # the strength the README promises depends on it
+        raise RuntimeError("the change-code word list is too short")
+    return letters
+
+
+def new_change_code() -> str:
+    """Six common words, e.g. "oyster gravity pebble lunar sprout mascot" (about 77 bits)."""
+    words = _words()
+    return " ".join(secrets.choice(words) for _ in range(CHANGE_CODE_WORDS))
+
+
+def normalise_change_code(code: str) -> str:
+    """The letters of a change code, lower case: spacing, case and punctuation do not matter."""
+    return re.sub(r"[^a-z]", "", code.lower())
+
+
 def _hash(token: str) -> str:
-    # Change tokens are 192 random bits: a plain SHA-256 cannot be guessed backwards.
-    return hashlib.sha256(token.encode()).hexdigest()
+    # Six words from ~7,700 are ~77 bits (and older codes 192 random bits): too many to try
+    # even with a copy of the database, so a plain SHA-256 is enough (README: "Receipts").
+    return hashlib.sha256(normalise_change_code(token).encode()).hexdigest()
+
+
+def _hashes(token: str) -> list[str]:
+    # Codes handed out before the words (random URL-safe text) were hashed as typed.
+    return [_hash(token), hashlib.sha256(token.strip().encode()).hexdigest()]
 
 
 def appoint_proxy(actor: Actor, coop: Cooperative, resolution: Resolution, proxy_membership_id: int,
                   now: datetime | None = None) -> ProxyAppointment:
     """Appoint another member of the electorate to vote for you on this resolution."""
     now = now or utcnow()
+    _say_when_open(coop, resolution)
     entry = _voting_entry(actor, coop, resolution)
     _lock_open(resolution, now)
     if proxy_membership_id == entry.membership_id:
@@ -210,6 +261,7 @@ def appoint_proxy(actor: Actor, coop: Cooperative, resolution: Resolution, proxy
 def revoke_proxy(actor: Actor, coop: Cooperative, resolution: Resolution, now: datetime | None = None) -> None:
     """Take back your proxy appointment, unless the proxy has already voted."""
     now = now or utcnow()
+    _say_when_open(coop, resolution)
     entry = _voting_entry(actor, coop, resolution)
     _lock_open(resolution, now)
     ended = db.session.execute(

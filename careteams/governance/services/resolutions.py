@@ -174,3 +174,28 @@ def start_voting(resolution_id: int, now: datetime, tell: bool = True) -> bool:
 def due_to_open(now: datetime) -> list[int]:
     return list(db.session.scalars(sa.select(Resolution.id).where(
         Resolution.status == ResolutionStatus.scheduled, Resolution.opens_at <= now).order_by(Resolution.id)))
+
+
+def class_sizes(coop: Cooperative, resolution: Resolution) -> dict[str, int]:
+    """Members per class in the electorate: the frozen one once voting opened, before that
+    the members who would be in it if voting opened now."""
+    if resolution.status in (ResolutionStatus.open, ResolutionStatus.closed):
+        rows = db.session.execute(
+            sa.select(ElectorateEntry.member_class, sa.func.count()).where(ElectorateEntry.resolution_id == resolution.id)
+            .group_by(ElectorateEntry.member_class)).all()
+    else:
+        rows = db.session.execute(
+            sa.select(Membership.member_class, sa.func.count()).where(
+                Membership.cooperative_id == coop.id, Membership.status == MembershipStatus.active,
+                Membership.member_class.in_(sorted(rules.eligible_classes(resolution.kind, resolution.conversion))))
+            .group_by(Membership.member_class)).all()
+    return {member_class.value: n for member_class, n in rows}
+
+
+def secrecy(coop: Cooperative, resolution: Resolution) -> dict[str, Any]:
+    """What the published counts will reveal, told before anybody votes: the groups counted
+    apart, and those with fewer than SMALL_CLASS members."""
+    return {"groups": rules.published_groups(resolution.kind), "small_class": rules.SMALL_CLASS,
+            "small": rules.small_groups(class_sizes(coop, resolution), resolution.kind),
+            "frozen": resolution.status in (ResolutionStatus.open, ResolutionStatus.closed)}
+

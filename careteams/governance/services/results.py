@@ -99,8 +99,11 @@ def publish(resolution: Resolution, counted: rules.Tally, receipts: list[str]) -
             for key in counted.options
         ],
         "counted": rules.fraction_str(counted.counted),
-        "counts": counted.counts,
-        "ballots_by_class": counted.ballots_by_class,
+        # Per-class counts would show small classes' votes; only the split the investor cap
+        # needs is published (investor / non-investor, and all), or just "all" without a cap.
+        "counts": rules.group_counts(counted.counts, counted.kind),
+        "ballots_by_group": rules.group_sizes(counted.ballots_by_class, counted.kind)
+        | {rules.ALL: sum(counted.ballots_by_class.values())},
         "quorum": {"heads": q.heads, "electorate": q.electorate, "min_members": q.min_members,
                    "percent": q.percent, "required": q.required, "quorate": q.quorate},
         "electorate_hash": resolution.electorate_hash,

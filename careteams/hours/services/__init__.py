@@ -5,7 +5,10 @@ Every change to an entry goes through `rules.next_status`, after a permission
 predicate from hours.permissions; a confirmed entry never changes again.
 
 - `timesheets`: entries by hand: log, correct, submit, confirm, adjust, dispute,
-  settle; the lists people work from (mine, to confirm, disputes)
+  answer and reply to a dispute, settle; the lists people work from (mine, to
+  confirm, disputes) and the entry page
+- `history`: an entry's steps (timesheet_entry_event): every service above records
+  one when it changes an entry; the entry page's timeline in plain words
 - `clock`: pending entries for ended shifts, auto-confirmation, reminders
 - `texts`: `DONE 482` by text
 - `rates`: pay settings, co-op pay rates, team terms, funders, worker rates, and

@@ -10,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from careteams.extensions import db
 from careteams.hours import rules
-from careteams.hours.enums import EntryKind, TimesheetAction, TimesheetStatus
+from careteams.hours.enums import EntryEventKind, EntryKind, TimesheetAction, TimesheetStatus
 from careteams.hours.models import TimesheetEntry
+from careteams.hours.services import history
 from careteams.hours.services.common import KIND_OF_SHIFT, LOOKBACK, mark_confirmed, notify_person
 from careteams.hours.services.rates import settings_for
 from careteams.jobs_util import run_each
@@ -44,6 +45,8 @@ def create_pending_entries(now: datetime) -> int:
             with db.session.begin_nested():
                 db.session.add(entry)
                 db.session.flush()
+                history.record(entry, EntryEventKind.created, now, None, "clock", after=history.figures(entry))
+                db.session.flush()
         except IntegrityError:
             return 0  # another clock made it first
         return 1
@@ -63,6 +66,8 @@ def auto_confirm_due(now: datetime) -> int:
         if not rules.due_for_auto_confirm(entry.status, entry.submitted_at, now, hours):
             return 0
         mark_confirmed(entry, None, now, A.auto_confirm)
+        db.session.flush()
+        history.record(entry, EntryEventKind.auto_confirmed, now, None, "clock")
         db.session.flush()
         return 1
 

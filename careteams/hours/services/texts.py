@@ -12,8 +12,9 @@ from careteams.db import utcnow
 from careteams.errors import ValidationError
 from careteams.extensions import db
 from careteams.hours import rules
-from careteams.hours.enums import EntryKind, TimesheetStatus
+from careteams.hours.enums import EntryEventKind, EntryKind, TimesheetStatus
 from careteams.hours.models import TimesheetEntry
+from careteams.hours.services import history
 from careteams.hours.services.common import KIND_OF_SHIFT, LOOKBACK
 from careteams.hours.services.timesheets import submit_entry, update_entry
 from careteams.members.models import Person
@@ -49,6 +50,7 @@ def done_by_code(person: Person, code: str, times: tuple[time, time] | None, now
                                started_at=shift.starts_at, ended_at=shift.ends_at, break_minutes=shift.break_minutes)
         db.session.add(entry)
         db.session.flush()
+        history.record(entry, EntryEventKind.created, now, person.id, "worker", after=history.figures(entry))
     if entry.status != TimesheetStatus.pending:
         return DoneResult("already_done", entry)
     actor = actor_for(person)

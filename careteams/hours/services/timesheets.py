@@ -13,8 +13,9 @@ from careteams.errors import Conflict, NotFound, ValidationError, ensure
 from careteams.extensions import db
 from careteams.hours import permissions as perm
 from careteams.hours import rules
-from careteams.hours.enums import TimesheetAction, TimesheetStatus
+from careteams.hours.enums import EntryEventKind, TimesheetAction, TimesheetStatus
 from careteams.hours.models import TimesheetEntry
+from careteams.hours.services import history
 from careteams.hours.services.common import (
     check_business_day,
     checkers_of,
@@ -23,7 +24,7 @@ from careteams.hours.services.common import (
     notify_person,
     step,
 )
-from careteams.members.models import Cooperative
+from careteams.members.models import Cooperative, Person
 from careteams.members.permissions import Actor
 from careteams.teams.models import (
     Arranger,
@@ -38,6 +39,7 @@ from careteams.teams.permissions import TeamAccess, TeamPermission
 from careteams.teams.services.access import get_visible_team, team_access
 
 A = TimesheetAction
+K = EntryEventKind
 
 
 def _visible_entry(actor: Actor, entry_id: int) -> tuple[TimesheetEntry, TeamAccess]:
@@ -80,6 +82,8 @@ def log_entry(actor: Actor, team_id: int, data: dict, now: datetime | None = Non
                            status=TimesheetStatus.pending, **data)
     db.session.add(entry)
     db.session.flush()
+    history.record(entry, K.logged, now, actor.person_id, "worker", words=entry.note,
+                   after=history.figures(entry))
     return entry
 
 
@@ -94,10 +98,12 @@ def update_entry(actor: Actor, entry_id: int, changes: dict, now: datetime | Non
     step(entry, A.edit)
     values = {k: changes.get(k, getattr(entry, k)) for k in EDITABLE}
     _check_times(entry.team, values["started_at"], values["ended_at"], values["break_minutes"], now)
+    before = history.figures(entry)
     for key in EDITABLE:
         if key in changes:
             setattr(entry, key, changes[key])
     db.session.flush()
+    history.record(entry, K.edited, now, actor.person_id, "worker", before=before, after=history.figures(entry))
     return entry
 
 
@@ -109,18 +115,25 @@ def submit_entry(actor: Actor, entry_id: int, now: datetime | None = None) -> Ti
     step(entry, A.submit)
     entry.submitted_at = now
     db.session.flush()
+    history.record(entry, K.submitted, now, actor.person_id, "worker")
     for person in checkers_of(entry.team, now, exclude=entry.person_id):
         notify_person(person, "Hours to confirm", f"Hours for {entry.team.display_name}'s team are waiting for you to confirm.")
     return entry
 
 
 def confirm_entry(actor: Actor, entry_id: int, now: datetime | None = None) -> TimesheetEntry:
-    """The leader or an Hours checker confirms submitted hours (never their own)."""
+    """The leader or an Hours checker confirms submitted hours (never their own); or,
+    having heard the worker's answer, confirms disputed hours as the worker logged them."""
     now = now or utcnow()
     entry, access = _visible_entry(actor, entry_id)
     ensure(perm.can_check_entry(access, entry.person_id))
+    was_disputed = entry.status == TimesheetStatus.disputed
     mark_confirmed(entry, actor.person_id, now, A.confirm)
     db.session.flush()
+    history.record(entry, K.confirmed, now, actor.person_id, "checker")
+    if was_disputed:
+        notify_person(entry.person, "Your hours: confirmed",
+                      f"Your disputed hours with {entry.team.display_name}'s team are now confirmed as you logged them.")
     return entry
 
 
@@ -140,6 +153,10 @@ def propose_adjustment(actor: Actor, entry_id: int, data: dict, now: datetime | 
     entry.proposal_note = data.get("note") or ""
     entry.proposed_by_id = actor.person_id
     db.session.flush()
+    proposed = {"started_at": started.isoformat(), "ended_at": ended.isoformat(), "break_minutes": breaks,
+                "travel_minutes": entry.proposed_travel_minutes}
+    history.record(entry, K.adjustment_proposed, now, actor.person_id, "checker", words=entry.proposal_note,
+                   before=history.figures(entry), after=proposed)
     notify_person(entry.person, "Your hours: a change is proposed",
             f"A change to your hours with {entry.team.display_name}'s team is proposed. Please accept or reject it.")
     return entry
@@ -150,6 +167,7 @@ def accept_adjustment(actor: Actor, entry_id: int, now: datetime | None = None) 
     now = now or utcnow()
     entry, access = _visible_entry(actor, entry_id)
     ensure(perm.can_act_as_worker(access, entry.person_id))
+    before = history.figures(entry)
     if entry.status == TimesheetStatus.adjustment_proposed:
         entry.started_at, entry.ended_at = entry.proposed_started_at, entry.proposed_ended_at
         entry.break_minutes = entry.proposed_break_minutes
@@ -157,12 +175,17 @@ def accept_adjustment(actor: Actor, entry_id: int, now: datetime | None = None) 
     # Both sides agree: the checker proposed these figures, the worker accepts them.
     mark_confirmed(entry, entry.proposed_by_id, now, A.accept)
     db.session.flush()
+    history.record(entry, K.accepted, now, actor.person_id, "worker", before=before, after=history.figures(entry))
     return entry
 
 
 def _open_dispute(entry: TimesheetEntry, by_id: int, comment: str, now: datetime, action: TimesheetAction) -> None:
     step(entry, action)
     entry.disputed_at, entry.disputed_by_id, entry.dispute_comment = now, by_id, comment
+    if action == A.reject:
+        history.record(entry, K.rejected, now, by_id, "worker", words=comment)
+    else:
+        history.record(entry, K.disputed, now, by_id, "checker", words=comment)
     for person in facilitators_of(entry.team.cooperative_id):
         notify_person(person, "Hours in dispute", f"Hours for {entry.team.display_name}'s team are in dispute (entry {entry.id}).")
 
@@ -184,6 +207,10 @@ def dispute_entry(actor: Actor, entry_id: int, comment: str, now: datetime | Non
     ensure(perm.can_check_entry(access, entry.person_id))
     _open_dispute(entry, actor.person_id, comment, now, A.dispute)
     db.session.flush()
+    # The worker is told there is a question (never the words: they may hold health details).
+    notify_person(entry.person, "Your hours: in dispute",
+                  f"Your hours with {entry.team.display_name}'s team are disputed. "
+                  "Please read why on the website and answer.")
     return entry
 
 
@@ -192,6 +219,7 @@ def resolve_dispute(actor: Actor, entry_id: int, data: dict, now: datetime | Non
     now = now or utcnow()
     entry, access = _visible_entry(actor, entry_id)
     ensure(perm.can_resolve_dispute(access, entry.person_id))
+    before = history.figures(entry)
     if data["outcome"] == "void":
         step(entry, A.resolve_void)
     else:
@@ -205,9 +233,89 @@ def resolve_dispute(actor: Actor, entry_id: int, data: dict, now: datetime | Non
         mark_confirmed(entry, actor.person_id, now, A.resolve)
     entry.resolved_by_id, entry.resolved_at, entry.resolution_note = actor.person_id, now, data.get("note") or ""
     db.session.flush()
+    history.record(entry, K.voided if data["outcome"] == "void" else K.settled, now, actor.person_id, "facilitator",
+                   words=entry.resolution_note, before=before, after=history.figures(entry))
     notify_person(entry.person, "Your hours: dispute settled",
             f"The dispute about your hours with {entry.team.display_name}'s team is settled.")
+    for person in _other_side(entry, actor.person_id, now):
+        notify_person(person, "Hours: dispute settled",
+                      f"The dispute about hours for {entry.team.display_name}'s team is settled (entry {entry.id}).")
     return entry
+
+
+def _other_side(entry: TimesheetEntry, exclude: int, now: datetime) -> list:
+    """Who speaks for the team in a dispute: the checker who disputed, or (when the
+    worker opened it by rejecting a change) the team's checkers."""
+    if entry.disputed_by_id and entry.disputed_by_id not in (entry.person_id, exclude):
+        person = db.session.get(Person, entry.disputed_by_id)
+        if person is not None and person.active:
+            return [person]
+        return checkers_of(entry.team, now, exclude=entry.person_id)
+    return [p for p in checkers_of(entry.team, now, exclude=entry.person_id) if p.id != exclude]
+
+
+def _words(text: str | None) -> str:
+    """What someone says in a dispute: 1 to 500 characters (the API's field is `comment`)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(details={"fields": {"comment": ["Write your answer."]}})
+    if len(text) > 500:
+        raise ValidationError(details={"fields": {"comment": ["Keep it to 500 characters or fewer."]}})
+    return text
+
+
+def _in_dispute(entry: TimesheetEntry) -> None:
+    if not rules.in_conversation(entry.status):
+        raise Conflict("Only hours in dispute can be answered or replied to.", code="not_disputed")
+
+
+def answer_dispute(actor: Actor, entry_id: int, data: dict, now: datetime | None = None) -> TimesheetEntry:
+    """The worker answers a dispute about their hours, in their own words; the checker
+    who disputed them (or the team's checkers) is told, without the words."""
+    now = now or utcnow()
+    entry, access = _visible_entry(actor, entry_id)
+    ensure(perm.can_answer_dispute(access, entry.person_id))
+    words = _words(data.get("comment"))
+    _in_dispute(entry)
+    history.record(entry, K.answered, now, actor.person_id, "worker", words=words)
+    db.session.flush()
+    for person in _other_side(entry, actor.person_id, now):
+        notify_person(person, "Hours in dispute: an answer",
+                      f"The worker answered about hours for {entry.team.display_name}'s team (entry {entry.id}).")
+    return entry
+
+
+def reply_to_dispute(actor: Actor, entry_id: int, data: dict, now: datetime | None = None) -> TimesheetEntry:
+    """The leader or an Hours checker replies to the worker's answer; the worker is told."""
+    now = now or utcnow()
+    entry, access = _visible_entry(actor, entry_id)
+    ensure(perm.can_reply_to_dispute(access, entry.person_id))
+    words = _words(data.get("comment"))
+    _in_dispute(entry)
+    history.record(entry, K.replied, now, actor.person_id, "checker", words=words)
+    db.session.flush()
+    notify_person(entry.person, "Your hours: a reply",
+                  f"There is a reply about your hours with {entry.team.display_name}'s team. Please see the website.")
+    return entry
+
+
+def entry_history(actor: Actor, entry_id: int) -> list:
+    """The entry's steps, oldest first, for whoever may see the entry."""
+    entry, access = _visible_entry(actor, entry_id)
+    ensure(perm.can_see_history(access, entry.person_id))
+    return history.events_of(entry)
+
+
+def entry_view(actor: Actor, entry_id: int) -> dict:
+    """The entry page: the entry, its history, and what this actor may do now."""
+    entry, access = _visible_entry(actor, entry_id)
+    disputed = rules.in_conversation(entry.status)
+    return {"entry": entry, "steps": history.timeline(entry, history.events_of(entry)),
+            "may": {"answer": disputed and perm.can_answer_dispute(access, entry.person_id),
+                    "reply": disputed and perm.can_reply_to_dispute(access, entry.person_id),
+                    "confirm": disputed and perm.can_check_entry(access, entry.person_id),
+                    "settle": disputed and perm.can_resolve_dispute(access, entry.person_id)},
+            "role": history.role_of(access, entry.person_id)}
 
 
 def correct_entry(actor: Actor, entry_id: int, data: dict, now: datetime | None = None) -> TimesheetEntry:
@@ -228,6 +336,10 @@ def correct_entry(actor: Actor, entry_id: int, data: dict, now: datetime | None 
                            status=TimesheetStatus.pending, **values)
     db.session.add(entry)
     db.session.flush()
+    role = "worker" if actor.person_id == original.person_id else "checker"
+    history.record(original, K.corrected, now, actor.person_id, role, other_entry_id=entry.id)
+    history.record(entry, K.correction, now, actor.person_id, role, before=history.figures(original),
+                   after=history.figures(entry), other_entry_id=original.id)
     return entry
 
 
@@ -258,6 +370,17 @@ def entries_to_confirm(actor: Actor, now: datetime | None = None) -> list[Timesh
         TimesheetEntry.team_id.in_(team_ids), TimesheetEntry.person_id != actor.person_id,
         TimesheetEntry.status.in_((TimesheetStatus.submitted, TimesheetStatus.adjustment_proposed)))
         .order_by(TimesheetEntry.started_at)))
+
+
+def disputes_in_my_teams(actor: Actor, now: datetime | None = None) -> list[TimesheetEntry]:
+    """Disputed entries in teams where the actor checks hours, not their own: to reply to."""
+    now = now or utcnow()
+    team_ids = _checker_team_ids(actor, now)
+    if not team_ids:
+        return []
+    return list(db.session.scalars(sa.select(TimesheetEntry).where(
+        TimesheetEntry.team_id.in_(team_ids), TimesheetEntry.person_id != actor.person_id,
+        TimesheetEntry.status == TimesheetStatus.disputed).order_by(TimesheetEntry.disputed_at)))
 
 
 def disputes(actor: Actor, cooperative_id: int) -> list[TimesheetEntry]:

@@ -10,6 +10,8 @@ from flask_login import login_required
 from careteams.auth.current import current_actor, current_person
 from careteams.errors import Conflict
 from careteams.extensions import db
+from careteams.hours.rules import pounds
+from careteams.hours.services import money
 from careteams.rota import rules
 from careteams.rota.forms import SwapForm
 from careteams.rota.pages.blueprint import bp
@@ -46,8 +48,11 @@ def _before_hours() -> int:
 @login_required
 def my_visit(shift_id: int):
     # It may carry the address and door codes: not for a shared browser's cache.
-    return render_template("rota/my_visit.html", page=worker.my_visit(current_actor(), shift_id),
-                           before_hours=_before_hours()), 200, {"Cache-Control": "private, no-store"}
+    actor = current_actor()
+    page = worker.my_visit(actor, shift_id)
+    return render_template("rota/my_visit.html", page=page, before_hours=_before_hours(),
+                           pay=money.expected_pay_for_shift(actor, page.visit.shift), pay_money=pounds), 200, {
+        "Cache-Control": "private, no-store"}
 
 
 @bp.route("/my/offers")

@@ -24,34 +24,43 @@ CURRENT_MEMBER_STATUSES = (TeamMemberStatus.invited, TeamMemberStatus.trial, Tea
 
 def team_access(actor: Actor, team: Team, now: datetime | None = None) -> TeamAccess:
     """What `actor` is to `team`: leader, facilitator, arranger, hats in force, place."""
+    return team_accesses(actor, [team], now)[team.id]
+
+
+def team_accesses(actor: Actor, teams: list[Team], now: datetime | None = None) -> dict[int, TeamAccess]:
+    """`team_access` for many teams at once, in three queries whatever their number
+    (the home page and the navigation read every team the person is part of)."""
     now = now or utcnow()
-    hats = db.session.scalars(
-        sa.select(Hat).where(Hat.team_id == team.id, Hat.person_id == actor.person_id, Hat.status == HatStatus.accepted)
-    ).all()
-    in_force = [hat for hat in hats if hat.in_force(now)]
-    permissions = frozenset(p for hat in in_force for p in hat.hat_type.permissions)
-    arranger = db.session.scalar(
-        sa.select(Arranger.id).where(
-            Arranger.team_id == team.id, Arranger.person_id == actor.person_id, Arranger.in_force()
+    team_ids = [team.id for team in teams]
+    if not team_ids:
+        return {}
+    hats: dict[int, list[Hat]] = {}
+    for hat in db.session.scalars(sa.select(Hat).where(
+            Hat.team_id.in_(team_ids), Hat.person_id == actor.person_id, Hat.status == HatStatus.accepted)):
+        if hat.in_force(now):
+            hats.setdefault(hat.team_id, []).append(hat)
+    arranged = set(db.session.scalars(sa.select(Arranger.team_id).where(
+        Arranger.team_id.in_(team_ids), Arranger.person_id == actor.person_id, Arranger.in_force())))
+    places = {row.team_id: row for row in db.session.execute(
+        sa.select(TeamMember.team_id, TeamMember.status, TeamMember.role).where(
+            TeamMember.team_id.in_(team_ids), TeamMember.person_id == actor.person_id,
+            TeamMember.status.in_(CURRENT_MEMBER_STATUSES)))}
+    result = {}
+    for team in teams:
+        in_force = hats.get(team.id, [])
+        place = places.get(team.id)
+        result[team.id] = TeamAccess(
+            person_id=actor.person_id,
+            team_id=team.id,
+            is_leader=team.leader_id == actor.person_id,
+            is_facilitator=is_facilitator(actor, team.cooperative_id),
+            is_arranger=team.id in arranged,
+            hat_permissions=frozenset(p for hat in in_force for p in hat.hat_type.permissions),
+            member_status=place.status if place else None,
+            member_role=place.role if place else None,
+            hat_grants=frozenset((p, hat.hat_type.name) for hat in in_force for p in hat.hat_type.permissions),
         )
-    )
-    place = db.session.execute(
-        sa.select(TeamMember.status, TeamMember.role).where(
-            TeamMember.team_id == team.id, TeamMember.person_id == actor.person_id,
-            TeamMember.status.in_(CURRENT_MEMBER_STATUSES),
-        )
-    ).first()
-    return TeamAccess(
-        person_id=actor.person_id,
-        team_id=team.id,
-        is_leader=team.leader_id == actor.person_id,
-        is_facilitator=is_facilitator(actor, team.cooperative_id),
-        is_arranger=arranger is not None,
-        hat_permissions=permissions,
-        member_status=place.status if place else None,
-        member_role=place.role if place else None,
-        hat_grants=frozenset((p, hat.hat_type.name) for hat in in_force for p in hat.hat_type.permissions),
-    )
+    return result
 
 
 def get_visible_team(actor: Actor, team_id: int) -> tuple[Team, TeamAccess]:
@@ -78,12 +87,9 @@ def visible_teams(actor: Actor) -> list[tuple[Team, TeamAccess]]:
         Team.id.in_(sa.select(Hat.team_id).where(Hat.person_id == actor.person_id, Hat.status == HatStatus.accepted)),
         Team.id.in_(sa.select(Arranger.team_id).where(Arranger.person_id == actor.person_id, Arranger.in_force())),
     ))))
-    result = []
-    for team in db.session.scalars(sa.select(Team).where(Team.id.in_(ids)).order_by(Team.display_name, Team.id)):
-        access = team_access(actor, team, now)
-        if perm.can_see_team(access):
-            result.append((team, access))
-    return result
+    teams = list(db.session.scalars(sa.select(Team).where(Team.id.in_(ids)).order_by(Team.display_name, Team.id)))
+    accesses = team_accesses(actor, teams, now)
+    return [(team, accesses[team.id]) for team in teams if perm.can_see_team(accesses[team.id])]
 
 
 def team_for_form(actor: Actor, team_id: int, allowed) -> Team:
