@@ -176,6 +176,25 @@ class OneTimeLinkFactory(BaseFactory):
     expires_at = factory.LazyFunction(lambda: utcnow().replace(year=utcnow().year + 1))
 
 
+from careteams.auth.enums import ContactKind  # noqa: E402
+from careteams.auth.models import ContactChange  # noqa: E402
+
+
+class ContactChangeFactory(BaseFactory):
+    """A new mobile waiting for its code (My account); the hash matches no code."""
+
+    class Meta:
+        model = ContactChange
+        exclude = ("person",)
+
+    person = factory.SubFactory(PersonFactory)
+    person_id = factory.SelfAttribute("person.id")
+    kind = ContactKind.phone
+    new_value = factory.Sequence(lambda n: f"+4477009{(n + 70000) % 100000:05d}")
+    code_hash = factory.Sequence(lambda n: f"{n + 3 * 10**6:064x}")
+    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(minutes=15))
+
+
 # --- teams ----------------------------------------------------------------------
 
 from datetime import timedelta  # noqa: E402

@@ -16,3 +16,10 @@ class SessionEnd(enum.StrEnum):
 
     logout = "logout"
     password_set = "password_set"  # noqa: S105  (a reason, not a secret: a reset, invitation or change ends every session)
+
+
+class ContactKind(enum.StrEnum):
+    """What a contact change changes (auth.models.ContactChange)."""
+
+    email = "email"
+    phone = "phone"

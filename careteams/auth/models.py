@@ -1,5 +1,6 @@
 """Login sessions, personal API tokens, one-time links (invitations, password resets)
-and staff's second factor (TOTP, recovery codes, resets by another admin)."""
+and contact changes waiting for their code; staff's second factor (TOTP, recovery
+codes, resets by another admin)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from careteams.auth.enums import LinkPurpose, SessionEnd
+from careteams.auth.enums import ContactKind, LinkPurpose, SessionEnd
 from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.members.models import Cooperative, Person, _enum
@@ -132,3 +133,25 @@ class SecondFactorReset(db.Model):
     reset_by: Mapped[Person] = relationship(foreign_keys=[reset_by_id], lazy="joined")
 
     __table_args__ = (sa.CheckConstraint("person_id <> reset_by_id", name="not_own"),)
+class ContactChange(db.Model):
+    """A new email address or mobile number waiting for the 6-digit code sent to it.
+
+    Only a keyed hash of the code is kept (auth.account); one waiting change per
+    person and kind: asking again replaces it. The row goes when the code is typed
+    in (the person's email or phone changes then), or when too many tries were made."""
+
+    __tablename__ = "contact_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    kind: Mapped[ContactKind] = mapped_column(_enum(ContactKind, "contact_kind"))
+    new_value: Mapped[str] = mapped_column(sa.String(254))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    tries: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    __table_args__ = (
+        sa.UniqueConstraint("person_id", "kind"),
+        sa.CheckConstraint("tries >= 0", name="tries_not_negative"),
+    )

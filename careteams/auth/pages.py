@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from careteams.apidoc import PUBLIC_API
 from careteams.auth import second_factor as factor
 from careteams.auth import services as auth
+from careteams.auth.account_pages import bp as account_bp
 from careteams.auth.current import current_actor, current_person
 from careteams.auth.enums import LinkPurpose
 from careteams.auth.forms import (
@@ -44,6 +45,7 @@ from careteams.members.services import get_cooperative
 from careteams.web.forms import refused
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+bp.register_blueprint(account_bp)  # My account: /my/account, endpoints "auth.account.*"
 
 # A refused login says this, the same whether or not the account exists.
 WRONG_LOGIN = "Email or mobile number or password is wrong."

@@ -18,6 +18,7 @@ import segno
 import sqlalchemy as sa
 
 from careteams.auth import permissions as perm
+from careteams.auth.account import SignInMethod, sign_in_method_source
 from careteams.auth.models import LoginSession, RecoveryCode, SecondFactorReset, TotpFactor
 from careteams.db import utcnow
 from careteams.errors import Conflict, NotFound, ValidationError, ensure
@@ -266,3 +267,17 @@ def resets(actor: Actor, coop: Cooperative) -> list[SecondFactorReset]:
     ensure(perm.can_list_second_factors(actor, coop.id))
     return list(db.session.scalars(sa.select(SecondFactorReset).where(
         SecondFactorReset.cooperative_id == coop.id).order_by(SecondFactorReset.id.desc())))
+
+
+@sign_in_method_source
+def _authenticator_app(person: Person) -> list[SignInMethod]:
+    """My account lists the second factor of staff (and of anyone who has one)."""
+    factor = factor_of(person)
+    if factor is not None and factor.confirmed_at is not None:
+        left = recovery_codes_left(person)
+        return [SignInMethod("totp", "Authenticator app (second factor)",
+                             f"Set up. {left} recovery code{'s' if left != 1 else ''} left.", None)]
+    if needs_second_factor(person):
+        return [SignInMethod("totp", "Authenticator app (second factor)", "Not set up yet.",
+                             "auth.enrol_second_factor")]
+    return []

@@ -27,7 +27,7 @@ from careteams.errors import NotFound, Unauthorized, ValidationError, ensure
 from careteams.extensions import db
 from careteams.jobs_util import run_each
 from careteams.members import permissions as member_perm
-from careteams.members.models import ContactChannel, Cooperative, Person
+from careteams.members.models import Cooperative, Person
 from careteams.members.permissions import Actor
 from careteams.members.services import create_person
 
@@ -171,12 +171,9 @@ def _issue_link(person: Person, purpose: LinkPurpose, ttl: timedelta, created_by
 
 
 def _send_link(person: Person, subject: str, text: str, url: str, from_number: str | None = None) -> None:
-    if person.preferred_channel == ContactChannel.sms and person.phone:
-        notify.queue(notify.Text(to=person.phone, body=f"{text} {url}", from_number=from_number))
-    elif person.email:
-        notify.queue(notify.Email(to=person.email, subject=subject, body=f"Hello {person.first_name},\n\n{text}\n\n{url}\n"))
-    elif person.phone:
-        notify.queue(notify.Text(to=person.phone, body=f"{text} {url}", from_number=from_number))
+    # must_reach: a link the person needs to get in is sent even to someone who chose "web only".
+    notify.tell(person, f"{text} {url}", subject=subject, email_body=f"Hello {person.first_name},\n\n{text}\n\n{url}\n",
+                from_number=from_number, must_reach=True)
 
 
 def send_invitation(person: Person, invited_by: Person | None, cooperative_name: str, from_number: str | None = None) -> str:

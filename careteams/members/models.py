@@ -62,6 +62,9 @@ class Person(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.text("true"))
     preferred_channel: Mapped[ContactChannel] = mapped_column(_enum(ContactChannel, "contact_channel"), default=ContactChannel.email)
+    # "Web only": tell me things as notices on the site, never by text or email
+    # (members.rules.reach_by); links that must reach the person still go out.
+    web_only: Mapped[bool] = mapped_column(default=False, server_default=sa.text("false"))
     # No longer read (login sessions are rows in auth's login_session since 0014); to be dropped.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date
+from typing import Protocol
 
 import phonenumbers
 
-from careteams.members.enums import MemberClass, StaffRoleName
+from careteams.members.enums import ContactChannel, MemberClass, StaffRoleName
 
 DEFAULT_REGION = "GB"
 
@@ -72,3 +74,40 @@ def outside_business_window(day: date, founded_on: date, today: date) -> str | N
     if day > last:
         return f"That date is more than {BUSINESS_YEARS_AHEAD} years ahead (after {last:%d %B %Y})."
     return None
+
+
+# --- how to reach a person -------------------------------------------------------
+
+
+class Reach(enum.StrEnum):
+    """How a notice reaches a person: a text, an email, or only a notice on the website."""
+
+    text = "text"
+    email = "email"
+    web = "web"
+
+
+class Reachable(Protocol):
+    preferred_channel: ContactChannel
+    web_only: bool
+    email: str | None
+    phone: str | None
+
+
+def reach_by(person: Reachable, *, must_reach: bool = False) -> Reach:
+    """How to tell `person` something, honouring "how to reach me" (My account).
+
+    Web only means notices on the site and nothing sent, unless `must_reach`
+    (an invitation, a password reset, a sign-in code: a link the person must get
+    and cannot read on a site they cannot get into). Otherwise the channel they
+    prefer, falling back to the other one they have; with neither, the website.
+    """
+    if person.web_only and not must_reach:
+        return Reach.web
+    if person.preferred_channel == ContactChannel.sms and person.phone:
+        return Reach.text
+    if person.email:
+        return Reach.email
+    if person.phone:
+        return Reach.text
+    return Reach.web

@@ -18,14 +18,13 @@ from careteams.delivery import Email, is_quiet, queue_email
 from careteams.errors import AppError, Conflict
 from careteams.extensions import db
 from careteams.members.models import (
-    ContactChannel,
     Cooperative,
     Membership,
     MembershipStatus,
     Person,
     StaffRole,
 )
-from careteams.members.rules import DEFAULT_REGION
+from careteams.members.rules import DEFAULT_REGION, Reach, reach_by
 from careteams.members.services import cooperative_for_number
 from careteams.sms import rules
 from careteams.sms.commands import FEATURE_NAMES, SmsContext, code_in_other_cooperative, handler_for
@@ -218,11 +217,24 @@ def notify_person(person: Person, body: str, kind: str, dedupe_key: str | None =
             db.session.scalar(sa.select(OutboundMessage.id).where(OutboundMessage.dedupe_key == dedupe_key)) is not None
             or db.session.scalar(sa.select(WebNotice.id).where(WebNotice.dedupe_key == dedupe_key)) is not None):
         return "none"
-    wants_texts = person.preferred_channel == ContactChannel.sms or not person.email
+    # "How to reach me" (My account): text, email, or web only (members.rules.reach_by).
+    reach = reach_by(person)
     sender = cooperative.sms_number if cooperative else None
-    if wants_texts and person.phone and _is_valid(person.phone) and not is_opted_out(person.phone, person, sender):
+    if reach == Reach.text and _is_valid(person.phone) and not is_opted_out(person.phone, person, sender):
         enqueue(cooperative, person, body, kind, dedupe_key=dedupe_key)
         return "sms"
+    if not add_web_notice(person, body, kind, dedupe_key, cooperative=cooperative, link=link):
+        return "none"  # recorded at the same moment by another run
+    if person.email and reach != Reach.web:
+        queue_email(Email(to=person.email, subject=subject or "A message from your co-op",
+                          body=f"{body}\n\nOpen the page: {link}" if link else body))
+    return "web"
+
+
+def add_web_notice(person: Person, body: str, kind: str, dedupe_key: str | None = None, *,
+                   cooperative: Cooperative | None = None, link: str | None = None) -> WebNotice | None:
+    """A notice on the website (My notices) for the person; None when a notice with the
+    same `dedupe_key` was recorded at the same moment by another run."""
     notice = WebNotice(person_id=person.id, cooperative_id=cooperative.id if cooperative else None,
                        kind=kind[:40], body=WebNotice.with_link(body, link), dedupe_key=dedupe_key, created_at=utcnow())
     try:
@@ -230,11 +242,8 @@ def notify_person(person: Person, body: str, kind: str, dedupe_key: str | None =
             db.session.add(notice)
             db.session.flush()
     except IntegrityError:
-        return "none"  # recorded at the same moment by another run
-    if person.email:
-        queue_email(Email(to=person.email, subject=subject or "A message from your co-op",
-                          body=f"{body}\n\nOpen the page: {link}" if link else body))
-    return "web"
+        return None
+    return notice
 
 
 def web_notices(person: Person, limit: int = 50) -> list[WebNotice]:

@@ -1,7 +1,7 @@
 """hours: timesheet entries keep their history (disputes are a conversation)
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-04 13:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0022'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from careteams import notify
 from careteams.extensions import db
 from careteams.governance.models import ElectorateEntry, Resolution
-from careteams.members.models import ContactChannel, Cooperative, Membership, Person
+from careteams.members.models import Cooperative, Membership, Person
 from careteams.members.permissions import Actor
 
 
@@ -31,7 +31,4 @@ def tell_electorate(coop: Cooperative, resolution: Resolution, body: str, subjec
         .order_by(Person.id)
     ).all()
     for person in people:
-        if person.preferred_channel == ContactChannel.sms and person.phone:
-            notify.queue(notify.Text(to=person.phone, body=body, from_number=coop.sms_number))
-        elif person.email:
-            notify.queue(notify.Email(to=person.email, subject=subject, body=body))
+        notify.tell(person, body, subject=subject, from_number=coop.sms_number)  # as the person chose

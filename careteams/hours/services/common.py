@@ -15,7 +15,7 @@ from careteams.hours import rules
 from careteams.hours.enums import EntryKind, TimesheetAction, TimesheetStatus
 from careteams.hours.models import TimesheetEntry
 from careteams.matching.models import WorkerProfile
-from careteams.members.models import ContactChannel, Cooperative, Person, StaffRole, StaffRoleName
+from careteams.members.models import Cooperative, Person, StaffRole, StaffRoleName
 from careteams.members.rules import outside_business_window
 from careteams.rota.models import ShiftKind
 from careteams.teams.models import Hat, HatStatus, HatType, Team
@@ -25,12 +25,7 @@ A = TimesheetAction
 
 
 def notify_person(person: Person, subject: str, body: str, dedupe_key: str | None = None) -> None:
-    if person.preferred_channel == ContactChannel.sms and person.phone:
-        notify.queue(notify.Text(to=person.phone, body=body, dedupe_key=dedupe_key))
-    elif person.email:
-        notify.queue(notify.Email(to=person.email, subject=subject, body=body))
-    elif person.phone:
-        notify.queue(notify.Text(to=person.phone, body=body, dedupe_key=dedupe_key))
+    notify.tell(person, body, subject=subject, dedupe_key=dedupe_key)  # as the person chose on My account
 
 
 def facilitators_of(cooperative_id: int) -> list[Person]:

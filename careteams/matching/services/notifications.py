@@ -11,8 +11,9 @@ from careteams.db import utcnow
 from careteams.errors import NotFound
 from careteams.extensions import db
 from careteams.matching.models import Match, Notification, Side
-from careteams.members.models import ContactChannel, Cooperative, Person, StaffRole, StaffRoleName
+from careteams.members.models import Cooperative, Person, StaffRole, StaffRoleName
 from careteams.members.permissions import Actor
+from careteams.members.rules import Reach, reach_by
 from careteams.teams.models import Hat, HatStatus, Team
 from careteams.teams.permissions import TeamPermission
 
@@ -26,10 +27,12 @@ def notify_person(person_id: int, body: str, match: Match | None = None, coopera
     if person is None or not person.active:
         return
     coop_id = match.cooperative_id if match else cooperative_id
-    if person.preferred_channel == ContactChannel.sms and person.phone:
+    # As the person chose on My account; "web only": the Notification row above is what they read.
+    how = reach_by(person)
+    if how == Reach.text:
         coop = db.session.get(Cooperative, coop_id) if coop_id else None
         notify.queue(notify.Text(to=person.phone, body=body, from_number=coop.sms_number if coop else None))
-    elif person.email:
+    elif how == Reach.email:
         notify.queue(notify.Email(to=person.email, subject="careteams: news about a match", body=body))
 
 

@@ -81,8 +81,7 @@ def tell(person: Person, team: Team, subject: str, text: str) -> None:
         url = url_for("teams.my_teams", _external=True)
     else:  # the CLI (demo seed) has no host to link to
         url = "/teams"
-    if person.preferred_channel == ContactChannel.sms and person.phone:
-        notify.queue(notify.Text(to=person.phone, body=f"{text} {url}", from_number=team.cooperative.sms_number))
-    elif person.email:
-        notify.queue(notify.Email(to=person.email, subject=subject, body=f"Hello {person.first_name},\n\n{text}\n\n{url}\n"))
+    # The way the person chose on My account (text, email, or web only).
+    notify.tell(person, f"{text} {url}", subject=subject, email_body=f"Hello {person.first_name},\n\n{text}\n\n{url}\n",
+                from_number=team.cooperative.sms_number, link=url)
 
