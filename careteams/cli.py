@@ -54,6 +54,10 @@ def register(app: Flask) -> None:
                    f"{logins['password']}):")
         for role, email in logins["people"]:
             click.echo(f"  {role:<28} {email}")
+        click.echo("\nStaff also pass a second factor (TOTP). Add a secret to an authenticator app, "
+                   "or print the current code with: python -c 'import pyotp; print(pyotp.TOTP(\"SECRET\").now())'")
+        for email, secret in logins.get("totp_secrets", {}).items():
+            click.echo(f"  {email:<36} {secret}")
         click.echo(f"\n{DEMO_TELLERS_NOTE}")
 
     @app.cli.command("create-coop")

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from careteams import delivery
 from careteams.auth.passwords import hash_password
+from careteams.auth.second_factor import enrol_with_secret
 from careteams.domains import DOMAINS, domain_modules, domain_of
 from careteams.extensions import db
 from careteams.members import services as members
@@ -51,6 +52,15 @@ PEOPLE = [
     ("alex", "Alex Price", "alex@demo.careteams.example", "+447700900142", None, [StaffRoleName.admin], "Co-op admin"),
 ]
 
+# Staff need a second factor (TOTP). The demo's staff have these published secrets,
+# printed by `flask seed-demo` / scripts/demo: add one to an authenticator app (or
+# compute codes with pyotp) to sign in. Never use them outside the demo.
+DEMO_TOTP_SECRETS = {
+    "fran": "FRANDEMOFRANDEMOFRANDEMOFRANDEMO",
+    "sam": "SAMDEMOSAMDEMOSAMDEMOSAMDEMOSAM2",
+    "alex": "ALEXDEMOALEXDEMOALEXDEMOALEXDEMO",
+}
+
 # Later domains append functions f(coop, people_by_key) that add their demo data
 # idempotently (teams, rotas, votes...).
 DEMO_STEPS: list[Callable[[Cooperative, dict[str, Person]], None]] = []
@@ -66,6 +76,7 @@ def seed() -> dict:
     password_hash = hash_password(DEMO_PASSWORD)
     people: dict[str, Person] = {}
     logins = []
+    totp_secrets: dict[str, str] = {}
     for key, name, email, phone, member_class, roles, label in PEOPLE:
         person = db.session.scalar(sa.select(Person).where(Person.email == email))
         if person is None:
@@ -83,6 +94,9 @@ def seed() -> dict:
                 StaffRole.cooperative_id == coop.id, StaffRole.person_id == person.id, StaffRole.role == role))
             if not exists:
                 members.grant_staff_role(None, coop, person, role)
+        if roles:
+            enrol_with_secret(person, DEMO_TOTP_SECRETS[key])
+            totp_secrets[email] = DEMO_TOTP_SECRETS[key]
         logins.append((label, email))
     db.session.flush()
     def domain_order(step) -> int:
@@ -95,4 +109,4 @@ def seed() -> dict:
         for step in sorted(DEMO_STEPS, key=domain_order):
             step(coop, people)
     db.session.commit()
-    return {"password": DEMO_PASSWORD, "people": logins, "cooperative": coop.slug}
+    return {"password": DEMO_PASSWORD, "people": logins, "cooperative": coop.slug, "totp_secrets": totp_secrets}

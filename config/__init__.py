@@ -66,6 +66,7 @@ class Base:
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"  # per address and account
     LOGIN_RATE_LIMIT_PER_IP = "60 per minute;600 per hour"
     LOGIN_RATE_LIMIT_PER_ACCOUNT = "30 per hour;100 per day"  # one account, whatever the address
+    SECOND_FACTOR_RATE_LIMIT = "5 per 15 minutes;20 per day"  # wrong second-factor codes, per person
     SIGN_IN_CODE_RATE_LIMIT = "5 per 15 minutes;20 per day"  # codes asked for one account (each costs a text)
 
     MAIL_BACKEND = "smtp"
@@ -130,6 +131,7 @@ class Base:
             "LOGIN_RATE_LIMIT": _env("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
             "LOGIN_RATE_LIMIT_PER_ACCOUNT": _env("LOGIN_RATE_LIMIT_PER_ACCOUNT", cls.LOGIN_RATE_LIMIT_PER_ACCOUNT),
             "LOGIN_RATE_LIMIT_PER_IP": _env("LOGIN_RATE_LIMIT_PER_IP", cls.LOGIN_RATE_LIMIT_PER_IP),
+            "SECOND_FACTOR_RATE_LIMIT": _env("SECOND_FACTOR_RATE_LIMIT", cls.SECOND_FACTOR_RATE_LIMIT),
             "SIGN_IN_CODE_RATE_LIMIT": _env("SIGN_IN_CODE_RATE_LIMIT", cls.SIGN_IN_CODE_RATE_LIMIT),
         }
         if _env("SMS_BACKEND"):

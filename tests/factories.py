@@ -23,6 +23,9 @@ from careteams.members.models import (
 )
 
 PASSWORD = "correct horse battery"
+# Every staff person the factories make has a confirmed TOTP factor with this secret
+# (tests.helpers.totp_code computes its codes; tests.helpers.login passes it).
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105  (a published test value)
 # Hashing with argon2 is deliberately slow; hash the test password once.
 _PASSWORD_HASH = None
 
@@ -98,6 +101,14 @@ class StaffRoleFactory(BaseFactory):
     person = factory.SubFactory(PersonFactory)
     role = StaffRoleName.facilitator
 
+    @factory.post_generation
+    def second_factor(self, create, extracted, **kwargs):
+        """Staff need a second factor: enrolled with TEST_TOTP_SECRET unless second_factor=False."""
+        if create and extracted is not False:
+            from careteams.auth.second_factor import enrol_with_secret
+
+            enrol_with_secret(self.person, TEST_TOTP_SECRET)
+
 
 from careteams.auth.enums import SessionEnd  # noqa: E402
 from careteams.auth.models import ApiToken, LinkPurpose, LoginSession, OneTimeLink  # noqa: E402
@@ -125,6 +136,35 @@ class LoginSessionFactory(BaseFactory):
 
     class Params:
         ended = factory.Trait(ended_at=factory.LazyFunction(utcnow), ended_reason=SessionEnd.logout)
+
+
+from careteams.auth.models import RecoveryCode, SecondFactorReset, TotpFactor  # noqa: E402
+
+
+class TotpFactorFactory(BaseFactory):
+    class Meta:
+        model = TotpFactor
+
+    person = factory.SubFactory(PersonFactory)
+    secret = TEST_TOTP_SECRET
+    confirmed_at = factory.LazyFunction(utcnow)
+
+
+class RecoveryCodeFactory(BaseFactory):
+    class Meta:
+        model = RecoveryCode
+
+    person = factory.SubFactory(PersonFactory)
+    code_hash = factory.Sequence(lambda n: f"{n + 3 * 10**6:064x}")
+
+
+class SecondFactorResetFactory(BaseFactory):
+    class Meta:
+        model = SecondFactorReset
+
+    cooperative = factory.SubFactory(CooperativeFactory)
+    person = factory.SubFactory(PersonFactory)
+    reset_by = factory.SubFactory(PersonFactory)
 
 
 class OneTimeLinkFactory(BaseFactory):

@@ -58,3 +58,11 @@ class CodeEnterForm(PageForm):
 class LinkSignInForm(PageForm):
     """Only a button (and CSRF): an emailed link signs in on a press, never on the
     GET itself, so a mail scanner opening the link does not spend it."""
+
+
+class SecondFactorForm(PageForm):
+    code = StringField("Code", validators=[DataRequired("Enter the 6-digit code from your authenticator app.")])
+
+
+class EnrolForm(PageForm):
+    code = StringField("Code from your app", validators=[DataRequired("Enter the 6-digit code your app shows.")])

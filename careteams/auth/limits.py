@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from flask import current_app, request, session
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from careteams.auth.rules import login_identifier
 
@@ -70,3 +71,18 @@ def sign_in_account() -> str:
 def no_account_given() -> bool:
     # An empty form is refused by validation; it must not use up a shared budget.
     return not _email()
+
+
+def second_factor_limit() -> str:
+    return current_app.config["SECOND_FACTOR_RATE_LIMIT"]
+
+
+def signed_in_person() -> str:
+    """Wrong second-factor codes count against the person (she has passed her
+    password already), whatever address they come from."""
+    return f"second-factor|{current_user.get_id().partition(':')[0] if current_user.is_authenticated else get_remote_address()}"
+
+
+def refused_code(response) -> bool:
+    """Only refused codes use up the budget (a page shown, or a code accepted, do not)."""
+    return response.status_code in (401, 422)

@@ -1,5 +1,6 @@
 """Login sessions, personal API tokens, one-time links (invitations, password resets)
-and contact changes waiting for their code."""
+and contact changes waiting for their code; staff's second factor (TOTP, recovery
+codes, resets by another admin)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from careteams.auth.enums import ContactKind, LinkPurpose, SessionEnd
 from careteams.db import utcnow
 from careteams.extensions import db
-from careteams.members.models import Person, _enum
+from careteams.members.models import Cooperative, Person, _enum
 
 
 class ApiToken(db.Model):
@@ -49,6 +50,9 @@ class LoginSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     ended_reason: Mapped[SessionEnd | None] = mapped_column(_enum(SessionEnd, "session_end"))
+    # When a staff person passed her second factor in this session (second_factor.py):
+    # until then every staff page sends her to /login/second-factor.
+    second_factor_verified_at: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship()
 
@@ -80,6 +84,55 @@ class OneTimeLink(db.Model):
     person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
 
 
+class TotpFactor(db.Model):
+    """A person's TOTP authenticator (RFC 6238, 30 s steps, 6 digits). One per person.
+
+    The secret must be readable to check codes, so it is stored as it is; the
+    database is the boundary. Unconfirmed (confirmed_at NULL) while she enrols."""
+
+    __tablename__ = "totp_factor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), unique=True)
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    # The last 30-second step whose code was accepted: a code is good once (no replay).
+    last_used_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+    person: Mapped[Person] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """One of the ten one-time codes shown at enrolment. Only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship()
+
+
+class SecondFactorReset(db.Model):
+    """The audit of a lost factor reset: who reset whose, in which co-op, when."""
+
+    __tablename__ = "second_factor_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(sa.ForeignKey("cooperative.id"), index=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), index=True)
+    reset_by_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"))
+    reset_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cooperative: Mapped[Cooperative] = relationship()
+    person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
+    reset_by: Mapped[Person] = relationship(foreign_keys=[reset_by_id], lazy="joined")
+
+    __table_args__ = (sa.CheckConstraint("person_id <> reset_by_id", name="not_own"),)
 class ContactChange(db.Model):
     """A new email address or mobile number waiting for the 6-digit code sent to it.
 

@@ -5,18 +5,23 @@ starts (and where a second factor can hook in)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 
+from careteams.apidoc import PUBLIC_API
+from careteams.auth import second_factor as factor
 from careteams.auth import services as auth
 from careteams.auth.account_pages import bp as account_bp
+from careteams.auth.current import current_actor, current_person
 from careteams.auth.enums import LinkPurpose
 from careteams.auth.forms import (
     CodeEnterForm,
     CodeRequestForm,
+    EnrolForm,
     LinkSignInForm,
     LoginForm,
     ResetRequestForm,
+    SecondFactorForm,
     SetPasswordForm,
 )
 from careteams.auth.limits import (
@@ -27,12 +32,16 @@ from careteams.auth.limits import (
     ip_limit,
     login_limit,
     no_account_given,
+    refused_code,
+    second_factor_limit,
     sign_in_account,
     sign_in_code_limit,
+    signed_in_person,
 )
 from careteams.auth.rules import safe_next_path
-from careteams.errors import Unauthorized
+from careteams.errors import Forbidden, Unauthorized, wants_json
 from careteams.extensions import db, limiter
+from careteams.members.services import get_cooperative
 from careteams.web.forms import refused
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -183,3 +192,100 @@ def sign_in_link(token: str):
         db.session.commit()
         return redirect(url_for("web.home"))
     return render_template("auth/link_sign_in.html", form=form, person=link.person), form.status
+
+
+# --- the second factor (staff) ---------------------------------------------------
+#
+# Every request of a signed-in staff person whose login session has not passed
+# the factor goes to /login/second-factor (or to enrol, if she has none), except
+# these: signing in (any way) and out, the factor pages themselves, password links.
+FACTOR_FREE = frozenset({
+    "static", "auth.login", "auth.logout", "auth.second_factor", "auth.enrol_second_factor",
+    "auth.accept_invite", "auth.reset_password", "auth.request_reset",
+    "auth.ask_code", "auth.enter_code", "auth.sign_in_link",
+})
+
+
+@bp.before_app_request
+def second_factor_gate():
+    if request.endpoint is None or request.endpoint in FACTOR_FREE:
+        return None
+    if (request.method, request.path) in PUBLIC_API or not current_user.is_authenticated:
+        return None
+    if g.get("via_token"):
+        return None  # a staff person's token is only made with her code (POST /api/v1/tokens)
+    person = current_user._get_current_object()
+    if not factor.needs_second_factor(person) or factor.session_passed(person):
+        return None
+    if wants_json():
+        raise Forbidden("Pass your second factor first (sign in on the web).", code="second_factor_required")
+    target = "auth.second_factor" if factor.has_confirmed_factor(person) else "auth.enrol_second_factor"
+    here = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for(target, next=safe_next_path(here)))
+
+
+def _after_factor():
+    return redirect(_safe_next(request.args.get("next")))
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+@login_required
+@limiter.limit(second_factor_limit, methods=["POST"], key_func=signed_in_person, deduct_when=refused_code)
+def second_factor():
+    person = current_person()
+    if not factor.needs_second_factor(person) or factor.session_passed(person):
+        return _after_factor()
+    if not factor.has_confirmed_factor(person):
+        return redirect(url_for("auth.enrol_second_factor", next=request.args.get("next")))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        with refused(form) as outcome:
+            factor.pass_second_factor(person, form.code.data)
+        if outcome.ok:
+            db.session.commit()
+            return _after_factor()
+    return render_template("auth/second_factor.html", form=form), form.status
+
+
+@bp.route("/my/second-factor/enrol", methods=["GET", "POST"])
+@login_required
+@limiter.limit(second_factor_limit, methods=["POST"], key_func=signed_in_person, deduct_when=refused_code)
+def enrol_second_factor():
+    person = current_person()
+    if factor.has_confirmed_factor(person):
+        flash("You already have a second factor.")
+        return _after_factor()
+    pending = factor.start_enrolment(person)  # the same secret until she confirms it
+    db.session.commit()
+    form = EnrolForm()
+    if form.validate_on_submit():
+        with refused(form) as outcome:
+            codes = factor.confirm_enrolment(person, form.code.data)
+        if outcome.ok:
+            db.session.commit()
+            # Shown on this answer only: they are stored hashed.
+            return render_template("auth/recovery_codes.html", codes=codes,
+                                   next=_safe_next(request.args.get("next")))
+    uri = factor.provisioning_uri(person, pending)
+    return render_template("auth/enrol_second_factor.html", form=form, qr=factor.qr_svg(uri),
+                           secret=pending.secret), form.status
+
+
+@bp.route("/coops/<slug>/second-factors", methods=["GET"])
+@login_required
+def second_factors(slug: str):
+    coop = get_cooperative(slug)
+    staff = factor.staff_factors(current_actor(), coop)
+    return render_template("auth/second_factors.html", coop=coop, staff=staff,
+                           resets=factor.resets(current_actor(), coop))
+
+
+@bp.route("/coops/<slug>/second-factors/<int:person_id>/reset", methods=["POST"])
+@login_required
+def reset_second_factor(slug: str, person_id: int):
+    coop = get_cooperative(slug)
+    audit = factor.reset_second_factor(current_actor(), coop, person_id)
+    db.session.commit()
+    flash(f"{audit.person.name}'s second factor is reset. They set up a new one when they next sign in.")
+    return redirect(url_for("auth.second_factors", slug=coop.slug))
+

@@ -80,6 +80,10 @@ COVERED: dict[str, Cover] = {
     "resolution": Cover("Resolutions you put to the members.", subject=(), actor=("created_by_person_id",)),
     "sms_opt_out": Cover("Your STOP requests for texts."),
     "staff_role": Cover("Your roles working for the co-op."),
+    "totp_factor": Cover("Your authenticator app for staff sign-in: when it was set up (never its secret)."),
+    "recovery_code": Cover("Your second factor's recovery codes: when made and used (never the codes)."),
+    "second_factor_reset": Cover("Resets of your second factor, and resets you made for other staff.",
+                                 actor=("reset_by_id",)),
     "team": Cover("The team you lead, and teams you set up.", subject=("leader_id",), actor=("created_by_id",)),
     "web_notice": Cover("Notices shown to you on the website."),
     "worker_profile": Cover("Your worker profile: employment, rate, languages, interests, area, travel, availability."),
@@ -161,6 +165,7 @@ HIDDEN: dict[str, frozenset[str]] = {
     "offer": frozenset({"code"}),  # a live offer's reply code accepts the visit
     # A teller's share of the key that opens a count, waiting for her to collect it once.
     "resolution_teller": frozenset({"waiting_share"}),
+    "totp_factor": frozenset({"secret", "last_used_step"}),  # the secret would let anyone make her codes
 }
 
 STATEMENT = (

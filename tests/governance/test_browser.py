@@ -78,6 +78,12 @@ def login(page, base, email, password):
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("main button[type=submit]")
+    page.wait_for_load_state("load")
+    if "/login/second-factor" in page.url:  # staff: the demo's published TOTP secret
+        from careteams.demo import DEMO_TOTP_SECRETS
+        from tests.browser.test_journeys import pass_second_factor_in
+
+        pass_second_factor_in(page, DEMO_TOTP_SECRETS[email.split("@")[0]])
     page.wait_for_url(base + "/")
 
 

@@ -13,6 +13,7 @@ from careteams.matching.services.matches import invite_worker
 from careteams.matching.services.profiles import get_own_profile
 from careteams.members.models import MemberClass
 from tests.factories import PASSWORD, MembershipFactory
+from tests.helpers import pass_second_factor
 from tests.matching.conftest import actor, make_worker, post_vacancy
 
 TOKEN = re.compile(rb'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
@@ -25,6 +26,7 @@ def login(client, person) -> None:
     token = TOKEN.search(page.data).group(1).decode()
     response = client.post("/login", data={"email": person.email, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302
+    pass_second_factor(client, person)  # staff only
 
 
 def token_of(client, url: str) -> str:

@@ -27,6 +27,7 @@ from tests.factories import (
     StaffRoleFactory,
     make_worker_profile,
 )
+from tests.helpers import pass_second_factor
 
 # Rota tests are set in the winter of 2026-27, whatever day the suite runs on:
 # the app's clock reads CLOCK (and ticks on from there), and MONDAY is a month later.
@@ -114,6 +115,7 @@ def login(client):
         response = client.post("/login", data={"email": person.email, "password": PASSWORD,
                                                "csrf_token": token.group(1)})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        pass_second_factor(client, person)  # staff only
         return csrf_from(client.get("/my/offers").get_data(as_text=True))
 
     return do

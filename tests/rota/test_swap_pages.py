@@ -20,6 +20,7 @@ from careteams.rota.services.offers import accept_offer, book_directly
 from careteams.sms.rules import segments
 from careteams.teams.models import HatType
 from tests.factories import PASSWORD, ArrangerFactory, PersonFactory
+from tests.helpers import pass_second_factor
 from tests.rota.conftest import MONDAY, add_hat, add_member, csrf_from, make_shift
 
 # Who may open the page, who may arrange cover, who may decide swaps; the rest are
@@ -55,6 +56,7 @@ def log_in(app, person):
         re.search(r'name="csrf_token" value="([^"]+)"', page)
     r = client.post("/login", data={"email": person.email, "password": PASSWORD, "csrf_token": token.group(1)})
     assert r.status_code == 302
+    pass_second_factor(client, person)  # staff only
     return client, csrf_from(client.get("/my/offers").get_data(as_text=True))
 
 

@@ -25,6 +25,7 @@ from careteams.rota.models import (
 from careteams.rota.services.offers import book_directly, decline_offer, offer_shift
 from careteams.teams.models import TeamMember, TeamMemberStatus
 from tests.factories import PASSWORD, MembershipFactory, PersonFactory, TeamPrivateDetailsFactory
+from tests.helpers import pass_second_factor
 from tests.rota.conftest import MONDAY, add_member, csrf_from, make_shift, make_team
 
 ADDRESS = "12 Oak Lane, Halifax"
@@ -40,6 +41,7 @@ def log_in(app, person):
         re.search(r'name="csrf_token" value="([^"]+)"', page)
     r = client.post("/login", data={"email": person.email, "password": PASSWORD, "csrf_token": token.group(1)})
     assert r.status_code == 302
+    pass_second_factor(client, person)  # staff only
     return client, csrf_from(client.get("/my/offers").get_data(as_text=True))
 
 

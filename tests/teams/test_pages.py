@@ -18,6 +18,7 @@ from careteams.teams.models import (
     TeamMemberStatus,
 )
 from tests.factories import PASSWORD, CooperativeFactory, MembershipFactory, PersonFactory
+from tests.helpers import pass_second_factor
 from tests.teams.conftest import forget_login, snapshot
 
 
@@ -37,6 +38,8 @@ class Browser:
         page = client.get("/login")
         r = client.post("/login", data={"email": person.email, "password": PASSWORD, "csrf_token": _token(page.text)})
         assert r.status_code == 302, r.text
+        forget_login()
+        pass_second_factor(client, person)  # staff only
 
     def get(self, url):
         forget_login()
