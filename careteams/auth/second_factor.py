@@ -3,7 +3,7 @@
 Anyone holding a staff role (facilitator, secretary, admin) must have a confirmed
 factor and pass it in each login session before any staff page or API operation;
 the gate (auth.pages.second_factor_gate) keys on LoginSession.second_factor_verified_at,
-so it covers every way of signing in. See SECOND_FACTOR.md.
+so it covers every way of signing in. See the auth README ("Staff's second factor").
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app, g, has_request_context, request, url_for
 from flask_login import current_user
 
+from careteams.auth import permissions as auth_perm
 from careteams.extensions import db
 from careteams.governance import permissions as governance_perm
 from careteams.hours import permissions as hours_perm
@@ -175,6 +176,9 @@ COOP_NAV: list[CoopLink] = [
     CoopLink("New resolution", "governance.new_resolution",
              lambda v, c: governance_perm.can_manage_resolutions(v.actor, c)),
     CoopLink("Votes", "governance.resolutions", lambda v, c: governance_perm.can_see_resolutions(v.actor, c)),
+    # Another admin resets a lost second factor (auth.permissions).
+    CoopLink("Staff second factors", "auth.second_factors",
+             lambda v, c: auth_perm.can_list_second_factors(v.actor, c)),
     CoopLink("My membership", "governance.own_membership",
              lambda v, c: c in v.memberships and governance_perm.can_view_own_membership(v.actor, v.person_id)),
 ]
