@@ -170,8 +170,6 @@ def open_resolution(slug: str, resolution_id: int):
     scrutineers = [int(v) for v in request.form.getlist("scrutineers") if v.isdigit()]
     needed = request.form.get("shares_needed", "")
     try:
-        if not scrutineers:
-            raise ValidationError(details={"fields": {"scrutineers": ["Name at least one scrutineer."]}})
         resolution = resolution_svc.open_resolution(actor, coop, resolution, scrutineers=scrutineers,
                                                     shares_needed=int(needed) if needed.isdigit() else None)
     except ValidationError as exc:

@@ -137,9 +137,9 @@ class OwnMembershipSchema(Schema):
 
 class ResolutionOpenSchema(Schema):
     # The tellers besides the secretary (person ids of active members), and how many
-    # of all the tellers' shares open the count (default 2; 1 for a lone teller).
+    # of all the tellers' shares open the count (default 2, at least 2).
     scrutineers = fields.List(fields.Integer(), load_default=list)
-    shares_needed = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=16))
+    shares_needed = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=2, max=16))
 
 
 class ShareSchema(Schema):

@@ -81,7 +81,8 @@ class ResolutionOpen(MethodView):
     def post(self, data: dict, slug: str, resolution_id: int):
         """Open voting now, or at the opening time if that is ahead (the secretary), naming the tellers.
 
-        Without scrutineers the secretary is the lone teller (one share opens the count)."""
+        The secretary and at least one scrutineer are the tellers; at least two of their shares
+        (default 2) open the count."""
         actor, coop, resolution = _resolution(slug, resolution_id)
         data = data or {}
         resolution = resolutions.open_resolution(actor, coop, resolution, scrutineers=data.get("scrutineers"),

@@ -71,11 +71,23 @@ SHARES: dict[int, list[str]] = {}
 
 
 def opened(c: Coop, kind: str = "ordinary", now: datetime | None = None, **data):
-    """Open a resolution; the secretary is its lone teller and her share is kept in SHARES."""
+    """Open a resolution; its tellers are the secretary and a scrutineer (the first worker
+    member), 2 of 2, and their shares are kept in SHARES."""
     now = now or utcnow()
     resolution = draft(c, kind, now, **data)
-    resolution = resolutions.open_resolution(c.actor(c.secretary), c.coop, resolution, now)
-    SHARES[resolution.id] = [tellers.take_my_share(c.actor(c.secretary), c.coop, resolution, now)]
+    scrutineer = c.member("worker").person
+    resolution = open_with_tellers(c, resolution, now, [scrutineer])
+    return resolution
+
+
+def open_with_tellers(c: Coop, resolution, now: datetime | None, scrutineers: list[Person]):
+    """Open (or schedule) with the secretary and `scrutineers` as tellers, 2 shares needed;
+    every teller's share is kept in SHARES."""
+    now = now or utcnow()
+    resolution = resolutions.open_resolution(c.actor(c.secretary), c.coop, resolution, now,
+                                             scrutineers=[p.id for p in scrutineers])
+    SHARES[resolution.id] = [tellers.take_my_share(c.actor(p), c.coop, resolution, now)
+                             for p in [c.secretary, *scrutineers]][:2]
     return resolution
 
 

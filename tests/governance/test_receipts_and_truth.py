@@ -16,13 +16,14 @@ from careteams.extensions import db
 from careteams.governance import rules
 from careteams.governance.enums import ResolutionKind
 from careteams.governance.models import Ballot, ElectorateEntry
-from careteams.governance.services import ballots, resolutions
+from careteams.governance.services import ballots
 from careteams.members.models import MembershipStatus
 from tests.governance.conftest import (
     build_coop,
     choices,
     close_and_count,
     draft,
+    open_with_tellers,
     opened,
     option,
     vote,
@@ -244,7 +245,7 @@ def test_voting_before_it_opens_says_when_it_opens(app, client, auth_headers, op
     c = build_coop(timezone="Europe/London")
     now = datetime(2027, 3, 20, 12, 0, tzinfo=UTC)
     r = draft(c, now=now, opens_at=opens_at, closes_at=opens_at + timedelta(days=7))
-    resolutions.open_resolution(c.actor(c.secretary), c.coop, r, now)
+    open_with_tellers(c, r, now, [c.member("worker").person])
     assert r.status.value == "scheduled"
     worker = c.member("worker")
     headers = auth_headers(worker.person)

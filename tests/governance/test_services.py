@@ -30,6 +30,7 @@ from tests.governance.conftest import (
     close_and_count,
     draft,
     give_shares,
+    open_with_tellers,
     opened,
     option,
     vote,
@@ -62,7 +63,7 @@ def test_quorum_can_change_before_opening_but_nothing_after(gov):
     resolutions.update_resolution(gov.actor(gov.secretary), gov.coop, r, {"quorum_percent": 25, "kind": "poll",
                                                                    "options": ["A", "B"]})
     assert r.quorum_percent == 25 and [o.label for o in r.options] == ["A", "B"]
-    resolutions.open_resolution(gov.actor(gov.secretary), gov.coop, r)
+    open_with_tellers(gov, r, None, [gov.member("worker").person])
     with pytest.raises(Conflict):
         resolutions.update_resolution(gov.actor(gov.secretary), gov.coop, r, {"quorum_percent": 50})
     db.session.refresh(r)
@@ -112,7 +113,7 @@ def test_cap_is_copied_when_voting_opens(gov):
     r = draft(gov)
     gov.coop.investor_cap_num, gov.coop.investor_cap_den = 1, 5
     db.session.flush()
-    resolutions.open_resolution(gov.actor(gov.secretary), gov.coop, r)
+    open_with_tellers(gov, r, None, [gov.member("worker").person])
     assert (r.investor_cap_num, r.investor_cap_den) == (1, 5)
     gov.coop.investor_cap_num, gov.coop.investor_cap_den = 1, 20
     db.session.flush()
@@ -123,7 +124,7 @@ def test_cap_is_copied_when_voting_opens(gov):
 def test_opening_in_the_future_schedules_and_the_clock_opens_once(gov, sms_outbox):
     now = utcnow()
     r = draft(gov, opens_at=now + timedelta(hours=2), closes_at=now + timedelta(days=2))
-    resolutions.open_resolution(gov.actor(gov.secretary), gov.coop, r, now)
+    open_with_tellers(gov, r, now, [gov.member("worker").person])
     assert r.status == ResolutionStatus.scheduled
     assert jobs.open_and_close(now + timedelta(hours=1)) == {"opened": 0, "closed": 0}
     assert jobs.open_and_close(now + timedelta(hours=3)) == {"opened": 1, "closed": 0}

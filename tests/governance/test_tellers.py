@@ -183,3 +183,24 @@ def test_the_cli_gives_a_share_once_opens_the_count_and_recounts(world, app):
     again = runner.invoke(args=["governance", "recount", str(r.id)], input="\n".join(shares) + "\n")
     assert again.exit_code == 0 and "matches the published result" in again.output
     assert shares[0] not in again.output
+
+
+def test_no_lone_teller_through_the_api_either(world, client, auth_headers):
+    """The secretary alone could open the count (with or without the database): the API,
+    like the page, needs a scrutineer and at least two shares."""
+    r = draft(world)
+    sec = auth_headers(world.secretary)
+    worker = world.member("worker").person_id
+    alone = client.post(api(world, r, "/open"), headers=sec)
+    assert alone.status_code == 422 and "scrutineers" in alone.json["error"]["details"]["fields"]
+    one_share = client.post(api(world, r, "/open"), headers=sec, json={"scrutineers": [worker], "shares_needed": 1})
+    assert one_share.status_code == 422 and "shares_needed" in one_share.json["error"]["details"]["fields"]
+    too_many = client.post(api(world, r, "/open"), headers=sec, json={"scrutineers": [worker], "shares_needed": 3})
+    assert too_many.status_code == 422 and "shares_needed" in too_many.json["error"]["details"]["fields"]
+    db.session.refresh(r)
+    assert r.status == ResolutionStatus.draft and r.public_key is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ResolutionTeller)) == 0
+    ok = client.post(api(world, r, "/open"), headers=sec, json={"scrutineers": [worker]})
+    assert ok.status_code == 200 and ok.json["status"] == "open"
+    db.session.refresh(r)
+    assert r.shares_needed == 2

@@ -14,7 +14,7 @@ from markupsafe import escape
 from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.governance.models import Ballot, ElectorateEntry, Resolution, ResolutionStatus
-from careteams.governance.services import ballots, resolutions
+from careteams.governance.services import ballots
 from careteams.members.models import StaffRoleName
 from tests.factories import StaffRoleFactory
 from tests.governance.conftest import (
@@ -22,6 +22,7 @@ from tests.governance.conftest import (
     choices,
     close_and_count,
     draft,
+    open_with_tellers,
     opened,
     option,
     vote,
@@ -83,7 +84,8 @@ def test_matrix_create(world, client, auth_headers, who, status):
 ])
 def test_matrix_open(world, client, auth_headers, who, status):
     r = draft(world)
-    response = client.post(api(world, f"/resolutions/{r.id}/open"), headers=auth_headers(person_for(world, who)))
+    response = client.post(api(world, f"/resolutions/{r.id}/open"), headers=auth_headers(person_for(world, who)),
+                           json={"scrutineers": [world.member("worker").person.id]})
     assert response.status_code == status, response.json
     db.session.refresh(r)
     assert (r.status == ResolutionStatus.open) == (status == 200)
@@ -167,7 +169,8 @@ def test_api_full_vote_flow(world, client, auth_headers):
     assert created.json["status"] == "draft" and [o["key"] for o in created.json["options"]] == ["for", "against"]
     patched = client.patch(api(world, f"/resolutions/{rid}"), json={"quorum_percent": 20}, headers=sec)
     assert patched.status_code == 200 and patched.json["quorum_percent"] == 20
-    opened_ = client.post(api(world, f"/resolutions/{rid}/open"), headers=sec)
+    opened_ = client.post(api(world, f"/resolutions/{rid}/open"), headers=sec,
+                          json={"scrutineers": [world.member("worker").person.id]})
     assert opened_.status_code == 200 and opened_.json["status"] == "open"
     assert len(opened_.json["electorate_hash"]) == 64 and opened_.json["electorate_size"] == 8
     assert client.patch(api(world, f"/resolutions/{rid}"), json={"quorum_percent": 0}, headers=sec).status_code == 409
@@ -333,7 +336,7 @@ def test_pages_render_in_every_state(world, client, auth_headers):
     now = utcnow()
     d = draft(world, title="A draft")
     s = draft(world, title="A scheduled vote", opens_at=now + timedelta(days=1), closes_at=now + timedelta(days=2))
-    resolutions.open_resolution(world.actor(world.secretary), world.coop, s, now)
+    open_with_tellers(world, s, now, [world.member("worker").person])
     o = opened(world, "poll", title="An open poll")
     c = opened(world, "special", title="A closed conversion", conversion=True)
     vote(world, world.member("worker"), c, "for")

@@ -58,12 +58,14 @@ def set_up_tellers(coop: Cooperative, resolution: Resolution, secretary_person_i
             Membership.person_id.in_(scrutineers))))
         if set(scrutineers) - members:
             errors["scrutineers"] = ["Scrutineers must be active members of the co-op."]
+    # Never one teller alone: the secretary and at least one scrutineer, and at least two
+    # shares to open the count, so no single person (with or without the database) can.
+    if not scrutineers:
+        errors["scrutineers"] = ["Name at least one scrutineer (an active member other than the secretary)."]
     tellers = ([secretary_person_id] if secretary_person_id else []) + scrutineers
-    if not tellers:
-        errors["scrutineers"] = ["Name at least one scrutineer."]
-    needed = shares_needed if shares_needed is not None else min(2, len(tellers))
-    if tellers and not 1 <= needed <= len(tellers):
-        errors["shares_needed"] = [f"Choose a number from 1 to {len(tellers)} (the number of tellers)."]
+    needed = shares_needed if shares_needed is not None else 2
+    if len(tellers) >= 2 and not 2 <= needed <= len(tellers):
+        errors["shares_needed"] = [f"Choose a number from 2 to {len(tellers)} (the number of tellers)."]
     if errors:
         raise ValidationError(details={"fields": errors})
     ceremony = seal.make_keys(len(tellers), needed)
