@@ -10,12 +10,14 @@ from flask_login import login_required
 from marshmallow import ValidationError as SchemaError
 
 from careteams.auth.current import current_actor
-from careteams.errors import AppError, Conflict
+from careteams.errors import AppError, Conflict, ValidationError
 from careteams.extensions import db
 from careteams.matching import rules
+from careteams.matching.forms import EqualityForm
 from careteams.matching.models import EmploymentType, VacancyStatus
 from careteams.matching.schemas import (
     CheckInAnswerSchema,
+    EqualityDataSchema,
     MatchActionSchema,
     VacancyInSchema,
     WorkerProfileInSchema,
@@ -33,12 +35,18 @@ from careteams.matching.services.match_summaries import (
 )
 from careteams.matching.services.matches import act_on_match, ask_to_join, invite_worker
 from careteams.matching.services.notifications import list_notifications
-from careteams.matching.services.profiles import get_own_profile, save_profile
+from careteams.matching.services.profiles import (
+    forget_equality_data,
+    get_own_profile,
+    own_equality_data,
+    save_equality_data,
+    save_profile,
+)
 from careteams.matching.services.settings import list_skills
 from careteams.matching.services.suggestions import suggest_candidates, suggest_vacancies
 from careteams.matching.services.vacancies import list_team_vacancies, post_vacancy, view_vacancy
 from careteams.members.services import get_visible_cooperative
-from careteams.web.forms import plain_fields
+from careteams.web.forms import place_errors, plain_fields
 
 bp = Blueprint("matching", __name__)
 
@@ -143,6 +151,40 @@ def worker_profile(slug: str):
     return render_template("matching/worker_profile.html", coop=coop, profile=profile, skills=skills, form=form,
                            errors=errors, employment_types=list(EmploymentType),
                            windows_text=_windows_text(profile.windows) if profile else ""), (422 if errors else 200)
+
+
+@bp.route("/coops/<slug>/equality", methods=["GET", "POST"])
+@login_required
+def equality(slug: str):
+    """Equality questions, apart from the profile: voluntary, each with "prefer not to say"."""
+    actor = current_actor()
+    coop = get_visible_cooperative(actor, slug)
+    row, may_give = own_equality_data(actor, coop, changing=request.method == "POST")
+    saved = {name: getattr(row, name) for name in EqualityForm.QUESTIONS} if row and request.method == "GET" else None
+    form = EqualityForm(data=saved)
+    form.offer_current(row)
+    if form.validate_on_submit():
+        try:
+            save_equality_data(actor, coop, EqualityDataSchema().load(form.answers()))
+        except SchemaError as exc:
+            db.session.rollback()
+            place_errors(form, ValidationError(details={"fields": exc.normalized_messages()}))
+        else:
+            db.session.commit()
+            flash("Your answers are saved. Thank you.")
+            return redirect(url_for("matching.equality", slug=slug), 303)
+    return render_template("matching/equality.html", coop=coop, form=form, row=row, may_give=may_give,
+                           threshold=rules.SMALL_CELL), form.status
+
+
+@bp.route("/coops/<slug>/equality/withdraw", methods=["POST"])
+@login_required
+def equality_withdraw(slug: str):
+    actor = current_actor()
+    had_answers = forget_equality_data(actor, get_visible_cooperative(actor, slug))
+    db.session.commit()
+    flash("Your answers are deleted." if had_answers else "You had no answers to delete.")
+    return redirect(url_for("matching.equality", slug=slug), 303)
 
 
 @bp.route("/coops/<slug>/vacancies")

@@ -67,6 +67,11 @@ def can_keep_worker_profile(actor: Actor, cooperative_id: int, member_class: Mem
     return cooperative_id in actor.member_of and member_class == MemberClass.worker
 
 
+def can_give_equality_data(actor: Actor, cooperative_id: int, member_class: MemberClass | None) -> bool:
+    """Equality data is a worker member's own, given voluntarily (the page and the API ask this)."""
+    return can_keep_worker_profile(actor, cooperative_id, member_class)
+
+
 def can_edit_skills(actor: Actor, cooperative_id: int) -> bool:
     return is_facilitator(actor, cooperative_id) or is_admin(actor, cooperative_id)
 

@@ -483,3 +483,48 @@ def success_share(mutual: int, active: int) -> int | None:
 
 def median_days(durations_days: Sequence[float]) -> float | None:
     return float(statistics.median(durations_days)) if durations_days else None
+
+
+# --- equality questions --------------------------------------------------------------------
+# What the equality page asks: each question's answers as (stored value, words on the
+# page), "prefer not to say" last. Leaving a question blank is allowed too (the report
+# counts it as "not stated"). The API takes ethnicity and gender as free text; the page
+# offers broad groups only, so the fairness report's groups stay big enough to show.
+
+PREFER_NOT_TO_SAY = "prefer not to say"
+
+EQUALITY_QUESTIONS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "ethnicity": ("Which of these best describes your ethnic group?", (
+        ("Asian or Asian British", "Asian or Asian British"),
+        ("Black, Black British, Caribbean or African", "Black, Black British, Caribbean or African"),
+        ("Mixed or multiple ethnic groups", "Mixed or multiple ethnic groups"),
+        ("White", "White"),
+        ("Another ethnic group", "Another ethnic group"),
+    )),
+    "gender": ("Which of these best describes your gender?", (
+        ("woman", "Woman"),
+        ("man", "Man"),
+        ("non-binary", "Non-binary"),
+        ("another way", "I describe my gender another way"),
+    )),
+    "age_band": ("How old are you?", (
+        ("16-24", "16 to 24"),
+        ("25-34", "25 to 34"),
+        ("35-49", "35 to 49"),
+        ("50-64", "50 to 64"),
+        ("65+", "65 or over"),
+    )),
+    "disability": ("Do you consider yourself to be disabled?", (
+        ("yes", "Yes"),
+        ("no", "No"),
+    )),
+}
+
+
+def equality_choices(question: str, current: str | None = None) -> list[tuple[str, str]]:
+    """The answers offered for `question`, "prefer not to say" last. An answer given
+    earlier in other words (through the API) is offered too, so saving the page keeps it."""
+    choices = list(EQUALITY_QUESTIONS[question][1])
+    if current and current != PREFER_NOT_TO_SAY and current not in {value for value, _ in choices}:
+        choices.append((current, f"{current} (as you gave it before)"))
+    return [*choices, (PREFER_NOT_TO_SAY, "Prefer not to say")]

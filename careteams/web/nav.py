@@ -142,6 +142,12 @@ def _everyone(viewer: Viewer) -> bool:
     return True
 
 
+def _may_give_equality_data(viewer: Viewer, cooperative_id: int) -> bool:
+    membership = viewer.memberships.get(cooperative_id)
+    member_class = membership.member_class if viewer.is_active_member(cooperative_id) else None
+    return matching_perm.can_give_equality_data(viewer.actor, cooperative_id, member_class)
+
+
 NAV: list[Link] = [
     Link("Home", "web.home", _everyone),
     Link("Teams, invitations and hats", "teams.my_teams", _everyone),
@@ -161,6 +167,7 @@ COOP_NAV: list[CoopLink] = [
     # Suggestions need her profile first (the page is a 404 without one).
     CoopLink("Teams looking for help", "matching.suggested_vacancies",
              lambda v, c: v.may_keep_worker_profile(c) and c in v.profile_coops),
+    CoopLink("Equality questions", "matching.equality", _may_give_equality_data),
     CoopLink("Match review queue", "matching.queue", lambda v, c: matching_perm.can_view_queue(v.actor, c)),
     CoopLink("Fairness report", "matching.report", lambda v, c: matching_perm.can_view_fairness(v.actor, c)),
     CoopLink("Disputed hours", "hours.disputes_page", lambda v, c: hours_perm.can_run_pay(v.actor, c),

@@ -70,11 +70,32 @@ def record_check(actor: Actor, coop: Cooperative, person_id: int, data: dict) ->
     return check
 
 
+def _own_equality_row(actor: Actor, coop: Cooperative) -> EqualityData | None:
+    return db.session.scalar(sa.select(EqualityData).where(EqualityData.cooperative_id == coop.id,
+                                                           EqualityData.person_id == actor.person_id))
+
+
+def may_give_equality_data(actor: Actor, coop: Cooperative) -> bool:
+    """Whether the actor may give (or change) equality data in this co-op."""
+    return perm.can_give_equality_data(actor, coop.id, _member_class(actor, coop.id))
+
+
+def own_equality_data(actor: Actor, coop: Cooperative, *, changing: bool = False) -> tuple[EqualityData | None, bool]:
+    """The actor's own equality answers here (or None) and whether she may give or change them.
+
+    Someone who may not give any (no longer a worker member) sees only answers she gave
+    before, to withdraw them; with none, or when `changing`, she is refused."""
+    row = _own_equality_row(actor, coop)
+    may_give = may_give_equality_data(actor, coop)
+    if row is None or changing:
+        ensure(may_give)
+    return row, may_give
+
+
 def save_equality_data(actor: Actor, coop: Cooperative, data: dict) -> EqualityData:
     """The worker's own, voluntary equality data (only ever reported in aggregate)."""
-    ensure(perm.can_keep_worker_profile(actor, coop.id, _member_class(actor, coop.id)))
-    row = db.session.scalar(sa.select(EqualityData).where(EqualityData.cooperative_id == coop.id,
-                                                          EqualityData.person_id == actor.person_id))
+    ensure(may_give_equality_data(actor, coop))
+    row = _own_equality_row(actor, coop)
     if row is None:
         row = EqualityData(cooperative_id=coop.id, person_id=actor.person_id)
         db.session.add(row)
@@ -84,11 +105,15 @@ def save_equality_data(actor: Actor, coop: Cooperative, data: dict) -> EqualityD
     return row
 
 
-def forget_equality_data(actor: Actor, coop: Cooperative) -> None:
-    """Remove the actor's equality data entirely."""
-    db.session.execute(sa.delete(EqualityData).where(EqualityData.cooperative_id == coop.id,
-                                                     EqualityData.person_id == actor.person_id))
+def forget_equality_data(actor: Actor, coop: Cooperative) -> bool:
+    """Remove the actor's equality data entirely; whether there was any.
+
+    No permission to ask: anyone may withdraw her own answers, even after she has
+    stopped being a worker member (consent withdrawn means the data goes)."""
+    result = db.session.execute(sa.delete(EqualityData).where(EqualityData.cooperative_id == coop.id,
+                                                              EqualityData.person_id == actor.person_id))
     db.session.flush()
+    return bool(result.rowcount)
 
 
 def worker_eligibility(person_ids: Iterable[int], required_skills: Iterable[str], at: datetime | date,
