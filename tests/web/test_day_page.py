@@ -25,6 +25,7 @@ from tests.factories import (
     ShiftFactory,
     StaffRoleFactory,
     TeamFactory,
+    TeamMemberFactory,
     TimesheetEntryFactory,
     VacancyFactory,
     WorkerCheckFactory,
@@ -195,3 +196,16 @@ def test_the_query_count_does_not_grow_with_the_teams(app, world):
         return [s for s in counter.statements if s.lstrip().upper().startswith("SELECT")]
 
     assert len(reads(five_teams)) == len(reads(one_team)), (len(reads(one_team)), len(reads(five_teams)))
+
+
+def test_the_team_page_links_its_vacancies_for_the_team_side_and_facilitators(app, world):
+    team = TeamFactory(cooperative=world.coop)
+    worker = TeamMemberFactory(team=team).person
+    link = f'href="/teams/{team.id}/vacancies"'
+    for person in (team.leader, world.facilitator):
+        html = get(client_for(app, person), f"/teams/{team.id}").get_data(as_text=True)
+        assert link in html, person.email
+        assert get(client_for(app, person), f"/teams/{team.id}/vacancies").status_code == 200
+    response = get(client_for(app, worker), f"/teams/{team.id}")
+    assert response.status_code == 200
+    assert link not in response.get_data(as_text=True)
