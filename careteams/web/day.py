@@ -88,27 +88,23 @@ def _visit_url(shift: Shift) -> str:
     return url_for("rota.team_visit", team_id=shift.team_id, shift_id=shift.id)
 
 
-def _shifts(coop: Cooperative, now: datetime) -> list[Shift]:
+def upcoming_need(now: datetime):
     """Upcoming visits that need someone: nobody booked within a week, cover asked, or escalated."""
-    week = now + timedelta(days=UPCOMING_DAYS)
     unbooked = Shift.status.in_((ShiftStatus.open, ShiftStatus.offered))
-    cover = (Shift.status == ShiftStatus.booked) & Shift.cover_requested_at.is_not(None)
-    return db.session.scalars(
-        sa.select(Shift).join(Team, Team.id == Shift.team_id)
-        .where(Team.cooperative_id == coop.id, Shift.starts_at > now,
-               sa.or_(unbooked & (Shift.starts_at < week), cover,
-                      unbooked & (Shift.escalation_level >= 2)))
-        .options(contains_eager(Shift.team), joinedload(Shift.booked_person))
-        .order_by(Shift.starts_at, Shift.id)).unique().all()
+    return (Shift.starts_at > now) & sa.or_(
+        unbooked & ((Shift.starts_at < now + timedelta(days=UPCOMING_DAYS)) | (Shift.escalation_level >= 2)),
+        (Shift.status == ShiftStatus.booked) & Shift.cover_requested_at.is_not(None))
 
 
-def _missed(coop: Cooperative, now: datetime) -> list[Shift]:
+def missed_visit(now: datetime):
     """Booked visits the clock flagged as missed (no arrival), in the last week."""
+    return ((Shift.status == ShiftStatus.booked) & Shift.missed_alert_at.is_not(None) & Shift.arrived_at.is_(None)
+            & (Shift.starts_at >= now - timedelta(days=MISSED_LOOKBACK_DAYS)))
+
+
+def _shifts(coop: Cooperative, where) -> list[Shift]:
     return db.session.scalars(
-        sa.select(Shift).join(Team, Team.id == Shift.team_id)
-        .where(Team.cooperative_id == coop.id, Shift.status == ShiftStatus.booked,
-               Shift.missed_alert_at.is_not(None), Shift.arrived_at.is_(None),
-               Shift.starts_at >= now - timedelta(days=MISSED_LOOKBACK_DAYS))
+        sa.select(Shift).join(Team, Team.id == Shift.team_id).where(Team.cooperative_id == coop.id, where)
         .options(contains_eager(Shift.team), joinedload(Shift.booked_person))
         .order_by(Shift.starts_at, Shift.id)).unique().all()
 
@@ -172,7 +168,7 @@ def day_for(actor: Actor, coop: Cooperative, now: datetime | None = None) -> lis
     unbooked = DaySection("unbooked", "Visits in the next 7 days with nobody booked", "Every visit is booked.")
     escalated = DaySection("escalated", "Visits the rota could not fill: passed to facilitators", "None.")
     cover = DaySection("cover", "Cover asked", "Nobody has asked for cover.")
-    for shift in _shifts(coop, now):
+    for shift in _shifts(coop, upcoming_need(now)):
         zone = _team_zone(shift.team, coop)
         visit = f"{shift.team.display_name}'s team, visit on {_when(shift.starts_at, zone)}"
         if shift.status == ShiftStatus.booked:
@@ -187,7 +183,7 @@ def day_for(actor: Actor, coop: Cooperative, now: datetime | None = None) -> lis
                                           shift.starts_at))
 
     missed = DaySection("missed", "Missed visits", "No missed visits this week.")
-    for shift in _missed(coop, now):
+    for shift in _shifts(coop, missed_visit(now)):
         who = shift.booked_person.name if shift.booked_person else "the worker"
         missed.lines.append(DayLine(
             f"{shift.team.display_name}'s team, visit on {_when(shift.starts_at, _team_zone(shift.team, coop))}: "

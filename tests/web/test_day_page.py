@@ -209,3 +209,17 @@ def test_the_team_page_links_its_vacancies_for_the_team_side_and_facilitators(ap
     response = get(client_for(app, worker), f"/teams/{team.id}")
     assert response.status_code == 200
     assert link not in response.get_data(as_text=True)
+
+
+def test_the_home_page_tells_a_facilitator_how_many_visits_need_someone(app, world):
+    now = utcnow()
+    team = TeamFactory(cooperative=world.coop)
+    html = get(client_for(app, world.facilitator), "/").get_data(as_text=True)
+    assert "need someone" not in html and "needs someone" not in html
+    for days in (1, 2):
+        ShiftFactory(team=team, starts_at=now + timedelta(days=days), ends_at=now + timedelta(days=days, hours=1))
+    html = get(client_for(app, world.facilitator), "/").get_data(as_text=True)
+    assert (f'<a href="/coops/{world.coop.slug}/day">2 visits across {world.coop.name}&#39;s teams need someone: '
+            "see today&#39;s work.</a>") in html
+    # The team's leader is not told: the day is the co-op's facilitators' work.
+    assert "need someone" not in get(client_for(app, team.leader), "/").get_data(as_text=True)
