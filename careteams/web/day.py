@@ -17,7 +17,7 @@ No health details: a line names the team and the time, never what the visit is f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -52,7 +52,7 @@ CHECK_KIND_WORDS = {"enhanced_dbs": "enhanced DBS check", "right_to_work": "righ
 @dataclass(frozen=True)
 class DayLine:
     words: str
-    url: str
+    url: str | None  # None: the page behind it does not open for this person (an admin, not a facilitator)
     link_text: str
     when: datetime | date | None = None
 
@@ -226,4 +226,10 @@ def day_for(actor: Actor, coop: Cooperative, now: datetime | None = None) -> lis
             url_for("matching.vacancy_page", vacancy_id=vacancy.id), "See the vacancy and suggestions",
             vacancy.created_at))
 
-    return [unbooked, escalated, cover, missed, review, stalled, troubled, disputes, checks, vacancies]
+    sections = [unbooked, escalated, cover, missed, review, stalled, troubled, disputes, checks, vacancies]
+    if not matching_perm.can_view_queue(actor, coop.id):
+        # An admin who is not a facilitator sees the day, but the pages that resolve
+        # each line (visits, matches, hours, checks) open only for facilitators: no dead links.
+        for part in sections:
+            part.lines = [replace(line, url=None) for line in part.lines]
+    return sections

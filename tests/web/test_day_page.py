@@ -145,8 +145,18 @@ def test_what_is_settled_or_far_off_is_not_listed(app, world):
 
 
 def test_an_admin_sees_the_day_and_the_nav_links_it(app, world):
+    _, lines = fill_team(world.coop, utcnow())
     client = client_for(app, world.admin)
-    assert get(client, f"/coops/{world.coop.slug}/day").status_code == 200
+    response = get(client, f"/coops/{world.coop.slug}/day")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    # The pages behind the lines open for facilitators only: an admin gets the words, no dead links.
+    for key, url in lines.items():
+        block = section(html, key)
+        assert f'href="{url}"' not in block, key
+        assert get(client, url.split("#")[0]).status_code in (403, 404), url
+    assert "nobody is booked yet" in section(html, "unbooked")
+    assert "the pages behind each line open for facilitators only" in html
     assert f'href="/coops/{world.coop.slug}/day">Today&#39;s work</a>' in get(client, "/").get_data(as_text=True)
 
 
