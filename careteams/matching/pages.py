@@ -45,12 +45,15 @@ bp = Blueprint("matching", __name__)
 
 ACTION_LABELS = {
     "answer_yes": "Yes, I'd like to go ahead", "answer_no": "No, thank you", "approve": "Approve after review",
+    "decline": "Decline after review",
     "hold": "Hold this match", "release": "Release the hold", "record_introduction": "Record the introduction",
     "start_trial": "Start the trial", "record_shift": "Record a shift", "confirm": "Confirm: it is working",
     "withdraw": "Withdraw from this match",
 }
 # Actions that take a note or a date on the page.
-NOTE_ACTIONS = {"answer_yes", "answer_no", "hold", "release", "withdraw"}
+NOTE_ACTIONS = {"answer_yes", "answer_no", "decline", "hold", "release", "withdraw"}
+# Actions whose note only facilitators read.
+FACILITATOR_NOTE_ACTIONS = {"decline", "hold", "release"}
 DATE_ACTIONS = {"record_introduction", "record_shift"}
 
 
@@ -242,7 +245,8 @@ def _render_match(match_id: int, refusal: dict | None = None, status: int = 200)
     """The match page; `refusal` is a refused form's action, errors (plain words) and what was typed."""
     view = view_match(current_actor(), match_id)
     return render_template("matching/match.html", match=view, labels=ACTION_LABELS, note_actions=NOTE_ACTIONS,
-                           date_actions=DATE_ACTIONS, check_in_labels=rules.CHECK_IN_LABELS,
+                           date_actions=DATE_ACTIONS, facilitator_note_actions=FACILITATOR_NOTE_ACTIONS,
+                           check_in_labels=rules.CHECK_IN_LABELS,
                            refusal=refusal or {"errors": {}, "values": {}}), status
 
 

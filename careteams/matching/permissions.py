@@ -19,6 +19,7 @@ ACTION_SIDES: dict[Action, frozenset[Side]] = {
     Action.answer_yes: frozenset({Side.team, Side.worker}),
     Action.answer_no: frozenset({Side.team, Side.worker}),
     Action.approve: frozenset({Side.facilitator}),
+    Action.decline: frozenset({Side.facilitator}),
     Action.hold: frozenset({Side.facilitator}),
     Action.release: frozenset({Side.facilitator}),
     Action.record_introduction: frozenset({Side.team, Side.worker, Side.facilitator}),
@@ -42,8 +43,13 @@ def can_view_team_vacancies(access: TeamAccess) -> bool:
     return can_post_vacancy(access) or can_answer_for_team(access) or access.is_facilitator
 
 
-# The facilitator's review of a match: approving it, holding it, releasing a hold.
-REVIEW_ACTIONS = frozenset({Action.approve, Action.hold, Action.release})
+def can_read_team_note(access: TeamAccess) -> bool:
+    """The team side's private note is the team side's: a facilitator as such never reads it."""
+    return can_post_vacancy(access) or can_answer_for_team(access)
+
+
+# The facilitator's review of a match: approving or declining it, holding it, releasing a hold.
+REVIEW_ACTIONS = frozenset({Action.approve, Action.decline, Action.hold, Action.release})
 
 
 def can_review_match(actor: Actor, cooperative_id: int, team_answered_by_id: int | None, worker_id: int) -> bool:

@@ -24,6 +24,7 @@ class Action(StrEnum):
     answer_no = "answer_no"
     approve = "approve"  # facilitator review passed
     hold = "hold"  # facilitator pauses the match, with a note
+    decline = "decline"  # facilitator review: the match does not go ahead
     release = "release"  # facilitator lifts a hold
     record_introduction = "record_introduction"
     start_trial = "start_trial"
@@ -46,6 +47,26 @@ PROGRESS_ACTIONS = frozenset({Action.answer_yes, Action.answer_no, Action.approv
                               Action.start_trial, Action.confirm})
 PARTIES = (Side.team, Side.worker)
 REVIEW_AFTER_SHIFTS = (3, 8)
+
+# Where a match stands, in the words every page (and the API's `state_words`) uses.
+MATCH_STATE_WORDS: dict[MatchState, str] = {
+    MatchState.invited: "invited: waiting for the worker's answer",
+    MatchState.asked: "asked to join: waiting for the team's answer",
+    MatchState.declined: "declined",
+    MatchState.review: "waiting for review",
+    MatchState.introduction: "introduction arranged",
+    MatchState.trial: "on trial in the team",
+    MatchState.active: "joined the team",
+    MatchState.withdrawn: "withdrawn",
+}
+
+
+def match_state_words(state: MatchState | str) -> str:
+    """A match state in plain words (an unknown value is shown as it is, never a 500)."""
+    try:
+        return MATCH_STATE_WORDS[MatchState(state)]
+    except ValueError:
+        return str(state)
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,13 @@ def next_state(facts: MatchFacts, action: Action, side: Side) -> MatchState:
         if action == Action.answer_no:
             return MatchState.declined
         return MatchState.review if facts.review_required else MatchState.introduction
+
+    if action == Action.decline:
+        if side != Side.facilitator:
+            raise IllegalTransition("Only a facilitator can decline a match after review.")
+        if state != MatchState.review:
+            raise IllegalTransition("Only a match waiting for review can be declined by a facilitator.")
+        return MatchState.declined
 
     if action == Action.approve:
         if side != Side.facilitator:

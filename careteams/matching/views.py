@@ -258,8 +258,8 @@ class MatchActions(MethodView):
     @api_bp.arguments(MatchActionSchema)
     @api_bp.response(200)
     def post(self, data: dict, match_id: int):
-        """Answer yes/no, approve, hold, release, record the introduction, start the trial,
-        record a shift, confirm or withdraw. Invalid transitions get 409."""
+        """Answer yes/no, approve or decline after review, hold, release, record the introduction,
+        start the trial, record a shift, confirm or withdraw. Invalid transitions get 409."""
         act_on_match(current_actor(), match_id, data["action"], note=data["note"], on=data["on"])
         db.session.commit()
         return view_match(current_actor(), match_id)

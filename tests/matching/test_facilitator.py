@@ -74,9 +74,10 @@ def test_queue_lists_reviews_holds_stalled_introductions_lonely_vacancies_and_ex
     act(world.facilitator, in_review, Action.hold, note="Reference to check")
 
     soon = facilitator_queue(actor(world.facilitator), world.coop, now=NOW)
-    assert [m["id"] for m in soon["in_review"]] == [in_review.id]
-    assert soon["in_review"][0]["hold_note"] == "Reference to check"
+    # A held match is listed once: under "held", with its note, not again under "waiting for review".
+    assert soon["in_review"] == []
     assert [m["id"] for m in soon["held"]] == [in_review.id]
+    assert soon["held"][0]["hold_note"] == "Reference to check"
     assert soon["stalled_introductions"] == []  # approved today
     assert [v["id"] for v in soon["vacancies_without_candidates"]] == [lonely.id]
     assert [(c["name"], c["kind"], c["expired"]) for c in soon["expiring_checks"]] == [

@@ -42,6 +42,7 @@ LEGAL = {
     (S.asked, A.withdraw, W): S.withdrawn,
     (S.asked, A.hold, F): S.asked,
     (S.review, A.approve, F): S.introduction,
+    (S.review, A.decline, F): S.declined,
     (S.review, A.hold, F): S.review,
     (S.review, A.withdraw, T): S.withdrawn,
     (S.review, A.withdraw, W): S.withdrawn,

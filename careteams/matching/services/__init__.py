@@ -7,8 +7,8 @@ One module per use case:
                    worker's skills and checks before offering a shift)
   vacancies        posting, changing and reading vacancies
   suggestions      ranked, explained suggestions both ways
-  matches          the consent state machine (invite, ask, answer, review,
-                   introduce, trial, confirm, withdraw)
+  matches          the consent state machine (invite, ask, answer, review: approve,
+                   decline or hold; introduce, trial, confirm, withdraw)
   check_ins        check-ins after the 3rd and 8th shift
   match_summaries  what each side sees of a match
   facilitator      the facilitators' queue, fairness report and figures

@@ -37,16 +37,19 @@ def facilitator_queue(actor: Actor, coop: Cooperative, now: datetime | None = No
     ensure(perm.can_view_queue(actor, coop.id))
     now = now or utcnow()
     settings = matching_settings(coop.id)
-    in_review = db.session.scalars(sa.select(Match).where(Match.cooperative_id == coop.id,
+    # A held match is listed once, under "held" (with its note), not again under what it is waiting for.
+    not_held = Match.held.is_not(True)
+    in_review = db.session.scalars(sa.select(Match).where(Match.cooperative_id == coop.id, not_held,
                                                           Match.state == MatchState.review).order_by(Match.mutual_at)).all()
     stale_before = now - timedelta(days=settings.introduction_stale_days)
     stalled = db.session.scalars(sa.select(Match).where(
-        Match.cooperative_id == coop.id, Match.state == MatchState.introduction,
+        Match.cooperative_id == coop.id, Match.state == MatchState.introduction, not_held,
         Match.approved_at <= stale_before).order_by(Match.approved_at)).all()
-    held = db.session.scalars(sa.select(Match).where(Match.cooperative_id == coop.id, Match.held.is_(True))).all()
+    held = db.session.scalars(sa.select(Match).where(Match.cooperative_id == coop.id, Match.held.is_(True),
+                                                     Match.state.in_(rules.OPEN_STATES)).order_by(Match.id)).all()
     not_working = rules.CheckInAnswer.not_working.value
     troubled = db.session.scalars(sa.select(Match).where(
-        Match.cooperative_id == coop.id, Match.state.in_(rules.OPEN_STATES | {MatchState.active}),
+        Match.cooperative_id == coop.id, Match.state.in_(rules.OPEN_STATES | {MatchState.active}), not_held,
         sa.exists().where(ReviewPrompt.match_id == Match.id,
                           sa.or_(ReviewPrompt.team_answer == not_working, ReviewPrompt.worker_answer == not_working)))
         .order_by(Match.id)).all()

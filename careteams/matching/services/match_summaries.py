@@ -26,14 +26,19 @@ from careteams.members.permissions import Actor
 def view_match(actor: Actor, match_id: int) -> dict:
     """A match as the actor may see it (private notes and contact details by side)."""
     match, sides, access = visible_match(actor, match_id)
-    return match_view(match, sides, team_side_viewer=perm.can_view_team_vacancies(access), actor=actor)
+    return match_view(match, sides, team_side_viewer=perm.can_view_team_vacancies(access), actor=actor,
+                      team_note_reader=perm.can_read_team_note(access))
 
 
-def match_view(match: Match, sides: frozenset[Side], team_side_viewer: bool = False, actor: Actor | None = None) -> dict:
+def match_view(match: Match, sides: frozenset[Side], team_side_viewer: bool = False, actor: Actor | None = None,
+               team_note_reader: bool = False) -> dict:
+    """`sides`: what the reader acts for; `team_side_viewer`: may see the team's side of it (facilitators too);
+    `team_note_reader`: may read the team's private note (the team side only, never a facilitator as such)."""
     mutual = match.state in rules.MUTUAL_STATES
     skills = vacancy_skills([match.vacancy_id])[match.vacancy_id]
     view = {
-        "id": match.id, "state": match.state.value, "started_by": match.started_by.value,
+        "id": match.id, "state": match.state.value, "state_words": rules.match_state_words(match.state),
+        "started_by": match.started_by.value,
         "vacancy_id": match.vacancy_id, "held": match.held, "introduction_on": iso(match.introduction_on),
         "shifts": [s.worked_on.isoformat() for s in match.shifts], "created_at": iso(match.created_at),
         "team_confirmed": match.team_confirmed_at is not None, "worker_confirmed": match.worker_confirmed_at is not None,
@@ -43,9 +48,16 @@ def match_view(match: Match, sides: frozenset[Side], team_side_viewer: bool = Fa
                                                  .where(ReviewPrompt.match_id == match.id))),
         "check_ins": check_in_views(match, sides),
     }
+    # Who reads decides the page's wording: the worker, the team side, or a facilitator as such.
+    if Side.worker in sides:
+        view["reader"] = Side.worker.value
+    elif Side.facilitator in sides and not (Side.team in sides or team_note_reader):
+        view["reader"] = Side.facilitator.value
+    else:
+        view["reader"] = Side.team.value
     if Side.team in sides or team_side_viewer or Side.facilitator in sides:
         view["worker"] = worker_summary(match.cooperative_id, match.worker_id, match.vacancy, mutual)
-    if Side.team in sides or team_side_viewer:
+    if Side.team in sides or team_note_reader:
         view["team_note"] = match.team_note
     if Side.worker in sides:
         view["worker_note"] = match.worker_note
@@ -98,7 +110,8 @@ def list_vacancy_matches(actor: Actor, vacancy_id: int) -> list[dict]:
     vacancy, access = vacancy_and_access(actor, vacancy_id)
     ensure(perm.can_view_team_vacancies(access), not_found=True)
     matches = db.session.scalars(sa.select(Match).where(Match.vacancy_id == vacancy.id).order_by(Match.id)).all()
-    return [match_view(m, sides_of(actor, m, access), team_side_viewer=True, actor=actor) for m in matches]
+    return [match_view(m, sides_of(actor, m, access), team_side_viewer=True, actor=actor,
+                       team_note_reader=perm.can_read_team_note(access)) for m in matches]
 
 
 def list_my_matches(actor: Actor, coop: Cooperative) -> list[dict]:

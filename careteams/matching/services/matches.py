@@ -198,6 +198,15 @@ def act_on_match(actor: Actor, match_id: int, action: Action, note: str | None =
         match.reviewed_by_id = actor.person_id
         match.approved_at = now
         notify_both(match, "A facilitator has approved your match. Log in to careteams to arrange an introduction.")
+    elif action == Action.decline:
+        # The facilitator's review says no: closed, nobody joins; the note stays with facilitators.
+        match.reviewed_by_id = actor.person_id
+        match.declined_by = side
+        match.closed_at = now
+        match.held = False
+        if note:
+            match.hold_note = note
+        notify_both(match, "A facilitator has reviewed your match and it will not go ahead. Log in to careteams to see it.")
     elif action == Action.hold:
         if not note:
             raise ValidationError(details={"fields": {"note": ["Say why the match is held (only facilitators see it)."]}})
