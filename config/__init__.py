@@ -91,6 +91,8 @@ class Base:
 
     # Reminders of booked shifts: how many hours ahead (each sent once).
     ROTA_REMINDER_HOURS: tuple[float, ...] = (24, 2)
+    # The facilitators' day lists a team whose vacancy has stayed open this many weeks.
+    DAY_VACANCY_OPEN_WEEKS = 6
 
     INVITE_TTL = timedelta(days=7)
     RESET_TTL = timedelta(hours=1)

@@ -12,6 +12,7 @@ from marshmallow import ValidationError as SchemaError
 from careteams.auth.current import current_actor
 from careteams.errors import AppError, Conflict, ValidationError
 from careteams.extensions import db
+from careteams.matching import permissions as perm
 from careteams.matching import rules
 from careteams.matching.forms import EqualityForm
 from careteams.matching.models import EmploymentType, VacancyStatus
@@ -104,6 +105,12 @@ def _windows_from_form(text: str, errors: dict) -> list[str]:
     except ValueError as exc:
         errors["windows"] = [str(exc)]
         return []
+
+
+@bp.app_template_global("can_view_team_vacancies")
+def can_view_team_vacancies(access) -> bool:
+    """For the team page: link to the team's vacancies (and their suggestions) by matching's own rule."""
+    return perm.can_view_team_vacancies(access)
 
 
 # --- the worker ------------------------------------------------------------------------

@@ -89,6 +89,11 @@ def can_view_queue(actor: Actor, cooperative_id: int) -> bool:
     return is_facilitator(actor, cooperative_id)
 
 
+def can_view_day(actor: Actor, cooperative_id: int) -> bool:
+    """The facilitators' day across the co-op's teams: its facilitators and admins."""
+    return is_facilitator(actor, cooperative_id) or is_admin(actor, cooperative_id)
+
+
 def can_view_fairness(actor: Actor, cooperative_id: int) -> bool:
     return is_facilitator(actor, cooperative_id)
 

@@ -36,6 +36,7 @@ from careteams.rota.enums import OfferStatus, ShiftStatus
 from careteams.rota.models import Offer, Shift
 from careteams.teams import rules as team_rules
 from careteams.teams.models import Hat, HatStatus, Team, TeamMember, TeamMemberStatus
+from careteams.web.day import missed_visit, upcoming_need
 from careteams.web.grammar import count_of, plural
 from careteams.web.nav import Viewer
 
@@ -225,7 +226,24 @@ def _votes(viewer: Viewer, now: datetime) -> list[Todo]:
                  resolution.closes_at, coop.timezone) for resolution, coop in rows]
 
 
-GATHERERS = (_invitations, _hat_offers, _matches, _offers, _visits_today, _hours, _check_ins, _votes, _disputes)
+def _day(viewer: Viewer, now: datetime) -> list[Todo]:
+    """For the co-op's facilitators and admins: visits that need someone (the first sections of
+    the facilitators' day, careteams/web/day.py), counted in one query over her co-ops."""
+    coops = {c.id: c for c in viewer.cooperatives if matching_perm.can_view_day(viewer.actor, c.id)}
+    if not coops:
+        return []
+    rows = db.session.execute(sa.select(Team.cooperative_id, sa.func.count(Shift.id))
+                              .join(Team, Team.id == Shift.team_id)
+                              .where(Team.cooperative_id.in_(coops), sa.or_(upcoming_need(now), missed_visit(now)))
+                              .group_by(Team.cooperative_id)).all()
+    return [Todo("day", f"{count_of(n, 'visit')} across {coops[coop_id].name}'s teams "
+                 f"{plural('needs', n, 'need')} someone: see today's work.",
+                 url_for("web.day", slug=coops[coop_id].slug), zone=coops[coop_id].timezone)
+            for coop_id, n in rows if n]
+
+
+GATHERERS = (_invitations, _hat_offers, _matches, _offers, _visits_today, _hours, _check_ins, _votes, _disputes,
+             _day)
 
 
 def todo_for(viewer: Viewer, now: datetime | None = None) -> list[Todo]:

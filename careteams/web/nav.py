@@ -168,6 +168,7 @@ COOP_NAV: list[CoopLink] = [
     CoopLink("Teams looking for help", "matching.suggested_vacancies",
              lambda v, c: v.may_keep_worker_profile(c) and c in v.profile_coops),
     CoopLink("Equality questions", "matching.equality", _may_give_equality_data),
+    CoopLink("Today's work", "web.day", lambda v, c: matching_perm.can_view_day(v.actor, c)),
     CoopLink("Match review queue", "matching.queue", lambda v, c: matching_perm.can_view_queue(v.actor, c)),
     CoopLink("Fairness report", "matching.report", lambda v, c: matching_perm.can_view_fairness(v.actor, c)),
     CoopLink("Disputed hours", "hours.disputes_page", lambda v, c: hours_perm.can_run_pay(v.actor, c),

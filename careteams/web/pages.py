@@ -6,8 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import login_required
 
-from careteams.auth.current import current_person
+from careteams.auth.current import current_actor, current_person
+from careteams.members.services import get_visible_cooperative
 from careteams.web import grammar
+from careteams.web.day import day_for
 from careteams.web.home import team_links, todo_for
 from careteams.web.nav import nav_context, nav_for, viewer_for
 
@@ -27,3 +29,12 @@ def home():
     return render_template("home.html", viewer=viewer, todos=todo_for(viewer), teams=team_links(viewer),
                            own_links=[item for item in links if item.cooperative_id is None],
                            coop_links=links)
+
+
+@bp.route("/coops/<slug>/day")
+@login_required
+def day(slug: str):
+    """The facilitators' day across the co-op's teams (careteams/web/day.py)."""
+    actor = current_actor()
+    coop = get_visible_cooperative(actor, slug)
+    return render_template("day.html", coop=coop, sections=day_for(actor, coop))
