@@ -262,20 +262,3 @@ def revoke_staff_role(actor: Actor, coop: Cooperative, staff_role_id: int) -> No
             raise Conflict("A co-operative needs at least one admin.", code="last_admin")
     db.session.delete(staff_role)
     db.session.flush()
-
-
-# --- the home page ------------------------------------------------------------
-
-
-def home_summary(person: Person) -> list[dict]:
-    """For each co-op the person belongs to or works for: their class and roles."""
-    memberships = db.session.scalars(sa.select(Membership).where(Membership.person_id == person.id)).all()
-    roles = db.session.scalars(sa.select(StaffRole).where(StaffRole.person_id == person.id)).all()
-    by_coop: dict[int, dict] = {}
-    for m in memberships:
-        entry = by_coop.setdefault(m.cooperative_id, {"cooperative": m.cooperative, "membership": None, "roles": []})
-        entry["membership"] = m
-    for r in roles:
-        entry = by_coop.setdefault(r.cooperative_id, {"cooperative": r.cooperative, "membership": None, "roles": []})
-        entry["roles"].append(r.role)
-    return sorted(by_coop.values(), key=lambda e: e["cooperative"].name)

@@ -192,7 +192,7 @@ COOP_NAV: list[CoopLink] = [
 ]
 
 
-# Her teams' money (the labels of hours.services.money.money_links).
+# Her teams' money, where hours.permissions.can_see_team_money lets her.
 TEAM_NAV: list[TeamNavLink] = [
     TeamNavLink(lambda team, access: "My money" if access.is_leader else f"Money: {team.display_name}'s team",
                 "hours.team_money_page", hours_perm.can_see_team_money),

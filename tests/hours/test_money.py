@@ -220,13 +220,6 @@ def test_visit_pages_show_expected_pay(world, client):
     assert "£27.75" in hours and "£15.00 an hour" in hours
 
 
-def test_money_links(world, october, paid):  # noqa: F811
-    assert money.money_links(act(world.leader)) == [("My money", f"/teams/{world.team.id}/money")]
-    assert money.money_links(act(world.worker2)) == [("My pay", "/my/pay")]
-    assert money.money_links(act(world.circle)) == []
-    assert money.money_links(act(world.stranger)) == []
-
-
 def test_demo_shows_ann_and_wendy_real_figures(app):
     from careteams.demo import seed
     from careteams.members.models import Person

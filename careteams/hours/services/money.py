@@ -34,7 +34,7 @@ from careteams.members.models import Person
 from careteams.members.permissions import Actor
 from careteams.rota.models import Shift
 from careteams.teams.models import Team
-from careteams.teams.services.access import get_visible_team, visible_teams
+from careteams.teams.services.access import get_visible_team
 
 ENHANCEMENTS = ("night_enhancement", "bank_holiday_enhancement")
 TIME_ELEMENTS = ("hours", "travel", "night_enhancement", "bank_holiday_enhancement", "cancellation")
@@ -424,19 +424,3 @@ def expected_pay_for_shift(actor: Actor, shift: Shift) -> ExpectedPay | None:
     minutes = int((shift.ends_at - shift.starts_at).total_seconds() // 60)
     facts = rules.EntryFacts(kind=kind, worked_minutes=minutes)
     return _expected(_Planned(team, actor.person_id, shift.starts_at), facts, team.cooperative_id)
-
-
-# ------------------------------------------------------------------ navigation
-
-
-def money_links(actor: Actor) -> list[tuple[str, str]]:
-    """Money pages this person can use, as (label, url), for the navigation."""
-    links: list[tuple[str, str]] = []
-    paid = db.session.scalar(sa.select(RunEntry.id).where(RunEntry.person_id == actor.person_id).limit(1))
-    if paid is not None:
-        links.append(("My pay", "/my/pay"))
-    for team, access in visible_teams(actor):
-        if perm.can_see_team_money(access):
-            label = "My money" if team.leader_id == actor.person_id else f"Money: {team.display_name}'s team"
-            links.append((label, f"/teams/{team.id}/money"))
-    return links

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import url_for
 
 from careteams.db import utcnow
 from careteams.extensions import db
-from careteams.members.models import Person
 from careteams.members.permissions import Actor, is_admin
-from careteams.members.services import actor_for
 from careteams.teams import permissions as perm
 from careteams.teams import rules
 from careteams.teams.models import Hat, HatStatus, SuggestionStatus, TeamMember, TeamMemberStatus
-from careteams.teams.services.access import CURRENT_MEMBER_STATUSES, get_visible_team, visible_teams
+from careteams.teams.services.access import CURRENT_MEMBER_STATUSES, get_visible_team
 from careteams.teams.services.arrangers import list_arrangers
 from careteams.teams.services.audit import team_history
 from careteams.teams.services.circle import list_hats
@@ -88,16 +85,3 @@ def pending_for(actor: Actor) -> dict:
         Hat.person_id == actor.person_id, Hat.status == HatStatus.offered, Hat.ended_at.is_(None)
     ).order_by(Hat.id)) if rules.hat_answerable(h.status, h.expires_at, now)]
     return {"invitations": invitations, "hat_offers": offers}
-
-
-def home_links(person_id: int, cooperative_id: int) -> list[dict]:
-    """Links to the person's teams in one co-op, for the home page."""
-    actor = actor_for(db.session.get(Person, person_id))
-    links = []
-    for team, access in visible_teams(actor):
-        if team.cooperative_id != cooperative_id:
-            continue
-        label = "My team" if access.is_leader else f"{team.display_name}'s team"
-        links.append({"label": label, "url": url_for("teams.team_page", team_id=team.id)})
-    return links
-
