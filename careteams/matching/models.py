@@ -127,6 +127,8 @@ class WorkerCheck(db.Model):
     worker_profile_id: Mapped[int] = mapped_column(sa.ForeignKey("worker_profile.id", ondelete="CASCADE"))
     kind: Mapped[CheckKind] = mapped_column(_enum(CheckKind, "check_kind"))
     name: Mapped[str] = mapped_column(sa.String(80), default="")  # the training item's name
+    # The certificate's or document's number (a DBS certificate number, say), as seen.
+    reference: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
     checked_on: Mapped[date]
     expires_on: Mapped[date | None]
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
