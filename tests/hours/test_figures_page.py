@@ -20,7 +20,7 @@ from flask import g
 from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.hours import rules
-from careteams.hours.enums import EntryKind, TimesheetStatus
+from careteams.hours.enums import EntryKind
 from careteams.matching.enums import MatchState
 from careteams.members.models import MemberClass, StaffRoleName
 from careteams.teams.models import TeamMemberStatus
