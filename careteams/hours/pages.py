@@ -257,7 +257,7 @@ def _or_none(fmt):
 
 
 def _figures_view(cooperative_id: int):
-    """(form, view or None): the chosen months' charts; None where the form refused the months."""
+    """(coop, form, view): the chosen months' charts in `view`; None where the form refused the months."""
     actor = current_actor()
     coop = figures.figures_cooperative(actor, cooperative_id)
     form = forms.FiguresRangeForm(request.args)
