@@ -3,9 +3,11 @@ careteams.web.forms (services check everything again)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from careteams.web.forms import PageForm
 
@@ -78,3 +80,45 @@ class SettleForm(PageForm):
         Optional(), NumberRange(0, 600, "Enter whole minutes from 0 to 600.")])
     note = StringField("Note for both sides", filters=[_strip], validators=[
         Optional(), Length(max=500, message="Keep it to 500 characters or fewer.")])
+
+
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MAX_FIGURE_MONTHS = 24
+
+
+class FiguresRangeForm(PageForm):
+    """The co-op figures' months (GET, no CSRF: it changes nothing). Blank: the last 12 months."""
+
+    class Meta:
+        csrf = False
+
+    from_month = StringField("First month (optional)", filters=[_strip], validators=[
+        Optional(), Regexp(MONTH, message="Enter the first month like 2026-01.")])
+    to_month = StringField("Last month (optional)", filters=[_strip], validators=[
+        Optional(), Regexp(MONTH, message="Enter the last month like 2026-12.")])
+
+    def months(self, this_month: date) -> tuple[date, date] | None:
+        """The first and last month (1sts) chosen, or None with each reason on its field."""
+        if not self.validate():
+            return None
+        last = _month(self.to_month.data) if self.to_month.data else this_month
+        first = _month(self.from_month.data) if self.from_month.data else _add_months(last, -11)
+        if last > this_month:
+            self.to_month.errors.append(f"The last month cannot be after this month ({this_month:%b %Y}).")
+        elif first > last:
+            self.from_month.errors.append("The first month must be the same as the last month or before it.")
+        elif (last.year - first.year) * 12 + last.month - first.month + 1 > MAX_FIGURE_MONTHS:
+            self.from_month.errors.append(f"Choose at most {MAX_FIGURE_MONTHS} months.")
+        else:
+            return first, last
+        return None
+
+
+def _month(text: str) -> date:
+    year, month = text.split("-")
+    return date(int(year), int(month), 1)
+
+
+def _add_months(day: date, n: int) -> date:
+    index = day.year * 12 + day.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)

@@ -4,9 +4,10 @@ Thin adapters: read the form, call one service, commit once, redirect."""
 from __future__ import annotations
 
 from datetime import date, time
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -17,6 +18,8 @@ from careteams.extensions import db
 from careteams.hours import forms, rules
 from careteams.hours.enums import EntryKind
 from careteams.hours.services import fair_pay, figures, money, runs, timesheets
+from careteams.matching import permissions as matching_perm
+from careteams.matching.services.facilitator import matching_figures_by_month
 from careteams.web import charts
 from careteams.web.forms import PageForm, refused
 
@@ -230,14 +233,100 @@ def invoice_page(run_id: int, team_id: int, funder_id: int):
     return render_template("hours/invoice.html", report=report, invoice=invoice, money=rules.pounds)
 
 
+# ---------------------------------------------------------------- the co-op's figures (issue 18)
+# One page for facilitators and admins (hours.permissions.can_run_pay, like pay runs); its
+# matching section shows only where matching.permissions.can_view_fairness allows (facilitators).
+# The figures come from hours.services.figures and matching's matching_figures_by_month; the
+# charts, the tables and the CSV are drawn from the same Chart objects.
+
+
+def _one_dp(value) -> str:
+    return f"{Decimal(value):.1f}"
+
+
+def _percent(value) -> str:
+    return f"{Decimal(value):.1f}%"
+
+
+def _whole_percent(value) -> str:
+    return f"{value}%"
+
+
+def _or_none(fmt):
+    return lambda value: "none" if value is None else fmt(value)
+
+
+def _figures_view(cooperative_id: int):
+    """(coop, form, view): the chosen months' charts in `view`; None where the form refused the months."""
+    actor = current_actor()
+    coop = figures.figures_cooperative(actor, cooperative_id)
+    form = forms.FiguresRangeForm(request.args)
+    today = utcnow().astimezone(ZoneInfo(coop.timezone)).date()
+    chosen = form.months(date(today.year, today.month, 1))
+    if chosen is None:
+        return coop, form, None
+    first, last = chosen
+    months = rules.month_starts(first, last)
+    rows, total = figures.figures_with_total(actor, cooperative_id, first, last)
+    labels = [money.month_label(m) for m in months]
+    axis = [f"{m:%b %y}" for m in months]
+
+    def chart(key: str, title: str, desc: str, *series) -> charts.Chart:
+        return charts.Chart(chart_id=f"figures-{key}", title=title, desc=desc + " The table below gives the same figures.",
+                            categories=labels, axis_labels=axis, series=list(series))
+
+    found = {
+        "hours": chart("hours", "Hours of support delivered", "Bars for the hours of support confirmed each month.",
+                       charts.series("Hours", [r["hours_delivered"] for r in rows], _one_dp)),
+        "active": chart("active", "Active teams and workers",
+                        "Bars for the teams and the workers with confirmed hours each month.",
+                        charts.series("Active teams", [r["active_teams"] for r in rows]),
+                        charts.series("Active workers", [r["active_workers"] for r in rows])),
+        "turnover": chart("turnover", "Worker turnover",
+                          "Bars for the workers who left each month and the month's turnover scaled to a year.",
+                          charts.series("Leavers", [r["leavers"] for r in rows]),
+                          charts.series("Turnover (a year)", [r["turnover_annualised_percent"] for r in rows], _percent)),
+        "undisputed": chart("undisputed", "Hours confirmed without dispute",
+                            "Bars for the share of each month's confirmed hours that were never disputed.",
+                            charts.series("Confirmed without dispute", [r["confirmed_without_dispute_percent"]
+                                                                        for r in rows], _percent)),
+    }
+    matching_total = None
+    if matching_perm.can_view_fairness(actor, cooperative_id):
+        matched, matching_total = matching_figures_by_month(actor, coop, months)
+        success = [m["success_percent"] for m in matched]
+        median = [m["median_days_vacancy_to_join"] for m in matched]
+        # A month with nothing decided (or nobody joined) says "none", not 0.
+        found["matching"] = chart(
+            "matching", "Matching success and days from vacancy to start",
+            "Bars for the mutual matches decided each month, the share of them that became team members, "
+            "and the median days from the vacancy to the worker joining.",
+            charts.series("Mutual matches decided", [m["mutual_matches_decided"] for m in matched]),
+            charts.Series("Matching success", [v or 0 for v in success], [_or_none(_whole_percent)(v) for v in success]),
+            charts.Series("Median days to start", [Decimal(str(v or 0)) for v in median],
+                          [_or_none(_one_dp)(v) for v in median]))
+    view = {"first": first, "last": last, "months": len(months), "charts": found, "total": total,
+            "comparison": rules.turnover_comparison(total["turnover_annualised_percent"]),
+            "matching_total": matching_total, "range_args": {"from_month": f"{first:%Y-%m}", "to_month": f"{last:%Y-%m}"}}
+    return coop, form, view
+
+
 @bp.route("/cooperatives/<int:cooperative_id>/hours/figures")
 @login_required
 def figures_page(cooperative_id: int):
-    today = utcnow().date()
-    first = date(today.year - 1, today.month, 1)
-    rows = figures.figures(current_actor(), cooperative_id, first, today)
-    peak = max((r["hours_delivered"] for r in rows), default=0) or 1
-    return render_template("hours/figures.html", rows=rows, peak=peak, cooperative_id=cooperative_id)
+    coop, form, view = _figures_view(cooperative_id)
+    return render_template("hours/figures.html", coop=coop, form=form, view=view, cooperative_id=cooperative_id,
+                           max_months=forms.MAX_FIGURE_MONTHS), form.status, {"Cache-Control": "private, no-store"}
+
+
+@bp.route("/cooperatives/<int:cooperative_id>/hours/figures.csv")
+@login_required
+def figures_csv(cooperative_id: int):
+    coop, form, view = _figures_view(cooperative_id)
+    if view is None:  # the page says why, beside the months
+        return figures_page(cooperative_id)
+    return _csv(charts.charts_csv(list(view["charts"].values())),
+                f"figures-{coop.slug}-{view['first']:%Y-%m}-to-{view['last']:%Y-%m}.csv")
 
 
 # ---------------------------------------------------------------- one entry: its history, the dispute as a conversation

@@ -316,11 +316,40 @@ def fair_pay(pay_pence: int, working_minutes: int, minimum_pence: int, band_labe
 
 def annualised_turnover_percent(leavers: int, headcount_start: int, headcount_end: int) -> Decimal:
     """Leavers over the average headcount, times 12 for a month, as a percentage (1 dp)."""
-    average = Fraction(headcount_start + headcount_end, 2)
+    return turnover_percent(leavers, [Fraction(headcount_start + headcount_end, 2)])
+
+
+def turnover_percent(leavers: int, monthly_average_headcounts: Sequence[Fraction]) -> Decimal:
+    """Turnover over some months, annualised: the leavers over the average headcount (the mean
+    of each month's average), times 12 over the number of months, as a percentage (1 dp)."""
+    months = len(monthly_average_headcounts)
+    average = sum(monthly_average_headcounts, Fraction(0)) / months if months else Fraction(0)
     if average == 0:
         return Decimal("0.0")
-    value = Fraction(leavers) / average * 12 * 100
+    value = Fraction(leavers) / average * Fraction(12, months) * 100
     return (Decimal(round_half_up(value * 10)) / 10).quantize(Decimal("0.1"))
+
+
+# Yearly worker turnover to compare the co-op's with (issue 18): Equal Care Co-op's
+# reported rate and the adult social care sector's, as Equal Care reports them.
+EQUAL_CARE_TURNOVER_PERCENT = 7
+SECTOR_TURNOVER_PERCENT = 32
+
+
+def turnover_comparison(percent: Decimal) -> str:
+    """The co-op's yearly turnover beside Equal Care's 7% and the sector's 32%, in words."""
+    if percent < EQUAL_CARE_TURNOVER_PERCENT:
+        where = "lower than both"
+    elif percent == EQUAL_CARE_TURNOVER_PERCENT:
+        where = "the same as Equal Care's and lower than the sector's"
+    elif percent < SECTOR_TURNOVER_PERCENT:
+        where = "higher than Equal Care's but lower than the sector's"
+    elif percent == SECTOR_TURNOVER_PERCENT:
+        where = "the same as the sector's"
+    else:
+        where = "higher than both"
+    return (f"{percent}% a year: {where} (Equal Care Co-op reports {EQUAL_CARE_TURNOVER_PERCENT}% "
+            f"against {SECTOR_TURNOVER_PERCENT}% across the care sector).")
 
 
 def share_percent(part: int, whole: int) -> Decimal:

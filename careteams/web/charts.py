@@ -11,6 +11,8 @@ anyone who would rather read than look. No JavaScript. Pure: no Flask, no databa
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +50,9 @@ class Chart:
     categories: Sequence[str]
     series: Sequence[Series] = field(default_factory=tuple)
     empty_text: str = "Nothing to show yet."
+    # Shorter words under the bars (e.g. "Oct 26" for "Oct 2026"), where twelve or more
+    # categories would crowd each other; the table always says the categories in full.
+    axis_labels: Sequence[str] | None = None
 
     @property
     def empty(self) -> bool:
@@ -83,6 +88,7 @@ def render_svg(chart: Chart) -> str:
     slot = max(_MIN_BAR + _BAR_GAP, (_WIDTH - _LABEL_W) / max(1, n)) if n else _WIDTH
     width = max(_WIDTH, int(slot * n) + _LABEL_W)
     bar_w = min(slot - _BAR_GAP, _MAX_BAR)  # one month alone is a bar, not a slab
+    axis = list(chart.axis_labels) if chart.axis_labels is not None else list(chart.categories)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="{cid}" '
            f'aria-labelledby="{title_id} {desc_id}" viewBox="0 0 {width} {height}" '
            f'width="100%" preserveAspectRatio="xMinYMin meet" focusable="false">',
@@ -107,6 +113,25 @@ def render_svg(chart: Chart) -> str:
             out.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle" '
                        f'class="chart-value">{escape(shown)}</text>')
             out.append(f'<text x="{x + bar_w / 2:.1f}" y="{base + 14}" text-anchor="middle" '
-                       f'class="chart-category">{escape(chart.categories[i])}</text>')
+                       f'class="chart-category">{escape(axis[i])}</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell a spreadsheet will not run: text starting = + - @ (or a tab or return) gets a leading '."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def charts_csv(charts: Sequence[Chart], category_header: str = "Month") -> str:
+    """The figures of charts over the same categories as one CSV: a header row (the tables'
+    column headings) and one row per category with every chart's cells, as the tables show them."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([safe_cell(h) for h in [category_header, *(h for c in charts for h in c.headers())]])
+    tables = [c.rows() for c in charts]
+    for i, category in enumerate(charts[0].categories if charts else []):
+        cells = [cell for rows in tables for cell in rows[i][1]]
+        writer.writerow([safe_cell(v) for v in (category, *cells)])
+    return out.getvalue()

@@ -4,8 +4,11 @@ named) and the co-op's figures."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
+from careteams.errors import Forbidden
 from careteams.extensions import db
 from careteams.matching.models import EqualityData, MatchState
 from careteams.matching.rules import Action
@@ -13,6 +16,7 @@ from careteams.matching.services.facilitator import (
     facilitator_queue,
     fairness_report,
     matching_figures,
+    matching_figures_by_month,
 )
 from careteams.matching.services.matches import ask_to_join, invite_worker
 from careteams.matching.services.suggestions import suggest_candidates
@@ -109,3 +113,31 @@ def test_figures_success_share_and_median_days_to_join(world):
     assert figures["mutual_matches_decided"] == 2 and figures["became_active"] == 1
     assert figures["success_percent"] == 50
     assert figures["joins"] == 2 and figures["median_days_vacancy_to_join"] == 15.0
+
+
+def test_figures_by_month_count_each_match_in_its_local_month_and_add_up_to_the_figures(world):
+    first = make_worker(world.coop, "Ann One", skills=[world.skills["Personal care"]])
+    second = make_worker(world.coop, "Bea Two", skills=[world.skills["Personal care"]])
+    joined = to_state(world, first, MatchState.active)
+    left = to_state(world, second, MatchState.trial)
+    act(second, left, Action.withdraw)
+    joined.vacancy.created_at = NOW - timedelta(days=10)
+    left.vacancy.created_at = NOW - timedelta(days=20)  # she joined on trial, then withdrew
+    # Withdrawn at 23:30 UTC on 31 May: 00:30 on 1 June in London, so a June figure.
+    left.closed_at = datetime(2026, 5, 31, 23, 30, tzinfo=UTC)
+    db.session.flush()
+    months = [date(2026, m, 1) for m in range(5, 12)]
+    rows, total = matching_figures_by_month(actor(world.facilitator), world.coop, months)
+    by_month = {r["month"]: r for r in rows}
+    assert [r["month"] for r in rows] == [f"2026-{m:02d}" for m in range(5, 12)]
+    assert by_month["2026-05"]["mutual_matches_decided"] == 0 and by_month["2026-05"]["success_percent"] is None
+    assert by_month["2026-06"]["mutual_matches_decided"] == 1 and by_month["2026-06"]["success_percent"] == 0
+    assert by_month["2026-11"]["became_active"] == 1 and by_month["2026-11"]["success_percent"] == 100
+    assert by_month["2026-11"]["joins"] == 2 and by_month["2026-11"]["median_days_vacancy_to_join"] == pytest.approx(15.0)
+    # Over months holding every decision and join, the same figures as matching_figures.
+    assert total == matching_figures(actor(world.facilitator), world.coop)
+    assert total["success_percent"] == 50
+    # Nothing outside the months; refused to a worker like the report.
+    assert matching_figures_by_month(actor(world.facilitator), world.coop, [date(2026, 12, 1)])[1]["joins"] == 0
+    with pytest.raises(Forbidden):
+        matching_figures_by_month(actor(first), world.coop, months)

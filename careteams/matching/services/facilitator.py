@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -116,10 +118,55 @@ def matching_figures(actor: Actor, coop: Cooperative) -> dict:
         Match.cooperative_id == coop.id, Match.mutual_at.is_not(None),
         Match.state.in_([MatchState.active, MatchState.withdrawn])).group_by(Match.state)).all()
     counts = {state: n for state, n in decided}
-    mutual = sum(counts.values())
     joins = db.session.execute(sa.select(Vacancy.created_at, Match.joined_at).join(Vacancy, Vacancy.id == Match.vacancy_id)
                                .where(Match.cooperative_id == coop.id, Match.joined_at.is_not(None))).all()
-    days = [(joined - created).total_seconds() / 86400 for created, joined in joins]
-    return {"mutual_matches_decided": mutual, "became_active": counts.get(MatchState.active, 0),
-            "success_percent": rules.success_share(mutual, counts.get(MatchState.active, 0)),
+    return _matching_summary(counts.get(MatchState.active, 0), sum(counts.values()),
+                             [(joined - created).total_seconds() / 86400 for created, joined in joins])
+
+
+def _matching_summary(active: int, mutual: int, days: list[float]) -> dict:
+    return {"mutual_matches_decided": mutual, "became_active": active,
+            "success_percent": rules.success_share(mutual, active),
             "median_days_vacancy_to_join": rules.median_days(days), "joins": len(days)}
+
+
+def matching_figures_by_month(actor: Actor, coop: Cooperative, months: Sequence[date]) -> tuple[list[dict], dict]:
+    """`matching_figures` per month (the 1sts in `months`, on the co-op's clock) and over them all.
+
+    A mutual match counts in the month it was decided (closed: it became active, or was
+    withdrawn); a join counts in the month the worker joined. Two queries whatever the range."""
+    ensure(perm.can_view_fairness(actor, coop.id))
+    if not months:
+        return [], _matching_summary(0, 0, [])
+    zone = ZoneInfo(coop.timezone)
+    lo, hi = _local_month_start(months[0], zone), _local_month_start(_next_month(months[-1]), zone)
+
+    def month_of(moment: datetime) -> date:
+        local = moment.astimezone(zone)
+        return date(local.year, local.month, 1)
+
+    decided = db.session.execute(sa.select(Match.state, Match.closed_at).where(
+        Match.cooperative_id == coop.id, Match.mutual_at.is_not(None),
+        Match.state.in_([MatchState.active, MatchState.withdrawn]),
+        Match.closed_at >= lo, Match.closed_at < hi)).all()
+    joins = db.session.execute(sa.select(Vacancy.created_at, Match.joined_at).join(Vacancy, Vacancy.id == Match.vacancy_id)
+                               .where(Match.cooperative_id == coop.id, Match.joined_at >= lo,
+                                      Match.joined_at < hi)).all()
+    active: dict[date, int] = defaultdict(int)
+    mutual: dict[date, int] = defaultdict(int)
+    for state, closed_at in decided:
+        mutual[month_of(closed_at)] += 1
+        active[month_of(closed_at)] += state == MatchState.active
+    days: dict[date, list[float]] = defaultdict(list)
+    for created, joined in joins:
+        days[month_of(joined)].append((joined - created).total_seconds() / 86400)
+    rows = [{"month": m.isoformat()[:7], **_matching_summary(active[m], mutual[m], days[m])} for m in months]
+    return rows, _matching_summary(sum(active.values()), sum(mutual.values()), [d for v in days.values() for d in v])
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def _local_month_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, 1, tzinfo=zone).astimezone(UTC)
