@@ -178,6 +178,17 @@ def refused(form: FlaskForm, rename: Mapping[str, str] | None = None) -> Iterato
         place_errors(form, error, rename)
 
 
+def load(schema, data: Mapping) -> dict:
+    """Parse a page's input with the API's marshmallow schema, so web and API refuse the
+    same things; its refusal becomes a ValidationError that `refused` puts on the form."""
+    from marshmallow import ValidationError as SchemaError
+
+    try:
+        return schema.load(data)
+    except SchemaError as exc:
+        raise ValidationError(details={"fields": exc.normalized_messages()}) from None
+
+
 class PageForm(FlaskForm):
     """A page's form: its own checks speak plain words, and it knows the status to answer with."""
 
