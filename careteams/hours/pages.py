@@ -448,6 +448,17 @@ def funders_page(team_id: int):
     return _funders_page(current_actor(), team_id)
 
 
+MISSING = {"Missing data for required field.", "Field may not be null."}
+FUNDER_MISSING = {"kind": "Choose the kind of funder.", "name": "Enter the funder's name.",
+                  "share_percent": "Enter the funder's share, like 50."}
+
+
+def _funder_words(api_name: str, message: str, label: str) -> str:
+    if message in MISSING and api_name in FUNDER_MISSING:
+        return FUNDER_MISSING[api_name]
+    return plain(message, label)
+
+
 def _place_funder_errors(form: forms.FundersForm, rows: list[tuple[int, dict]], error: ValidationError) -> None:
     """The API's messages per funder ("funders": {0: {"share_percent": [...]}}) beside that row's field;
     the total (shares must add up to 100) beside every share typed."""
@@ -459,7 +470,7 @@ def _place_funder_errors(form: forms.FundersForm, rows: list[tuple[int, dict]], 
             number = rows[int(index)][0]
             for api_name, said in (messages.items() if isinstance(messages, dict) else [("name", messages)]):
                 field = form[f"{names.get(api_name, 'name')}_{number}"]
-                field.errors = list(field.errors) + [plain(m, field.label.text) for m in said]
+                field.errors = list(field.errors) + [_funder_words(api_name, m, field.label.text) for m in said]
     elif value:
         for number, _ in rows[:1]:
             field = form[f"share_{number}"]
