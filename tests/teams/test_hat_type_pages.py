@@ -18,7 +18,13 @@ from careteams.teams.enums import TeamPermission
 from careteams.teams.models import HatType
 from careteams.teams.rules import PERMISSION_WORDS
 from careteams.teams.services import circle
-from tests.factories import PASSWORD, CooperativeFactory, MembershipFactory, PersonFactory, StaffRoleFactory
+from tests.factories import (
+    PASSWORD,
+    CooperativeFactory,
+    MembershipFactory,
+    PersonFactory,
+    StaffRoleFactory,
+)
 from tests.helpers import csrf_from
 from tests.helpers import login as login_with_password
 
