@@ -83,6 +83,10 @@ def test_expired_and_expiring_checks_come_first_and_a_renewal_clears_one(world, 
     after = client.get(list_url(world)).text
     assert "Sally Soon" not in section(after, "expiring")
     assert "001234567890" in section(after + "<h2 ", "workers")
+    # The review queue's list of checks agrees, and links each worker to her checks.
+    queue = client.get(f"/coops/{world.coop.slug}/matching/queue").text
+    queue_checks = queue[queue.index('id="checks"'):]
+    assert "Sally Soon" not in queue_checks and f'href="{worker_url(world, gone)}"' in queue_checks
 
 
 def test_a_check_that_expires_before_it_was_issued_is_refused_keeping_the_typing(world, client):
