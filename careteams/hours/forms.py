@@ -122,3 +122,54 @@ def _month(text: str) -> date:
 def _add_months(day: date, n: int) -> date:
     index = day.year * 12 + day.month - 1 + n
     return date(index // 12, index % 12 + 1, 1)
+AREA_BAND_WORDS = {"urban": "Urban", "rural": "Rural", "very_rural": "Very rural"}
+FUNDER_KIND_WORDS = {"direct_payment": "Direct payment", "isf": "Individual service fund", "council": "Council",
+                     "self_funded": "Self-funded (the person pays)"}
+
+
+class PayRateForm(PageForm):
+    """A pay rate for employed workers in an area band from a date; money in pounds."""
+
+    area_band = SelectField("Area band", choices=[SelectChoice(k, v) for k, v in AREA_BAND_WORDS.items()],
+                            validators=[InputRequired("Choose the area band.")])
+    effective_from = DateField("From (the first day it applies)",
+                               validators=[InputRequired("Enter the first day, like 2027-04-01.")])
+    hourly_rate = StringField("Hourly rate in pounds", filters=[_strip],
+                              validators=[DataRequired("Enter the hourly rate in pounds, like 12.60.")])
+    night_enhancement = StringField("Extra per hour at night, in pounds (optional)", filters=[_strip],
+                                    validators=[Optional()])
+    bank_holiday_enhancement = StringField("Extra per hour on a bank holiday, in pounds (optional)",
+                                           filters=[_strip], validators=[Optional()])
+
+
+class AreaBandForm(PageForm):
+    area_band = SelectField("The team's area band", choices=[SelectChoice(k, v) for k, v in AREA_BAND_WORDS.items()],
+                            validators=[InputRequired("Choose the area band.")])
+
+
+FUNDER_ROWS = 5  # the API takes up to five funders
+
+
+class FundersForm(PageForm):
+    """Who pays for a team's support: up to five rows of kind, name and share; blank rows are left out."""
+
+    def rows(self) -> list[tuple[int, object, object, object]]:
+        return [(i, self[f"kind_{i}"], self[f"name_{i}"], self[f"share_{i}"]) for i in range(1, FUNDER_ROWS + 1)]
+
+    def filled(self) -> list[tuple[int, dict]]:
+        """(row number, the row as the API takes it) for each row with anything in it."""
+        out = []
+        for i, kind, name, share in self.rows():
+            if kind.data or name.data or share.data is not None:
+                out.append((i, {"kind": kind.data or None, "name": name.data or "", "share_percent": share.data}))
+        return out
+
+
+for _i in range(1, FUNDER_ROWS + 1):
+    setattr(FundersForm, f"kind_{_i}", SelectField(
+        f"Funder {_i}: kind", choices=[SelectChoice("", "Choose a kind")] +
+        [SelectChoice(k, v) for k, v in FUNDER_KIND_WORDS.items()], validators=[Optional()]))
+    setattr(FundersForm, f"name_{_i}", StringField(f"Funder {_i}: name", filters=[_strip],
+                                                   validators=[Optional(), Length(max=120)]))
+    setattr(FundersForm, f"share_{_i}", IntegerField(f"Funder {_i}: share (%)", validators=[
+        Optional(), NumberRange(1, 100, "Enter a whole number from 1 to 100.")]))

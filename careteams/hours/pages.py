@@ -13,15 +13,19 @@ from wtforms.fields.choices import SelectChoice
 
 from careteams.auth.current import current_actor
 from careteams.db import utcnow
-from careteams.errors import ValidationError
+from careteams.errors import ValidationError, ensure
 from careteams.extensions import db
 from careteams.hours import forms, rules
-from careteams.hours.enums import EntryKind
-from careteams.hours.services import fair_pay, figures, money, runs, timesheets
+from careteams.hours import permissions as perm
+from careteams.hours.enums import AreaBand, EntryKind
+from careteams.hours.schemas import CoopPayRateSchema, FundersSchema, TeamTermsSchema
+from careteams.hours.services import fair_pay, figures, money, rates, runs, timesheets
 from careteams.matching import permissions as matching_perm
 from careteams.matching.services.facilitator import matching_figures_by_month
+from careteams.members.models import Cooperative
+from careteams.teams.services.access import get_visible_team
 from careteams.web import charts
-from careteams.web.forms import PageForm, refused
+from careteams.web.forms import PageForm, load, plain, refused
 
 bp = Blueprint("hours", __name__)
 
@@ -30,6 +34,12 @@ bp = Blueprint("hours", __name__)
 def localtime(value, zone: str, fmt: str) -> str:
     """An aware UTC time shown on the team's clock."""
     return value.astimezone(ZoneInfo(zone)).strftime(fmt) if value else ""
+
+
+@bp.app_template_global("can_set_team_terms")
+def can_set_team_terms(access) -> bool:
+    """For the team page and the money page: link to the team's funders by hours' own rule."""
+    return perm.can_set_team_terms(access)
 
 
 def _done(message: str, target: str, **values):
@@ -406,7 +416,9 @@ def _csv(body: str, filename: str) -> Response:
 @bp.route("/teams/<int:team_id>/money")
 @login_required
 def team_money_page(team_id: int):
-    data = money.team_money(current_actor(), team_id)
+    actor = current_actor()
+    data = money.team_money(actor, team_id)
+    _, access = get_visible_team(actor, team_id)
     chart = charts.Chart(
         chart_id="team-money-chart", title="Hours and cost per month",
         desc="Bars for the hours of support invoiced each month and what they cost in total (all funders); "
@@ -415,7 +427,8 @@ def team_money_page(team_id: int):
         series=[charts.series("Hours", [h for _m, h, _c in data.monthly()]),
                 charts.series("Cost", [c for _m, _h, c in data.monthly()], rules.pounds)],
         empty_text="No invoices yet.")
-    return render_template("hours/team_money.html", data=data, chart=chart, money=rules.pounds), 200, {
+    return render_template("hours/team_money.html", data=data, chart=chart, money=rules.pounds,
+                           may_set_funders=perm.can_set_team_terms(access)), 200, {
         "Cache-Control": "private, no-store"}
 
 
@@ -456,3 +469,137 @@ def statement_page(run_id: int, person_id: int):
 def statement_csv(run_id: int, person_id: int):
     st = money.statement(current_actor(), run_id, person_id)
     return _csv(money.statement_csv(st), f"statement-{st.run.period_start}-{person_id}.csv")
+
+
+# ---------------------------------------------------------------- the co-op's pay rates (admins)
+
+
+PAY_RATE_FIELDS = {"hourly_rate_pence": "hourly_rate", "night_enhancement_pence": "night_enhancement",
+                   "bank_holiday_enhancement_pence": "bank_holiday_enhancement"}
+
+
+def _pay_rate_data(form: forms.PayRateForm) -> dict:
+    """The form's pounds as the API's pence; amounts that are not pounds and pence are refused beside their field."""
+    data = {"area_band": form.area_band.data, "effective_from": form.effective_from.data.isoformat()}
+    wrong: dict[str, list[str]] = {}
+    for api_name, field_name in PAY_RATE_FIELDS.items():
+        typed = form[field_name].data
+        if not typed:
+            continue
+        try:
+            data[api_name] = rules.pence_from_pounds(typed)
+        except ValueError as exc:
+            wrong[field_name] = [str(exc)]
+    if wrong:
+        raise ValidationError(details={"fields": wrong})
+    return load(CoopPayRateSchema(), data)
+
+
+@bp.route("/cooperatives/<int:cooperative_id>/hours/pay-rates", methods=["GET", "POST"])
+@login_required
+def pay_rates_page(cooperative_id: int):
+    actor = current_actor()
+    rows = rates.coop_pay_rates(actor, cooperative_id)  # admins only: 403/404 before any form
+    form = forms.PayRateForm()
+    if form.validate_on_submit():
+        with refused(form, rename=PAY_RATE_FIELDS) as outcome:
+            rates.set_coop_pay_rate(actor, cooperative_id, _pay_rate_data(form))
+        if outcome.ok:
+            return _done("The pay rate is added.", "hours.pay_rates_page", cooperative_id=cooperative_id)
+    coop = db.session.get(Cooperative, cooperative_id)
+    today = utcnow().astimezone(ZoneInfo(coop.timezone)).date()
+    return render_template("hours/pay_rates.html", coop=coop, form=form, today=today, band_words=forms.AREA_BAND_WORDS,
+                           by_band=rules.rates_by_band(rows, [b.value for b in AreaBand], today),
+                           money=rules.pounds), form.status
+
+
+# ---------------------------------------------------------------- a team's funders and area band (facilitators)
+
+
+def _funders_page(actor, team_id: int, funders_form=None, band_form=None, status: int = 200):
+    team, access = get_visible_team(actor, team_id)
+    current = rates.team_funders(actor, team_id)  # facilitators and the team's checkers
+    band = rates.team_area_band(actor, team_id)
+    if funders_form is None:
+        filled = {}
+        for i, f in enumerate(current, start=1):
+            filled.update({f"kind_{i}": f.kind.value, f"name_{i}": f.name, f"share_{i}": f.share_percent})
+        funders_form = forms.FundersForm(formdata=None, data=filled)
+    band_form = band_form or forms.AreaBandForm(formdata=None, area_band=band.value)
+    return render_template("hours/funders.html", team=team, funders=current, band=band,
+                           may_change=perm.can_set_team_terms(access), funders_form=funders_form, band_form=band_form,
+                           band_words=forms.AREA_BAND_WORDS, kind_words=forms.FUNDER_KIND_WORDS), status
+
+
+@bp.route("/teams/<int:team_id>/funders")
+@login_required
+def funders_page(team_id: int):
+    return _funders_page(current_actor(), team_id)
+
+
+MISSING = {"Missing data for required field.", "Field may not be null."}
+FUNDER_MISSING = {"kind": "Choose the kind of funder.", "name": "Enter the funder's name.",
+                  "share_percent": "Enter the funder's share, like 50."}
+
+
+def _funder_words(api_name: str, message: str, label: str) -> str:
+    if message in MISSING and api_name in FUNDER_MISSING:
+        return FUNDER_MISSING[api_name]
+    return plain(message, label)
+
+
+def _place_funder_errors(form: forms.FundersForm, rows: list[tuple[int, dict]], error: ValidationError) -> None:
+    """The API's messages per funder ("funders": {0: {"share_percent": [...]}}) beside that row's field;
+    the total (shares must add up to 100) beside every share typed."""
+    fields = (error.details or {}).get("fields") or {}
+    value = fields.get("funders")
+    names = {"kind": "kind", "name": "name", "share_percent": "share"}
+    if isinstance(value, dict):
+        for index, messages in value.items():
+            number = rows[int(index)][0]
+            for api_name, said in (messages.items() if isinstance(messages, dict) else [("name", messages)]):
+                field = form[f"{names.get(api_name, 'name')}_{number}"]
+                field.errors = list(field.errors) + [_funder_words(api_name, m, field.label.text) for m in said]
+    elif value:
+        for number, _ in rows[:1]:
+            field = form[f"share_{number}"]
+            field.errors = list(field.errors) + ["The shares must add up to 100."]
+    if not value:
+        form.form_errors.append(error.message)
+
+
+@bp.route("/teams/<int:team_id>/funders", methods=["POST"])
+@login_required
+def set_funders_page(team_id: int):
+    actor = current_actor()
+    team, access = get_visible_team(actor, team_id)
+    ensure(perm.can_set_team_terms(access))
+    form = forms.FundersForm()
+    if form.validate_on_submit():
+        rows = form.filled()
+        if not rows:
+            form.form_errors.append("Enter at least one funder.")
+            form.kind_1.errors = ["Choose the kind of funder."]
+        else:
+            try:
+                data = load(FundersSchema(), {"funders": [r for _, r in rows]})
+                rates.set_funders(actor, team_id, data["funders"])
+            except ValidationError as error:
+                db.session.rollback()
+                _place_funder_errors(form, rows, error)
+            else:
+                return _done("The funders are saved.", "hours.funders_page", team_id=team_id)
+    return _funders_page(actor, team_id, funders_form=form, status=form.status)
+
+
+@bp.route("/teams/<int:team_id>/area-band", methods=["POST"])
+@login_required
+def set_area_band_page(team_id: int):
+    actor = current_actor()
+    form = forms.AreaBandForm()
+    if form.validate_on_submit():
+        with refused(form) as outcome:
+            rates.set_team_terms(actor, team_id, load(TeamTermsSchema(), {"area_band": form.area_band.data})["area_band"])
+        if outcome.ok:
+            return _done("The team's area band is saved.", "hours.funders_page", team_id=team_id)
+    return _funders_page(actor, team_id, band_form=form, status=form.status)

@@ -9,6 +9,7 @@ totals are sums of rounded amounts. Nothing here ever makes a float.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -293,6 +294,50 @@ class FairPay:
 def pounds(pence: int | Decimal) -> str:
     value = Decimal(pence) / 100
     return f"£{value:,.2f}"
+
+
+def pence_from_pounds(text: str) -> int:
+    """Money typed in pounds ("12.60", "£12.6", "12") as integer pence; ValueError for
+    anything else (a negative amount, more than two decimal places, words)."""
+    cleaned = (text or "").strip().lstrip("£").replace(",", "").strip()
+    if not re.fullmatch(r"\d+(\.\d{1,2})?", cleaned):
+        raise ValueError("Enter an amount in pounds and pence, like 12.60.")
+    return int(Decimal(cleaned) * 100)
+
+
+def pounds_plain(pence: int) -> str:
+    """Pence as typed in a form: 1260 -> "12.60"."""
+    return f"{Decimal(pence) / 100:.2f}"
+
+
+@dataclass(frozen=True)
+class RateLine:
+    """One of a band's rates and where it stands today: "in force", "scheduled" or "past"."""
+
+    rate: object
+    standing: str
+
+
+def rates_by_band(rates: Iterable, bands: Iterable, today: date) -> dict:
+    """A co-op's rates per area band, newest date first, each marked: the latest one from
+    today or before is in force; later ones are scheduled; earlier ones are past. Each
+    rate needs `area_band` and `effective_from`."""
+    grouped: dict = {band: [] for band in bands}
+    for rate in sorted(rates, key=lambda r: r.effective_from, reverse=True):
+        grouped.setdefault(rate.area_band, []).append(rate)
+    result = {}
+    for band, rows in grouped.items():
+        lines, found = [], False
+        for rate in rows:
+            if rate.effective_from > today:
+                standing = "scheduled"
+            elif not found:
+                standing, found = "in force", True
+            else:
+                standing = "past"
+            lines.append(RateLine(rate, standing))
+        result[band] = lines
+    return result
 
 
 def fair_pay(pay_pence: int, working_minutes: int, minimum_pence: int, band_label: str = "") -> FairPay:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, RadioField
-from wtforms.validators import DataRequired, Optional
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 try:  # WTForms 3.3 names its choices; older versions take (value, label) pairs
     from wtforms.fields.choices import SelectChoice
 except ImportError:  # pragma: no cover
     SelectChoice = None
 
-from careteams.matching.rules import EQUALITY_QUESTIONS, equality_choices
+from careteams.matching.enums import CheckKind
+from careteams.matching.rules import CHECK_LABELS, EQUALITY_QUESTIONS, equality_choices
 from careteams.web.forms import PageForm
 
 
@@ -45,3 +46,29 @@ class EqualityForm(PageForm):
 
     def answers(self) -> dict[str, str | None]:
         return {name: self[name].data or None for name in self.QUESTIONS}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class SkillForm(PageForm):
+    name = StringField("Skill", filters=[_strip], validators=[DataRequired("Enter the skill's name."),
+                                                              Length(max=80)])
+
+
+class RenameSkillForm(PageForm):
+    name = StringField("New name", filters=[_strip], validators=[DataRequired("Enter the new name."),
+                                                                 Length(max=80)])
+
+
+class CheckForm(PageForm):
+    """A check or training item a facilitator has seen the evidence for."""
+
+    kind = SelectField("Kind of check", choices=[SelectChoice(k.value, CHECK_LABELS[k]) for k in CheckKind],
+                       validators=[InputRequired("Choose the kind of check.")])
+    name = StringField("Training item (for training only)", filters=[_strip], validators=[Optional(), Length(max=80)])
+    reference = StringField("Reference (the certificate or document number)", filters=[_strip],
+                            validators=[Optional(), Length(max=60)])
+    checked_on = DateField("Issued on", validators=[InputRequired("Enter the date it was issued, like 2026-11-02.")])
+    expires_on = DateField("Expires on (leave blank if it does not expire)", validators=[Optional()])

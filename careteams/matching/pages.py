@@ -10,20 +10,24 @@ from flask_login import login_required
 from marshmallow import ValidationError as SchemaError
 
 from careteams.auth.current import current_actor
-from careteams.errors import AppError, Conflict, ValidationError
+from careteams.errors import AppError, Conflict, ValidationError, ensure
 from careteams.extensions import db
 from careteams.matching import permissions as perm
 from careteams.matching import rules
-from careteams.matching.forms import EqualityForm
+from careteams.matching.forms import CheckForm, EqualityForm, RenameSkillForm, SkillForm
 from careteams.matching.models import EmploymentType, VacancyStatus
 from careteams.matching.schemas import (
     CheckInAnswerSchema,
+    CheckInSchema,
     EqualityDataSchema,
     MatchActionSchema,
+    SkillChangeSchema,
+    SkillInSchema,
     VacancyInSchema,
     WorkerProfileInSchema,
 )
 from careteams.matching.services.check_ins import answer_check_in
+from careteams.matching.services.checks import SOON_DAYS, coop_checks, worker_checks
 from careteams.matching.services.facilitator import (
     facilitator_queue,
     fairness_report,
@@ -40,14 +44,15 @@ from careteams.matching.services.profiles import (
     forget_equality_data,
     get_own_profile,
     own_equality_data,
+    record_check,
     save_equality_data,
     save_profile,
 )
-from careteams.matching.services.settings import list_skills
+from careteams.matching.services.settings import add_skill, list_skills, update_skill
 from careteams.matching.services.suggestions import suggest_candidates, suggest_vacancies
 from careteams.matching.services.vacancies import list_team_vacancies, post_vacancy, view_vacancy
 from careteams.members.services import get_visible_cooperative
-from careteams.web.forms import place_errors, plain_fields
+from careteams.web.forms import load, place_errors, plain_fields, refused
 
 bp = Blueprint("matching", __name__)
 
@@ -352,3 +357,108 @@ def report(slug: str):
 @login_required
 def notifications():
     return render_template("matching/notifications.html", notifications=list_notifications(current_actor()))
+
+
+# --- the co-op's skill list (facilitators and admins) -----------------------------------------
+
+
+def _skills_page(actor, coop, add_form=None, bound: tuple[int, RenameSkillForm] | None = None, status: int = 200):
+    skills = list_skills(actor, coop)
+
+    def rename_form(skill) -> RenameSkillForm:
+        form = bound[1] if bound and bound[0] == skill.id else \
+            RenameSkillForm(formdata=None, name=skill.name).suffix_ids(skill.id)
+        form.name.label.text = f"New name for {skill.name}"
+        return form
+
+    return render_template("matching/skills.html", coop=coop, active=[s for s in skills if s.active],
+                           retired=[s for s in skills if not s.active], form=add_form or SkillForm(formdata=None),
+                           rename_form=rename_form, refused_form=bound[1] if bound else None), status
+
+
+def _skill_editor(slug: str):
+    actor = current_actor()
+    coop = get_visible_cooperative(actor, slug)
+    ensure(perm.can_edit_skills(actor, coop.id))
+    return actor, coop
+
+
+@bp.route("/coops/<slug>/skills", methods=["GET", "POST"])
+@login_required
+def skills(slug: str):
+    actor, coop = _skill_editor(slug)
+    form = SkillForm()
+    if form.validate_on_submit():
+        with refused(form) as outcome:
+            add_skill(actor, coop, load(SkillInSchema(), {"name": form.name.data})["name"])
+        if outcome.ok:
+            db.session.commit()
+            flash(f"“{form.name.data}” is on the list.")
+            return redirect(url_for("matching.skills", slug=slug), 303)
+    return _skills_page(actor, coop, add_form=form, status=form.status)
+
+
+@bp.route("/coops/<slug>/skills/<int:skill_id>/rename", methods=["POST"])
+@login_required
+def rename_skill(slug: str, skill_id: int):
+    actor, coop = _skill_editor(slug)
+    form = RenameSkillForm().suffix_ids(skill_id)
+    if form.validate_on_submit():
+        with refused(form) as outcome:
+            update_skill(actor, coop, skill_id, load(SkillChangeSchema(), {"name": form.name.data}))
+        if outcome.ok:
+            db.session.commit()
+            flash("The skill is renamed.")
+            return redirect(url_for("matching.skills", slug=slug), 303)
+    return _skills_page(actor, coop, bound=(skill_id, form), status=form.status)
+
+
+@bp.route("/coops/<slug>/skills/<int:skill_id>/<any(retire, restore):change>", methods=["POST"])
+@login_required
+def retire_skill(slug: str, skill_id: int, change: str):
+    actor, coop = _skill_editor(slug)
+    skill = update_skill(actor, coop, skill_id, {"active": change == "restore"})
+    db.session.commit()
+    flash(f"“{skill.name}” is back on the list." if skill.active else
+          f"“{skill.name}” is retired: nobody can choose it now; workers and vacancies that have it keep it.")
+    return redirect(url_for("matching.skills", slug=slug), 303)
+
+
+# --- worker checks (facilitators) --------------------------------------------------------------
+
+
+@bp.route("/coops/<slug>/checks")
+@login_required
+def checks(slug: str):
+    actor = current_actor()
+    coop = get_visible_cooperative(actor, slug)
+    return render_template("matching/checks.html", coop=coop, checks=coop_checks(actor, coop), labels=rules.CHECK_LABELS,
+                           soon_days=SOON_DAYS)
+
+
+def _worker_checks_page(actor, coop, person_id: int, form=None, status: int = 200):
+    worker, today = worker_checks(actor, coop, person_id)
+    return render_template("matching/worker_checks.html", coop=coop, worker=worker, today=today,
+                           labels=rules.CHECK_LABELS, form=form or CheckForm(formdata=None)), status
+
+
+@bp.route("/coops/<slug>/workers/<int:person_id>/checks", methods=["GET", "POST"])
+@login_required
+def worker_checks_page(slug: str, person_id: int):
+    actor = current_actor()
+    coop = get_visible_cooperative(actor, slug)
+    if request.method == "GET":
+        return _worker_checks_page(actor, coop, person_id)
+    worker_checks(actor, coop, person_id)  # 403/404 before any talk about the form
+    form = CheckForm()
+    if form.validate_on_submit():
+        with refused(form) as outcome:
+            typed = {"kind": form.kind.data, "name": form.name.data or "", "reference": form.reference.data or "",
+                     "checked_on": form.checked_on.data.isoformat(),
+                     "expires_on": form.expires_on.data.isoformat() if form.expires_on.data else None}
+            record_check(actor, coop, person_id, load(CheckInSchema(), typed))
+        if outcome.ok:
+            db.session.commit()
+            flash("The check is recorded.")
+            return redirect(url_for("matching.worker_checks_page", slug=slug, person_id=person_id), 303)
+    return _worker_checks_page(actor, coop, person_id, form=form, status=form.status)

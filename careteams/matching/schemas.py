@@ -97,6 +97,7 @@ class CheckSchema(Schema):
     id = fields.Integer()
     kind = fields.Enum(CheckKind)
     name = fields.String()
+    reference = fields.String()
     checked_on = fields.Date()
     expires_on = fields.Date(allow_none=True)
 
@@ -104,6 +105,8 @@ class CheckSchema(Schema):
 class CheckInSchema(Schema):
     kind = fields.Enum(CheckKind, required=True)
     name = fields.String(load_default="", validate=validate.Length(max=80))
+    reference = fields.String(load_default="", validate=validate.Length(max=60),
+                              metadata={"description": "The certificate's or document's number, as seen."})
     checked_on = fields.Date(required=True)
     expires_on = fields.Date(load_default=None, allow_none=True)
 

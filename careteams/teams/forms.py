@@ -11,6 +11,7 @@ from wtforms import (
     FormField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
@@ -26,6 +27,7 @@ from careteams.teams.enums import TeamRole
 from careteams.teams.rules import (
     DIRECT_INVITE_ROLES,
     MAX_SECTION_LENGTH,
+    PERMISSION_WORDS,
     PLAN_SECTIONS,
     ROLE_LABELS,
 )
@@ -99,3 +101,13 @@ class SuggestionForm(PageForm):
     section = SelectField("Section", choices=choices(PLAN_SECTIONS.items()), validators=[DataRequired()])
     text = TextAreaField("Suggested text", validators=[DataRequired("Write the suggested text."), Length(max=MAX_SECTION_LENGTH)])
     note = TextAreaField("Why (optional)", validators=[Optional(), Length(max=1000)])
+
+
+class HatTypeForm(PageForm):
+    """Another kind of hat: its name, what it is for, and the permissions it carries."""
+
+    name = StringField("Name of the hat", validators=[DataRequired("Enter the hat's name."), Length(max=60)])
+    description = StringField("What the hat is for (optional)", validators=[Optional(), Length(max=300)])
+    permissions = SelectMultipleField("What the wearer may do", choices=[
+        SelectChoice(p.value, words) for p, words in PERMISSION_WORDS.items()],
+        validators=[DataRequired("Tick at least one thing the wearer may do.")])

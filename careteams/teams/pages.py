@@ -11,16 +11,24 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from careteams.auth.current import current_actor
-from careteams.errors import ValidationError
+from careteams.errors import ValidationError, ensure
 from careteams.extensions import db
+from careteams.members import permissions as member_perm
 from careteams.members import services as members
 from careteams.members.rules import normalise_email, normalise_phone
 from careteams.teams import forms as f
 from careteams.teams import permissions as perm
-from careteams.teams.rules import ACTION_LABELS, PLAN_SECTIONS, ROLE_LABELS, describe_behalf
+from careteams.teams.rules import (
+    ACTION_LABELS,
+    PERMISSION_WORDS,
+    PLAN_SECTIONS,
+    ROLE_LABELS,
+    describe_behalf,
+)
+from careteams.teams.schemas import HatTypeSchema
 from careteams.teams.services import arrangers, audit, circle, overview, plans, team_members, teams
 from careteams.teams.services.access import get_visible_team, team_for_form, visible_teams
-from careteams.web.forms import refused
+from careteams.web.forms import load, refused
 
 bp = Blueprint("teams", __name__)
 
@@ -346,3 +354,27 @@ def team_settings(team_id: int):
             flash("Saved.")
             return redirect(url_for("teams.team_page", team_id=team_id))
     return render_template("teams/settings.html", form=form, team=team), form.status
+
+
+# ---------------------------------------------------------------- the co-op's kinds of hat (admins define more)
+
+
+@bp.route("/coops/<slug>/hat-types", methods=["GET", "POST"])
+@login_required
+def hat_types(slug: str):
+    actor = current_actor()
+    coop = members.get_visible_cooperative(actor, slug)
+    # The API lists hat types to anyone in the co-op; this page, where they are defined, is the admins'.
+    ensure(perm.can_define_hat_types(member_perm.is_admin(actor, coop.id)))
+    kinds = circle.list_hat_types(actor, coop)
+    form = f.HatTypeForm()
+    if form.validate_on_submit():
+        with refused(form) as outcome:
+            circle.create_hat_type(actor, coop, load(HatTypeSchema(), {
+                "name": form.name.data or "", "description": form.description.data or "",
+                "permissions": form.permissions.data}))
+        if outcome.ok:
+            db.session.commit()
+            flash(f"The hat “{form.name.data.strip()}” is defined. A team's leader can offer it now.")
+            return redirect(url_for("teams.hat_types", slug=slug), 303)
+    return render_template("teams/hat_types.html", coop=coop, kinds=kinds, form=form, words=PERMISSION_WORDS), form.status

@@ -177,3 +177,8 @@ def on_behalf(access: TeamAccess, permission: TeamPermission | None = None) -> s
     if access.is_facilitator:
         return "facilitator"
     return "self"
+
+
+def can_define_hat_types(is_coop_admin: bool) -> bool:
+    """Another kind of hat (a name and the permissions it carries) is defined by the co-op's admins."""
+    return is_coop_admin

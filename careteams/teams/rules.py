@@ -29,6 +29,18 @@ DEFAULT_HAT_TYPES: list[tuple[str, str, list[TeamPermission]]] = [
     ("Hours checker", "Confirms or queries timesheets.", [TeamPermission.confirm_hours]),
 ]
 
+# What each permission a hat can carry lets its wearer do, in words (the hat types page).
+PERMISSION_WORDS: dict[TeamPermission, str] = {
+    TeamPermission.edit_rota: "Change the rota: add, move and cancel visits",
+    TeamPermission.offer_shifts: "Offer visits to the team's workers",
+    TeamPermission.invite_people: "Invite people to the team and post vacancies",
+    TeamPermission.answer_matches: "Answer workers who ask to join, and the co-op's suggestions",
+    TeamPermission.end_membership: "End someone's place in the team",
+    TeamPermission.edit_plan: "Edit the support plan",
+    TeamPermission.confirm_hours: "Confirm or query the workers' hours",
+    TeamPermission.see_money: "See the team's money: every invoice, and what each funder pays",
+}
+
 # People invited directly (without matching): paid workers come through matching.
 DIRECT_INVITE_ROLES = frozenset({TeamRole.volunteer, TeamRole.family, TeamRole.neighbour, TeamRole.peer_supporter})
 

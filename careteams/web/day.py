@@ -34,6 +34,7 @@ from careteams.matching import permissions as matching_perm
 from careteams.matching import rules as matching_rules
 from careteams.matching.enums import MatchState, VacancyStatus
 from careteams.matching.models import Match, ReviewPrompt, Vacancy, WorkerCheck, WorkerProfile
+from careteams.matching.services.checks import current_check
 from careteams.matching.services.settings import matching_settings
 from careteams.members.models import Cooperative, Person
 from careteams.members.permissions import Actor
@@ -143,7 +144,7 @@ def _checks(coop: Cooperative, today: date) -> list[tuple[WorkerCheck, Person]]:
         sa.select(WorkerCheck, Person).join(WorkerProfile, WorkerProfile.id == WorkerCheck.worker_profile_id)
         .join(Person, Person.id == WorkerProfile.person_id)
         .where(WorkerProfile.cooperative_id == coop.id, WorkerCheck.expires_on.is_not(None),
-               WorkerCheck.expires_on <= until)
+               WorkerCheck.expires_on <= until, current_check())
         .order_by(WorkerCheck.expires_on, WorkerCheck.id)).all()
 
 
@@ -215,7 +216,8 @@ def day_for(actor: Actor, coop: Cooperative, now: datetime | None = None) -> lis
         what = check.name or CHECK_KIND_WORDS.get(check.kind.value, check.kind.value.replace("_", " "))
         tense = "expired on" if check.expires_on <= today else "expires on"
         checks.lines.append(DayLine(f"{person.name}'s {what} {tense} {_day(check.expires_on)}.",
-                                    url_for("matching.queue", slug=coop.slug) + "#checks", "See the checks",
+                                    url_for("matching.worker_checks_page", slug=coop.slug, person_id=person.id),
+                                    f"Record {person.name}'s renewed check",
                                     check.expires_on))
 
     vacancies = DaySection("vacancies", f"Teams with a vacancy open for {count_of(weeks, 'week')} or more", "None.")

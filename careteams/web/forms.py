@@ -73,6 +73,7 @@ PLAIN_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Must be greater than or equal to (?P<n>[-\d.]+)\.$"), "Enter a number of at least {n}."),
     (re.compile(r"^Must be less than or equal to (?P<n>[-\d.]+)\.$"), "Enter a number no bigger than {n}."),
     (re.compile(r"^Must be one of: .*\.$"), "Choose one of the options."),
+    (re.compile(r"^'.*' (is not a valid choice|are not valid choices) for this field\.$"), "Choose from the options."),
     (re.compile(r"^Field must be between (?P<a>\d+) and (?P<b>\d+) characters long\.$"),
      "Enter between {a} and {b} characters."),
     (re.compile(r"^Field cannot be longer than (?P<n>\d+) characters?\.$"), "Enter {n} characters or fewer."),
@@ -176,6 +177,17 @@ def refused(form: FlaskForm, rename: Mapping[str, str] | None = None) -> Iterato
         db.session.rollback()
         outcome.error = error
         place_errors(form, error, rename)
+
+
+def load(schema, data: Mapping) -> dict:
+    """Parse a page's input with the API's marshmallow schema, so web and API refuse the
+    same things; its refusal becomes a ValidationError that `refused` puts on the form."""
+    from marshmallow import ValidationError as SchemaError
+
+    try:
+        return schema.load(data)
+    except SchemaError as exc:
+        raise ValidationError(details={"fields": exc.normalized_messages()}) from None
 
 
 class PageForm(FlaskForm):

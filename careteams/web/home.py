@@ -28,7 +28,8 @@ from careteams.hours.enums import TimesheetStatus
 from careteams.hours.models import TimesheetEntry
 from careteams.matching import permissions as matching_perm
 from careteams.matching.enums import MatchState
-from careteams.matching.models import Match, ReviewPrompt
+from careteams.matching.models import Match, ReviewPrompt, WorkerCheck, WorkerProfile
+from careteams.matching.services.checks import SOON_DAYS, needs_renewal
 from careteams.members.models import Cooperative, Membership
 from careteams.members.permissions import is_facilitator
 from careteams.rota import permissions as rota_perm
@@ -242,8 +243,25 @@ def _day(viewer: Viewer, now: datetime) -> list[Todo]:
             for coop_id, n in rows if n]
 
 
+def _checks(viewer: Viewer, now: datetime) -> list[Todo]:
+    """For the co-op's facilitators: current worker checks expired or expiring within 30 days,
+    counted in one query over her co-ops (matching.services.checks says which count)."""
+    coops = {c.id: c for c in viewer.cooperatives if matching_perm.can_record_checks(viewer.actor, c.id)}
+    if not coops:
+        return []
+    today = now.date()  # UTC: the day of the co-op's clock but for an hour or two around midnight
+    rows = db.session.execute(sa.select(WorkerProfile.cooperative_id, sa.func.count(WorkerCheck.id))
+                              .join(WorkerProfile, WorkerProfile.id == WorkerCheck.worker_profile_id)
+                              .where(WorkerProfile.cooperative_id.in_(coops), needs_renewal(today))
+                              .group_by(WorkerProfile.cooperative_id)).all()
+    return [Todo("checks", f"{count_of(n, 'worker check')} in {coops[coop_id].name} "
+                 f"{plural('has', n, 'have')} expired or {plural('expires', n, 'expire')} within {SOON_DAYS} days.",
+                 url_for("matching.checks", slug=coops[coop_id].slug), zone=coops[coop_id].timezone)
+            for coop_id, n in rows if n]
+
+
 GATHERERS = (_invitations, _hat_offers, _matches, _offers, _visits_today, _hours, _check_ins, _votes, _disputes,
-             _day)
+             _day, _checks)
 
 
 def todo_for(viewer: Viewer, now: datetime | None = None) -> list[Todo]:

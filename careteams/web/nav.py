@@ -30,6 +30,7 @@ from careteams.members.models import Cooperative, Membership, MembershipStatus
 from careteams.members.permissions import Actor, is_admin, is_facilitator
 from careteams.members.services import actor_for
 from careteams.rota import permissions as rota_perm
+from careteams.teams import permissions as teams_perm
 from careteams.teams.models import Team
 from careteams.teams.permissions import TeamAccess
 from careteams.teams.services.access import visible_teams
@@ -177,6 +178,11 @@ COOP_NAV: list[CoopLink] = [
              by="cooperative_id"),
     CoopLink("Co-op figures", "hours.figures_page", lambda v, c: hours_perm.can_run_pay(v.actor, c),
              by="cooperative_id"),
+    CoopLink("Worker checks", "matching.checks", lambda v, c: matching_perm.can_record_checks(v.actor, c)),
+    CoopLink("Skills", "matching.skills", lambda v, c: matching_perm.can_edit_skills(v.actor, c)),
+    CoopLink("Pay rates", "hours.pay_rates_page", lambda v, c: hours_perm.can_set_pay_settings(v.actor, c),
+             by="cooperative_id"),
+    CoopLink("Hat types", "teams.hat_types", lambda v, c: teams_perm.can_define_hat_types(is_admin(v.actor, c))),
     # A facilitator's proposal takes effect only with another facilitator's or an admin's yes.
     CoopLink("Arranger proposals", "teams.arranger_proposals",
              lambda v, c: is_facilitator(v.actor, c) or is_admin(v.actor, c)),

@@ -107,7 +107,7 @@ def fill_team(coop, now):
     profile = WorkerProfileFactory(cooperative=coop, checks=[])
     WorkerCheckFactory(worker_profile=profile, checked_on=now.date() - timedelta(days=1000),
                        expires_on=now.date() + timedelta(days=10))
-    lines["checks"] = f"/coops/{coop.slug}/matching/queue#checks"
+    lines["checks"] = f"/coops/{coop.slug}/workers/{profile.person_id}/checks"
     return team, lines
 
 

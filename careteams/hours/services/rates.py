@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from careteams.errors import ValidationError, ensure
+from careteams.errors import Conflict, ValidationError, ensure
 from careteams.extensions import db
 from careteams.hours import permissions as perm
 from careteams.hours import rules
@@ -55,10 +55,31 @@ def set_coop_pay_rate(actor: Actor, cooperative_id: int, data: dict) -> CoopPayR
     """Add the co-op's hourly pay for employed workers in an area band from a date (admins)."""
     ensure(perm.can_set_pay_settings(actor, cooperative_id),
            not_found=not actor.is_staff(cooperative_id) and cooperative_id not in actor.member_of)
+    if db.session.scalar(sa.select(CoopPayRate.id).where(
+            CoopPayRate.cooperative_id == cooperative_id, CoopPayRate.area_band == data["area_band"],
+            CoopPayRate.effective_from == data["effective_from"])):
+        raise Conflict("That area band already has a rate from that date.",
+                       details={"fields": {"effective_from": ["This band already has a rate from this date."]}})
     row = CoopPayRate(cooperative_id=cooperative_id, **data)
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def coop_pay_rates(actor: Actor, cooperative_id: int) -> list[CoopPayRate]:
+    """The co-op's pay rates for employed workers, every band and date (admins)."""
+    ensure(perm.can_set_pay_settings(actor, cooperative_id),
+           not_found=not actor.is_staff(cooperative_id) and cooperative_id not in actor.member_of)
+    return list(db.session.scalars(sa.select(CoopPayRate).where(CoopPayRate.cooperative_id == cooperative_id)
+                                   .order_by(CoopPayRate.area_band, CoopPayRate.effective_from.desc())))
+
+
+def team_area_band(actor: Actor, team_id: int) -> AreaBand:
+    """A team's area band (urban when never set): facilitators and the team's checkers."""
+    team, access = get_visible_team(actor, team_id)
+    ensure(perm.can_see_team_terms(access))
+    return db.session.scalar(sa.select(TeamHoursTerms.area_band).where(TeamHoursTerms.team_id == team.id)) \
+        or AreaBand.urban
 
 
 def set_team_terms(actor: Actor, team_id: int, area_band: AreaBand) -> TeamHoursTerms:

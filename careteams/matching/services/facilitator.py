@@ -26,6 +26,7 @@ from careteams.matching.models import (
     WorkerCheck,
     WorkerProfile,
 )
+from careteams.matching.services.checks import current_check
 from careteams.matching.services.common import iso, local_today
 from careteams.matching.services.match_summaries import match_view
 from careteams.matching.services.settings import matching_settings
@@ -64,7 +65,8 @@ def facilitator_queue(actor: Actor, coop: Cooperative, now: datetime | None = No
     expiring = db.session.execute(
         sa.select(WorkerCheck, Person).join(WorkerProfile, WorkerProfile.id == WorkerCheck.worker_profile_id)
         .join(Person, Person.id == WorkerProfile.person_id)
-        .where(WorkerProfile.cooperative_id == coop.id, WorkerCheck.expires_on.is_not(None), WorkerCheck.expires_on <= until)
+        .where(WorkerProfile.cooperative_id == coop.id, WorkerCheck.expires_on.is_not(None), WorkerCheck.expires_on <= until,
+               current_check())  # a renewed check is history, not a problem
         .order_by(WorkerCheck.expires_on)).all()
     sides = frozenset({Side.facilitator})
     return {

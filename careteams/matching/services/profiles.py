@@ -63,7 +63,8 @@ def record_check(actor: Actor, coop: Cooperative, person_id: int, data: dict) ->
     if profile is None:
         raise NotFound("That person has no worker profile here.")
     check = WorkerCheck(worker_profile_id=profile.id, kind=data["kind"], name=data.get("name") or "",
-                        checked_on=data["checked_on"], expires_on=data.get("expires_on"), recorded_by_id=actor.person_id)
+                        reference=(data.get("reference") or "").strip(), checked_on=data["checked_on"],
+                        expires_on=data.get("expires_on"), recorded_by_id=actor.person_id)
     db.session.add(check)
     db.session.flush()
     db.session.expire(profile, ["checks"])

@@ -62,6 +62,10 @@ def update_skill(actor: Actor, coop: Cooperative, skill_id: int, changes: dict) 
     skill = db.session.get(Skill, skill_id)
     if skill is None or skill.cooperative_id != coop.id:
         raise NotFound("No such skill.")
+    name = (changes.get("name") or "").strip()
+    if name and db.session.scalar(sa.select(Skill.id).where(Skill.cooperative_id == coop.id, Skill.id != skill.id,
+                                                            sa.func.lower(Skill.name) == name.lower())):
+        raise Conflict("Another skill has that name.", details={"fields": {"name": ["Another skill has that name."]}})
     for key, value in changes.items():
         setattr(skill, key, value.strip() if isinstance(value, str) else value)
     db.session.flush()

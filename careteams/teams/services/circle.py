@@ -47,8 +47,9 @@ def list_hat_types(actor: Actor, coop: Cooperative) -> list[HatType]:
 def create_hat_type(actor: Actor, coop: Cooperative, data: dict) -> HatType:
     """A co-op admin defines another kind of hat."""
     ensure(member_perm.can_view_cooperative(actor, coop.id), not_found=True)
-    ensure(member_perm.is_admin(actor, coop.id))
-    if db.session.scalar(sa.select(HatType.id).where(HatType.cooperative_id == coop.id, HatType.name == data["name"])):
+    ensure(perm.can_define_hat_types(member_perm.is_admin(actor, coop.id)))
+    if db.session.scalar(sa.select(HatType.id).where(HatType.cooperative_id == coop.id,
+                                                     sa.func.lower(HatType.name) == data["name"].lower())):
         raise Conflict("The co-op already has a hat with that name.", details={"fields": {"name": ["Already used."]}})
     hat_type = HatType(cooperative_id=coop.id, name=data["name"], description=data.get("description", ""),
                        permissions=sorted({str(p) for p in data["permissions"]}))
