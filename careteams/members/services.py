@@ -218,7 +218,7 @@ def change_membership(actor: Actor, coop: Cooperative, membership_id: int, chang
     new_class = changes.get("member_class", membership.member_class)
     new_status = changes.get("status", membership.status)
     new_share = changes.get("share_pence", membership.share_pence)
-    refusal = rules.status_step_refusal(membership.status, new_status)
+    refusal = rules.status_step_refusal(membership.status, new_status) if "status" in changes else None
     if refusal:
         raise Conflict(refusal, code="membership_step", details={"fields": {"status": [refusal]}})
     if new_class == membership.member_class and new_status == membership.status and new_share == membership.share_pence:
