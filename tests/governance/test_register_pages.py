@@ -365,3 +365,19 @@ def test_the_secretary_works_the_forms_in_a_browser_session(world, app):
         "csrf_token": csrf_from(page.get_data(as_text=True)), "admit-joined_on": coop_today(world.coop).isoformat()})
     assert done.status_code == 302
     assert fresh(world.applicant).status == MembershipStatus.active
+
+
+# --- the home to-do ---------------------------------------------------------------------------
+
+
+def test_applications_wait_on_the_home_of_those_who_keep_the_register(world, client, auth_headers):
+    MembershipFactory(cooperative=world.coop, member_class=MemberClass.investor, status=MembershipStatus.applicant,
+                      joined_on=None)
+    link = f'href="{url(world, "?status=applicant")}"'
+    for who in ("secretary", "admin"):
+        html = html_of(client.get("/", headers=auth_headers(_who(world, who))))
+        assert f"2 applications waiting to join {world.coop.name}" in html, who
+        assert link.replace("&", "&amp;") in html or link in html
+    for who in ("facilitator", "member", "other_secretary", "other_admin"):
+        html = html_of(client.get("/", headers=auth_headers(_who(world, who))))
+        assert "applications waiting" not in html and "application waiting" not in html, who
