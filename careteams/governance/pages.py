@@ -3,7 +3,7 @@ create/open page, the register and its export, a member's own membership."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -59,6 +59,12 @@ def gov_time(value: datetime | None, zone: str) -> str:
     if value is None:
         return ""
     return rules.local_time(value, zone)
+
+
+@bp.app_template_filter("gov_day")
+def gov_day(value: date | None) -> str:
+    """A day in words, e.g. "4 December 2026"."""
+    return f"{value.day} {value:%B %Y}" if value else ""
 
 
 def _local_input(value: datetime | None, zone: str) -> str:

@@ -162,6 +162,7 @@ def test_admit_an_applicant_with_a_joining_date(world, client, auth_headers):
     # History newest first, who did it, in the co-op's zone.
     items = re.findall(r"<li><strong>(.*?)</strong>(.*?)</li>", page, re.S)
     assert len(items) == 2
+    assert f"<dt>Joined</dt><dd>{joined.day} {joined:%B %Y}</dd>" in page
     assert "Advocate member, member, by " + world.admin.name in items[0][1]
     assert "Worker member, member, by Sam Secretary. Approved at the board meeting" in items[1][1]
     assert re.search(r"\b(GMT|BST)\b", items[0][0])
