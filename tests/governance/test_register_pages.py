@@ -104,6 +104,10 @@ def test_the_register_lists_filters_and_links(world, client, auth_headers):
     assert "Hana Applicant" in only and world.member("worker").person.name not in only
     assert 'aria-current="page">Applicants (1)' in only
     assert "Enter a person in the register" in only
+    # An unknown filter shows everyone rather than failing.
+    anything = client.get(url(world, "?status=nonsense"), headers=sec)
+    assert anything.status_code == 200 and "Hana Applicant" in html_of(anything)
+    assert world.member("worker").person.name in html_of(anything)
 
 
 def test_enter_a_person_in_the_register(world, client, auth_headers):
