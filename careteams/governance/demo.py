@@ -14,7 +14,8 @@ from careteams.demo import DEMO_STEPS
 from careteams.extensions import db
 from careteams.governance.models import Resolution
 from careteams.governance.services import ballots, resolutions, results, tellers
-from careteams.members.models import Cooperative, Person
+from careteams.members import services as members
+from careteams.members.models import ContactChannel, Cooperative, MemberClass, Person
 from careteams.members.services import actor_for
 
 OPEN_TITLE = "Pay travel time between visits at the full hourly rate"
@@ -85,3 +86,19 @@ def seed_votes(coop: Cooperative, people: dict[str, Person]) -> None:
 
 
 DEMO_STEPS.append(seed_votes)
+
+
+# One application waiting in the register for the secretary (or an admin) to admit on
+# the web (issue 18). She has no login: applying is done on paper or by email.
+APPLICANT = ("Hana Patel", "hana@demo.careteams.example", "+447700900133")
+
+
+def seed_applicant(coop: Cooperative, people: dict[str, Person]) -> None:
+    name, email, phone = APPLICANT
+    if db.session.scalar(sa.select(Person.id).where(Person.email == email)) is None:
+        person = members.create_person(name, email, phone, preferred_channel=ContactChannel.sms)
+        members.add_membership(None, coop, person, MemberClass.worker)  # an applicant until admitted
+    db.session.flush()
+
+
+DEMO_STEPS.append(seed_applicant)

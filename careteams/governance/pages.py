@@ -3,7 +3,7 @@ create/open page, the register and its export, a member's own membership."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -37,7 +37,15 @@ from careteams.governance.services import register as register_svc
 from careteams.governance.services import resolutions as resolution_svc
 from careteams.governance.services import results as result_svc
 from careteams.governance.services import tellers as teller_svc
-from careteams.members.services import get_visible_cooperative
+from careteams.members.enums import MembershipStatus
+from careteams.members.rules import MEMBERSHIP_STATUS_LABELS, format_pounds, parse_pounds
+from careteams.members.schemas import MembershipChangeSchema, MembershipCreateSchema
+from careteams.members.services import (
+    change_membership,
+    coop_today,
+    get_visible_cooperative,
+    register_member,
+)
 from careteams.web.forms import plain_fields, refused
 
 bp = Blueprint("governance", __name__)
@@ -51,6 +59,12 @@ def gov_time(value: datetime | None, zone: str) -> str:
     if value is None:
         return ""
     return rules.local_time(value, zone)
+
+
+@bp.app_template_filter("gov_day")
+def gov_day(value: date | None) -> str:
+    """A day in words, e.g. "4 December 2026"."""
+    return f"{value.day} {value:%B %Y}" if value else ""
 
 
 def _local_input(value: datetime | None, zone: str) -> str:
@@ -416,7 +430,137 @@ def count(slug: str, resolution_id: int):
 @login_required
 def register(slug: str):
     actor, coop, _ = _context(slug)
-    return render_template("governance/register.html", coop=coop, rows=register_svc.register(actor, coop))
+    wanted = request.args.get("status", "")
+    status = MembershipStatus(wanted) if wanted in MembershipStatus.__members__ else None
+    return render_template("governance/register.html", coop=coop, status=status, Status=MembershipStatus,
+                           status_labels=MEMBERSHIP_STATUS_LABELS, pounds=format_pounds,
+                           **register_svc.register_page(actor, coop, status))
+
+
+def _schema_load(schema, payload: dict) -> dict:
+    """The API's schema over what the page gathered: it refuses the same things (422)."""
+    try:
+        return schema.load(payload)
+    except SchemaError as exc:
+        raise ValidationError(details={"fields": exc.normalized_messages()}) from None
+
+
+def _pence(text: str) -> int:
+    try:
+        return parse_pounds(text)
+    except ValueError as exc:
+        raise ValidationError(details={"fields": {"share_pence": [str(exc)]}}) from None
+
+
+def _enter_form(actor, coop, form=None) -> forms.EnterMemberForm:
+    form = form or forms.EnterMemberForm()
+    form.person_id.choices = [SelectChoice("", "Choose a person")] + [
+        SelectChoice(p.id, p.name) for p in register_svc.register_candidates(actor, coop)]
+    return form
+
+
+@bp.route(f"{PREFIX}/register/new", methods=["GET", "POST"])
+@login_required
+def enter_member(slug: str):
+    actor, coop, _ = _context(slug)
+    form = _enter_form(actor, coop)
+    if form.validate_on_submit():
+        with refused(form, rename={"share_pence": "share"}) as outcome:
+            data = _schema_load(MembershipCreateSchema(), {
+                "person_id": form.person_id.data, "member_class": form.member_class.data,
+                "share_pence": _pence(form.share.data)})
+            membership = register_member(actor, coop, data)
+        if outcome.ok:
+            db.session.commit()
+            flash(f"{membership.person.name} is in the register as an applicant.")
+            return redirect(url_for("governance.membership", slug=slug, membership_id=membership.id))
+        _enter_form(actor, coop, form)
+    return render_template("governance/enter_member.html", coop=coop, form=form), form.status
+
+
+def _membership_page(actor, coop, membership_id: int, status: int = 200, **given):
+    page = register_svc.membership_page(actor, coop, membership_id)
+    membership = page["membership"]
+    today = coop_today(coop)
+    admit = given.get("admit") or forms.AdmitForm(prefix="admit", joined_on=today)
+    change_class = given.get("change_class") or forms.ClassForm(prefix="class",
+                                                                 member_class=membership.member_class.value)
+    share = given.get("share") or forms.ShareForm(prefix="share", share=format_pounds(membership.share_pence)[1:])
+    leave = given.get("leave") or forms.LeaveForm(prefix="leave", left_on=today)
+    return render_template("governance/membership_admin.html", coop=coop, Status=MembershipStatus,
+                           status_labels=MEMBERSHIP_STATUS_LABELS, pounds=format_pounds, admit=admit,
+                           change_class=change_class, share=share, leave=leave, **page), status
+
+
+@bp.route(f"{PREFIX}/register/<int:membership_id>")
+@login_required
+def membership(slug: str, membership_id: int):
+    actor, coop, _ = _context(slug)
+    return _membership_page(actor, coop, membership_id)
+
+
+def _change(slug: str, membership_id: int, name: str, form, payload, done: str):
+    """One register step from the membership page: the API's schema, then the service, once."""
+    actor, coop, _ = _context(slug)
+    if form.validate_on_submit():
+        with refused(form, rename={"share_pence": "share"}) as outcome:
+            change_membership(actor, coop, membership_id, _schema_load(MembershipChangeSchema(), payload()))
+        if outcome.ok:
+            db.session.commit()
+            flash(done)
+            return redirect(url_for("governance.membership", slug=slug, membership_id=membership_id))
+    return _membership_page(actor, coop, membership_id, form.status, **{name: form})
+
+
+def _with_note(form, payload: dict) -> dict:
+    return payload | ({"note": form.note.data} if form.note.data else {})
+
+
+@bp.route(f"{PREFIX}/register/<int:membership_id>/admit", methods=["POST"])
+@login_required
+def admit(slug: str, membership_id: int):
+    form = forms.AdmitForm(prefix="admit")
+    return _change(slug, membership_id, "admit", form, lambda: _with_note(form, {
+        "status": "active", "joined_on": form.joined_on.data.isoformat()}), "Admitted: they are a member now.")
+
+
+@bp.route(f"{PREFIX}/register/<int:membership_id>/class", methods=["POST"])
+@login_required
+def change_class(slug: str, membership_id: int):
+    form = forms.ClassForm(prefix="class")
+    return _change(slug, membership_id, "change_class", form, lambda: _with_note(form, {
+        "member_class": form.member_class.data}), "The member class is changed; the history keeps the old one.")
+
+
+@bp.route(f"{PREFIX}/register/<int:membership_id>/share", methods=["POST"])
+@login_required
+def change_share(slug: str, membership_id: int):
+    form = forms.ShareForm(prefix="share")
+    return _change(slug, membership_id, "share", form, lambda: _with_note(form, {
+        "share_pence": _pence(form.share.data)}), "The share amount is changed.")
+
+
+@bp.route(f"{PREFIX}/register/<int:membership_id>/leave", methods=["POST"])
+@login_required
+def leave(slug: str, membership_id: int):
+    """Recording that someone left, in two steps: the form is checked by the service (and
+    rolled back), then a page asks to confirm; only the confirmed form is kept."""
+    actor, coop, _ = _context(slug)
+    form = forms.LeaveForm(prefix="leave")
+    if form.validate_on_submit():
+        payload = _with_note(form, {"status": "left", "left_on": form.left_on.data.isoformat()})
+        with refused(form) as outcome:
+            membership = change_membership(actor, coop, membership_id, _schema_load(MembershipChangeSchema(), payload))
+        if outcome.ok and form.confirm.data == "yes":
+            db.session.commit()
+            flash("Recorded: they have left the co-op.")
+            return redirect(url_for("governance.membership", slug=slug, membership_id=membership_id))
+        if outcome.ok:
+            name = membership.person.name
+            db.session.rollback()
+            return render_template("governance/leave_confirm.html", coop=coop, form=form, name=name,
+                                   membership_id=membership_id)
+    return _membership_page(actor, coop, membership_id, form.status, leave=form)
 
 
 @bp.route(f"{PREFIX}/register.csv")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from careteams.members.permissions import Actor, is_secretary
+from careteams.members.permissions import Actor, is_admin, is_secretary
 
 
 def can_manage_resolutions(actor: Actor, cooperative_id: int) -> bool:
@@ -25,8 +25,8 @@ def can_vote(actor: Actor, cooperative_id: int, in_electorate: bool) -> bool:
 
 
 def can_view_register(actor: Actor, cooperative_id: int) -> bool:
-    """The register and its export: the secretary."""
-    return is_secretary(actor, cooperative_id)
+    """The register and its export: the secretary, and admins (who may manage it too)."""
+    return is_secretary(actor, cooperative_id) or is_admin(actor, cooperative_id)
 
 
 def can_view_own_membership(actor: Actor, membership_person_id: int) -> bool:

@@ -52,11 +52,13 @@ def can_invite_person(actor: Actor, cooperative_id: int) -> bool:
 
 
 def can_manage_register(actor: Actor, cooperative_id: int) -> bool:
-    return is_secretary(actor, cooperative_id)
+    # The secretary keeps the register; admins may too (issue 18: an admin takes a new
+    # worker from invitation to an admitted membership without waiting for the secretary).
+    return is_secretary(actor, cooperative_id) or is_admin(actor, cooperative_id)
 
 
 def can_view_register(actor: Actor, cooperative_id: int) -> bool:
-    return is_secretary(actor, cooperative_id)
+    return is_secretary(actor, cooperative_id) or is_admin(actor, cooperative_id)
 
 
 def can_view_cooperative(actor: Actor, cooperative_id: int) -> bool:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date
 from typing import Protocol
 
 import phonenumbers
 
-from careteams.members.enums import ContactChannel, MemberClass, StaffRoleName
+from careteams.members.enums import ContactChannel, MemberClass, MembershipStatus, StaffRoleName
 
 DEFAULT_REGION = "GB"
 
@@ -48,6 +49,84 @@ MEMBER_CLASS_LABELS = {
     MemberClass.advocate: "Advocate member",
     MemberClass.investor: "Investor member",
 }
+
+
+MEMBERSHIP_STATUS_LABELS = {
+    MembershipStatus.applicant: "Applicant",
+    MembershipStatus.active: "Member",
+    MembershipStatus.left: "Left",
+}
+
+
+# --- the register ----------------------------------------------------------------
+
+# The steps a membership may take: an applicant is admitted; a member leaves; someone
+# who left may be admitted again (rejoin). Nothing goes back to "applicant", and an
+# applicant has not joined, so cannot leave.
+MEMBERSHIP_STEPS: dict[MembershipStatus, frozenset[MembershipStatus]] = {
+    MembershipStatus.applicant: frozenset({MembershipStatus.active}),
+    MembershipStatus.active: frozenset({MembershipStatus.left}),
+    MembershipStatus.left: frozenset({MembershipStatus.active}),
+}
+
+
+def status_step_refusal(current: MembershipStatus, new: MembershipStatus) -> str | None:
+    """Plain words when a membership may not go from `current` to `new`, else None."""
+    if new in MEMBERSHIP_STEPS[current]:
+        return None
+    if new == current == MembershipStatus.active:
+        return "This person is already a member: they cannot be admitted twice."
+    if new == current == MembershipStatus.left:
+        return "This person has left; rejoin them first."
+    if new == current:
+        return None  # an applicant stays an applicant: nothing to do
+    if current == MembershipStatus.applicant:
+        return "This person is still an applicant: they have not joined, so they cannot leave."
+    return "A member who has been admitted cannot become an applicant again."
+
+
+def _day_words(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def joining_date_refusal(joined_on: date, today: date, founded_on: date | None = None,
+                         left_on: date | None = None) -> str | None:
+    """Plain words when `joined_on` cannot be a joining date (or, for someone who left
+    on `left_on`, a rejoining date), else None."""
+    if joined_on > today:
+        return "The joining date cannot be in the future."
+    if founded_on is not None and joined_on < founded_on:
+        return f"That date is before the co-op started ({_day_words(founded_on)})."
+    if left_on is not None and joined_on < left_on:
+        return f"They left on {_day_words(left_on)}: they can rejoin only from that day on."
+    return None
+
+
+def leaving_date_refusal(left_on: date, joined_on: date | None, today: date) -> str | None:
+    """Plain words when `left_on` cannot be a leaving date, else None: not ahead, not before joining."""
+    if left_on > today:
+        return "The leaving date cannot be in the future."
+    if joined_on is not None and left_on < joined_on:
+        return f"They cannot leave before they joined ({_day_words(joined_on)})."
+    return None
+
+
+_POUNDS = re.compile(r"(?P<pounds>\d{1,7})(?:\.(?P<pence>\d{1,2}))?")
+
+
+def parse_pounds(text: str) -> int:
+    """An amount typed in pounds ("£1.00", "1", "2.5", "£1,000") as pence; ValueError in plain words."""
+    raw = (text or "").strip().replace(",", "")
+    raw = raw.removeprefix("£").strip()
+    found = _POUNDS.fullmatch(raw)
+    if found is None:
+        raise ValueError("Enter an amount in pounds, like 1.00 or £5.")
+    return int(found["pounds"]) * 100 + int((found["pence"] or "0").ljust(2, "0"))
+
+
+def format_pounds(pence: int) -> str:
+    """Pence as pounds: 100 -> "£1.00", 123456 -> "£1,234.56"."""
+    return f"£{pence // 100:,}.{pence % 100:02d}"
 
 
 # How far ahead a visit, a timesheet or a pay period may plausibly be. Anything

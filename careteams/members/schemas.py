@@ -108,17 +108,36 @@ class MembershipSchema(Schema):
     share_pence = fields.Integer()
 
 
+# Up to £9,999,999.99: the most the register's share column holds with room to spare.
+SHARE_PENCE = validate.Range(min=0, max=999_999_999)
+
+
 class MembershipCreateSchema(Schema):
     person_id = fields.Integer(required=True)
     member_class = fields.Enum(MemberClass, required=True)
     status = fields.Enum(MembershipStatus, load_default=MembershipStatus.applicant)
-    share_pence = fields.Integer(load_default=100, validate=validate.Range(min=0))
+    share_pence = fields.Integer(load_default=100, validate=SHARE_PENCE)
 
 
 class MembershipChangeSchema(Schema):
+    """A step in the register: a class change, admission (status active, with the day
+    they joined), leaving (status left, with the day they left), a new share amount.
+    The service refuses steps members.rules does not allow (409) and dates that
+    cannot be (422)."""
+
     member_class = fields.Enum(MemberClass)
     status = fields.Enum(MembershipStatus)
+    joined_on = fields.Date()
+    left_on = fields.Date()
+    share_pence = fields.Integer(validate=SHARE_PENCE)
     note = fields.String(validate=validate.Length(max=500))
+
+    @validates_schema
+    def _dates_go_with_their_step(self, data, **kwargs):
+        if "joined_on" in data and data.get("status") != MembershipStatus.active:
+            raise ValidationError("Give a joining date only when admitting someone (status active).", "joined_on")
+        if "left_on" in data and data.get("status") != MembershipStatus.left:
+            raise ValidationError("Give a leaving date only when recording that someone left (status left).", "left_on")
 
 
 class StaffRoleSchema(Schema):

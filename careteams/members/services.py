@@ -4,13 +4,16 @@ caller (view, job, CLI command) commits once."""
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 
+from careteams.db import utcnow
 from careteams.errors import Conflict, NotFound, ValidationError, ensure
 from careteams.extensions import db
 from careteams.members import permissions as perm
+from careteams.members import rules
 from careteams.members.models import (
     Cooperative,
     MemberClass,
@@ -150,11 +153,13 @@ def get_person_in(coop: Cooperative, person_id: int) -> Person:
 # --- the register -------------------------------------------------------------
 
 
-def list_memberships(actor: Actor, coop: Cooperative) -> list[Membership]:
+def list_memberships(actor: Actor, coop: Cooperative, status: MembershipStatus | None = None) -> list[Membership]:
+    """The register (the secretary, admins), optionally only one status."""
     ensure(perm.can_view_register(actor, coop.id))
-    return list(db.session.scalars(
-        sa.select(Membership).where(Membership.cooperative_id == coop.id).order_by(Membership.id)
-    ))
+    query = sa.select(Membership).where(Membership.cooperative_id == coop.id)
+    if status is not None:
+        query = query.where(Membership.status == status)
+    return list(db.session.scalars(query.order_by(Membership.id)))
 
 
 def add_membership(actor: Actor | None, coop: Cooperative, person: Person, member_class: MemberClass,
@@ -167,7 +172,8 @@ def add_membership(actor: Actor | None, coop: Cooperative, person: Person, membe
         sa.select(Membership).where(Membership.cooperative_id == coop.id, Membership.person_id == person.id)
     )
     if existing is not None:
-        raise Conflict("This person is already in the register; change their membership instead.", code="already_member")
+        raise Conflict("This person is already in the register; change their membership instead.", code="already_member",
+                       details={"fields": {"person_id": ["This person is already in the register."]}})
     membership = Membership(
         cooperative_id=coop.id, person_id=person.id, member_class=member_class, status=status, share_pence=share_pence,
         joined_on=joined_on or (date.today() if status == MembershipStatus.active else None),  # noqa: DTZ011
@@ -185,27 +191,60 @@ def register_member(actor: Actor, coop: Cooperative, data: dict) -> Membership:
                           data["status"], data["share_pence"])
 
 
+def get_membership(actor: Actor, coop: Cooperative, membership_id: int) -> Membership:
+    """One membership of the co-op's register (the secretary, admins); 404 for another co-op's."""
+    ensure(perm.can_view_register(actor, coop.id))
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.cooperative_id != coop.id:
+        raise NotFound("No such membership.")
+    return membership
+
+
+def coop_today(coop: Cooperative) -> date:
+    """Today on the co-op's clock."""
+    return utcnow().astimezone(ZoneInfo(coop.timezone)).date()
+
+
 def change_membership(actor: Actor, coop: Cooperative, membership_id: int, changes: dict) -> Membership:
-    """Change a member's class or status; the history keeps every step."""
+    """Change a member's class, status (admit, leave, rejoin) or share amount; the history keeps every step.
+
+    Steps members.rules does not allow (admitting twice, an applicant leaving, back to
+    applicant) are refused as a conflict (409); impossible dates (ahead of today on the
+    co-op's clock, leaving before joining) as invalid (422)."""
     ensure(perm.can_manage_register(actor, coop.id))
     membership = db.session.get(Membership, membership_id)
     if membership is None or membership.cooperative_id != coop.id:
         raise NotFound("No such membership.")
     new_class = changes.get("member_class", membership.member_class)
     new_status = changes.get("status", membership.status)
-    if new_class == membership.member_class and new_status == membership.status:
+    new_share = changes.get("share_pence", membership.share_pence)
+    refusal = rules.status_step_refusal(membership.status, new_status) if "status" in changes else None
+    if refusal:
+        raise Conflict(refusal, code="membership_step", details={"fields": {"status": [refusal]}})
+    if new_class == membership.member_class and new_status == membership.status and new_share == membership.share_pence:
         return membership
-    if membership.status == MembershipStatus.left and new_status == MembershipStatus.left:
-        raise Conflict("This person has left; rejoin them first.")
-    if new_status == MembershipStatus.active and membership.status != MembershipStatus.active:
-        membership.joined_on = date.today()  # noqa: DTZ011
+    today = coop_today(coop)
+    if new_status != membership.status and new_status == MembershipStatus.active:
+        joined_on = changes.get("joined_on") or today
+        problem = rules.joining_date_refusal(joined_on, today, coop.founded_on, membership.left_on)
+        if problem:
+            raise ValidationError(problem, details={"fields": {"joined_on": [problem]}})
+        membership.joined_on = joined_on
         membership.left_on = None
-    if new_status == MembershipStatus.left and membership.status != MembershipStatus.left:
-        membership.left_on = date.today()  # noqa: DTZ011
+    if new_status != membership.status and new_status == MembershipStatus.left:
+        left_on = changes.get("left_on") or today
+        problem = rules.leaving_date_refusal(left_on, membership.joined_on, today)
+        if problem:
+            raise ValidationError(problem, details={"fields": {"left_on": [problem]}})
+        membership.left_on = left_on
+    notes = [changes["note"]] if changes.get("note") else []
+    if new_share != membership.share_pence:
+        notes.insert(0, f"share {rules.format_pounds(membership.share_pence)} to {rules.format_pounds(new_share)}")
+        membership.share_pence = new_share
     membership.member_class = new_class
     membership.status = new_status
     db.session.flush()
-    _record(membership, actor, changes.get("note"))
+    _record(membership, actor, "; ".join(notes)[:500] or None)
     return membership
 
 

@@ -65,14 +65,14 @@ class People(MethodView):
 class Memberships(MethodView):
     @api_bp.response(200, MembershipSchema(many=True))
     def get(self, slug: str):
-        """The register (the secretary)."""
+        """The register (the secretary, admins)."""
         actor = current_actor()
         return svc.list_memberships(actor, svc.get_visible_cooperative(actor, slug))
 
     @api_bp.arguments(MembershipCreateSchema)
     @api_bp.response(201, MembershipSchema)
     def post(self, data: dict, slug: str):
-        """Enter a person in the register (the secretary)."""
+        """Enter a person in the register (the secretary, admins)."""
         actor = current_actor()
         membership = svc.register_member(actor, svc.get_visible_cooperative(actor, slug), data)
         db.session.commit()
@@ -84,7 +84,11 @@ class MembershipItem(MethodView):
     @api_bp.arguments(MembershipChangeSchema)
     @api_bp.response(200, MembershipSchema)
     def patch(self, changes: dict, slug: str, membership_id: int):
-        """Change a member's class or status (the secretary); history is kept."""
+        """Change a member's class, status or share (the secretary, admins); history is kept.
+
+        Admit with status active (and joined_on), record leaving with status left (and
+        left_on). Admitting twice, an applicant leaving and going back to applicant get
+        409; a date after today or leaving before joining get 422."""
         actor = current_actor()
         membership = svc.change_membership(actor, svc.get_visible_cooperative(actor, slug), membership_id, changes)
         db.session.commit()

@@ -30,8 +30,8 @@ from careteams.matching import permissions as matching_perm
 from careteams.matching.enums import MatchState
 from careteams.matching.models import Match, ReviewPrompt, WorkerCheck, WorkerProfile
 from careteams.matching.services.checks import SOON_DAYS, needs_renewal
-from careteams.members.models import Cooperative, Membership
-from careteams.members.permissions import is_facilitator
+from careteams.members.models import Cooperative, Membership, MembershipStatus
+from careteams.members.permissions import can_manage_register, is_facilitator
 from careteams.rota import permissions as rota_perm
 from careteams.rota.enums import OfferStatus, ShiftStatus
 from careteams.rota.models import Offer, Shift
@@ -260,8 +260,24 @@ def _checks(viewer: Viewer, now: datetime) -> list[Todo]:
             for coop_id, n in rows if n]
 
 
+def _applications(viewer: Viewer, now: datetime) -> list[Todo]:
+    """For those who keep the register (the secretary, admins): applications waiting to be
+    admitted, counted in one query over her co-ops."""
+    coops = {c.id: c for c in viewer.cooperatives if can_manage_register(viewer.actor, c.id)}
+    if not coops:
+        return []
+    rows = db.session.execute(sa.select(Membership.cooperative_id, sa.func.count(Membership.id))
+                              .where(Membership.cooperative_id.in_(coops),
+                                     Membership.status == MembershipStatus.applicant)
+                              .group_by(Membership.cooperative_id)).all()
+    return [Todo("applications", f"{count_of(n, 'application')} waiting to join {coops[coop_id].name}: "
+                 "see the register to admit.",
+                 url_for("governance.register", slug=coops[coop_id].slug, status="applicant"),
+                 zone=coops[coop_id].timezone) for coop_id, n in rows if n]
+
+
 GATHERERS = (_invitations, _hat_offers, _matches, _offers, _visits_today, _hours, _check_ins, _votes, _disputes,
-             _day, _checks)
+             _day, _checks, _applications)
 
 
 def todo_for(viewer: Viewer, now: datetime | None = None) -> list[Todo]:

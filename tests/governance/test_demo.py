@@ -23,3 +23,14 @@ def test_demo_votes_are_seeded_once(app, sms_outbox):
     assert closed.carried is True and len(closed.result["receipts"]) == 13
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ballot).where(Ballot.resolution_id == open_.id)) == 3
     assert sms_outbox == []  # past votes tell nobody anything
+
+
+def test_demo_has_one_application_to_admit(app, sms_outbox):
+    from careteams.governance.demo import APPLICANT
+    from careteams.members.models import Membership, MembershipStatus, Person
+
+    seed()
+    seed()
+    waiting = db.session.scalars(sa.select(Membership).where(Membership.status == MembershipStatus.applicant)).all()
+    assert [m.person.name for m in waiting] == [APPLICANT[0]]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Person).where(Person.email == APPLICANT[1])) == 1
