@@ -206,7 +206,7 @@ def send_outside_wave(actor: Actor, shift_id: int, now: datetime | None = None) 
             raise Conflict("This visit has not been passed to the co-op's facilitators: the team is still "
                            "offering it. Facilitators can offer it to the co-op's workers once the rota "
                            "passes it to them.", code="not_escalated")
-        waiting = _outside_waiting(shift, now)
+        waiting = outside_waiting(shift, now)
         if waiting:
             raise Conflict(f"This visit is already offered to {waiting} worker{'s' if waiting != 1 else ''} of "
                            "the co-op. You can offer it to more when those offers close.",
@@ -228,7 +228,7 @@ def send_outside_wave(actor: Actor, shift_id: int, now: datetime | None = None) 
     return OutsideWave(len(sent), not by_team)
 
 
-def _outside_waiting(shift: Shift, now: datetime) -> int:
+def outside_waiting(shift: Shift, now: datetime) -> int:
     """Outside offers of the visit still open for an answer."""
     return db.session.scalar(sa.select(sa.func.count(Offer.id)).where(
         Offer.shift_id == shift.id, Offer.outside_team, Offer.status == OfferStatus.open,
