@@ -117,6 +117,13 @@ def test_the_clock_escalates_a_facilitator_offers_it_and_a_coop_worker_books_it_
     [taken] = notices(world.leader, "rota.escalated_booked")
     assert taken.startswith("Nia, a worker of the co-op, took the shift")
 
+    # The leader reads both steps in the team's history, with on whose behalf.
+    client.post("/logout", data={"csrf_token": token})
+    login(world.leader)
+    history = unescape(client.get(f"/teams/{world.team.id}/history").get_data(as_text=True))
+    assert "offered an unfilled visit to the co-op's workers" in history and "as facilitator" in history
+    assert "took an unfilled visit offered to the co-op's workers" in history
+
     # No health details anywhere the leader is told or the audit keeps.
     everything = notices(world.leader, "rota.escalated_offered") + [taken] + [
         json.dumps(e.after) for e in audit(world.team, "rota.escalated_outside_offer") + [booked]]
