@@ -1,4 +1,5 @@
-"""Demo rota: a week of shifts for the demo teams, a recurring visit and open offers.
+"""Demo rota: a week of shifts for the demo teams, a recurring visit, open offers and a
+visit escalated to the facilitators.
 
 The demo teams come from the teams domain; when they are not there (or have no
 workers yet) this step quietly does less.
@@ -28,6 +29,11 @@ WEEK = [(0, 8, 1, ShiftKind.personal_care), (0, 13, 2, ShiftKind.practical_help)
         (2, 8, 1, ShiftKind.personal_care), (3, 14, 2, ShiftKind.companionship), (4, 20, 12, ShiftKind.sleep_in),
         (5, 11, 2, ShiftKind.practical_help)]
 
+
+# One of Ann's visits nobody took: the rota's clock has passed it to the co-op's
+# facilitators (as offers.expire_and_escalate leaves it), so Fran can offer it to the
+# co-op's workers from her day page. (day offset from next Monday, start hour, hours, kind)
+ESCALATED = (6, 10, 2, ShiftKind.practical_help)
 
 # Demo offers stay open for a week (capped at the shift's start), so that a demo
 # started today can still answer them by text tomorrow.
@@ -72,6 +78,19 @@ def seed_rota(coop: Cooperative, people: dict[str, Person]) -> None:
             offers.book_directly(actor, created[0].id, workers[0], now=now)
         for shift in created[1:4]:
             offers.offer_shift(actor, shift.id, now=now)
+        if key == "ann":
+            _escalated_visit(team, monday, now)
+    db.session.flush()
+
+
+def _escalated_visit(team: Team, monday, now: datetime) -> None:
+    offset, hour, hours, kind = ESCALATED
+    start = rules.localise(datetime.combine(monday + timedelta(days=offset), time(hour)), team.zone, strict=False)
+    if db.session.scalar(sa.select(Shift.id).where(Shift.team_id == team.id, Shift.starts_at == start)):
+        return
+    db.session.add(Shift(team_id=team.id, starts_at=start, ends_at=start + timedelta(hours=hours), kind=kind,
+                         notes=DEMO_NOTE, required_skills=[], status=ShiftStatus.offered,
+                         escalation_level=rules.ESCALATED_TO_FACILITATORS, escalated_at=now))
     db.session.flush()
 
 

@@ -28,6 +28,16 @@ def can_consent_outside_offer(access: TeamAccess) -> bool:
     return holds(access, TeamPermission.edit_rota)
 
 
+def can_act_on_escalated(access: TeamAccess) -> bool:
+    """A visit the clock passed to the co-op's facilitators (rules.escalated_to_facilitators;
+    the service refuses any other visit with 409): the co-op's facilitators may offer it to
+    eligible workers of the co-op outside the team. The escalation stands in for the team's
+    consent to an outside offer, for that visit alone: the leader and the circle were told and
+    nobody filled it. A worker still says yes herself (the offer's accept path books her);
+    facilitators never book anyone directly into a team they do not lead."""
+    return access.is_facilitator
+
+
 def can_cancel_shift(access: TeamAccess) -> bool:
     return holds(access, TeamPermission.edit_rota)
 

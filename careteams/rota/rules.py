@@ -502,3 +502,16 @@ CLOCK_CHANGE_RULE = (
     "go back. Every other kind keeps its length (a 1-hour visit is 1 hour). A start that "
     "falls in the hour the clocks skip (01:00 to 02:00 on the last Sunday of March in the UK) "
     "moves on by that hour.")
+
+
+# --- escalation ------------------------------------------------------------------
+
+# Shift.escalation_level: 0 the team's workers are asked in waves, 1 the circle was told,
+# 2 the clock passed the visit to the co-op's facilitators (offers.expire_and_escalate).
+ESCALATED_TO_CIRCLE = 1
+ESCALATED_TO_FACILITATORS = 2
+
+
+def escalated_to_facilitators(escalation_level: int | None) -> bool:
+    """Whether the clock has passed an unfilled visit to the co-op's facilitators."""
+    return (escalation_level or 0) >= ESCALATED_TO_FACILITATORS

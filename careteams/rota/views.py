@@ -172,7 +172,9 @@ class ShiftOutsideOffers(MethodView):
     @api_bp.response(201, OutsideOfferSentSchema)
     def post(self, data: dict, shift_id: int):
         """Offer the shift to the next wave of the co-op's eligible workers outside the team,
-        chosen by the rota's rules (needs consent for this shift); answers only how many."""
+        chosen by the rota's rules; answers only how many. Needs the team's consent for this
+        shift, or a facilitator of the co-op on a visit the rota escalated to facilitators
+        (409 `not_escalated` before then; 409 `outside_offers_open` while their wave waits)."""
         sent = offers.offer_outside(current_actor(), shift_id)
         db.session.commit()
         return {"offered": sent}

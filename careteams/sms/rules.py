@@ -189,6 +189,10 @@ TEMPLATES = {
     "not_filled_circle": "Nobody has taken the shift {when} with {team} yet. Please check the rota.",
     "not_filled_facilitators": "The shift {when} with {team} is still not filled. Please check the rota.",
     "missed_visit": "Nobody has marked arrival for the visit {when} with {team}. Please check all is well.",
+    # To the leader when a facilitator acts on a visit the rota passed to them.
+    "escalated_offered": "Nobody took {when} with {team}, so a facilitator offered it to the co-op's "
+                         "workers. We'll say who takes it.",
+    "escalated_booked": "{first_name}, a worker of the co-op, took the shift {when} with {team}.",
 }
 
 _PLACEHOLDER = re.compile(r"{(\w+)}")

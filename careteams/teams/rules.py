@@ -161,6 +161,9 @@ ACTION_LABELS = {
     "plan.suggested": "suggested a change to the plan",
     "plan.suggestion_accepted": "accepted a suggested change",
     "plan.suggestion_declined": "declined a suggested change",
+    # The rota's steps on a visit the clock passed to the co-op's facilitators.
+    "rota.escalated_outside_offer": "offered an unfilled visit to the co-op's workers",
+    "rota.escalated_outside_booked": "took an unfilled visit offered to the co-op's workers",
 }
 
 

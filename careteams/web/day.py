@@ -178,7 +178,8 @@ def day_for(actor: Actor, coop: Cooperative, now: datetime | None = None) -> lis
                                        shift.starts_at))
         elif shift.escalation_level >= 2:
             escalated.lines.append(DayLine(f"{visit}: nobody took it, and the circle could not fill it.",
-                                           _visit_url(shift), "Open the visit", shift.starts_at))
+                                           _visit_url(shift), "Open the visit to offer it to the co-op's workers",
+                                           shift.starts_at))
         else:
             unbooked.lines.append(DayLine(f"{visit}: nobody is booked yet.", _visit_url(shift), "Open the visit",
                                           shift.starts_at))

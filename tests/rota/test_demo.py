@@ -26,5 +26,9 @@ def test_demo_step_skips_without_teams_and_is_idempotent(world):
     assert len(open_offers) == 3
     # Open for a week (or until the shift starts), so the demo can answer them tomorrow.
     assert all(o.expires_at >= min(o.sent_at + timedelta(days=7), o.shift.starts_at) for o in open_offers)
+    # One visit the clock passed to the facilitators, with no offer open (Fran acts on it).
+    [escalated] = db.session.scalars(sa.select(Shift).where(Shift.escalation_level == 2)).all()
+    assert escalated.status == ShiftStatus.offered and not escalated.booked_person_id
+    assert not any(o.shift_id == escalated.id for o in open_offers)
     seed_rota(world.coop, {"ann": team.leader})
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Shift)) == first

@@ -89,6 +89,10 @@ def test_each_offering_action_admits_only_those_the_rota_allows(people, client, 
     url, data = _action(people, action, shift)
     token = login(getattr(people, who))
     response = _post(client, url, data, token)
+    if (who, action) == ("facilitator", "outside"):
+        # Facilitators send an outside wave only on a visit the rota escalated to them; this
+        # one was not: a 409 in plain words (tests/rota/test_facilitator_escalation.py).
+        status = 409
     assert response.status_code == status, (who, action, response.get_data(as_text=True)[:300])
 
 

@@ -196,7 +196,9 @@ def test_an_eligible_worker_accepts_and_books(world):
 
 # --- who may send an outside wave -------------------------------------------------
 
-MATRIX = {"leader": 201, "wrangler": 201, "circle": 403, "facilitator": 403, "worker": 403, "trial": 403,
+# A facilitator acts only on a visit the rota escalated to facilitators (409 before then):
+# tests/rota/test_facilitator_escalation.py.
+MATRIX = {"leader": 201, "wrangler": 201, "circle": 403, "facilitator": 409, "worker": 403, "trial": 403,
           "other_facilitator": 404, "other_coop_worker": 404, "stranger": 404, "anonymous": 401}
 
 

@@ -1,5 +1,6 @@
 """Offering a visit on the web: to the team in a wave, booking a team worker directly,
-the consent to offer it outside the team and the outside wave (a count only), and
+the consent to offer it outside the team and the outside wave (a count only; also a
+facilitator's, on a visit the rota escalated to facilitators), and
 recurring visits. Thin adapters: parse with a form, call one service, commit once,
 redirect; a refused form is shown again on the visit page with what was chosen and
 the reason beside the field (careteams.web.forms.refused)."""
@@ -127,12 +128,13 @@ def outside_offer(team_id: int, shift_id: int):
     form = OutsideOfferForm()
     if form.validate_on_submit():
         with refused(form) as outcome:
-            sent = offers.offer_outside(actor, shift_id)
+            wave = offers.send_outside_wave(actor, shift_id)
         if outcome.ok:
-            if not sent:
+            if not wave.offered:
                 return _back(team_id, shift_id, "No other worker of the co-op can be offered this visit now.")
-            return _back(team_id, shift_id, f"Offered to {_people(sent)} of the co-op outside the team. "
-                                            "You will see a name only when someone takes it.")
+            told = " The leader is told, and told again when someone takes it." if wave.by_facilitator else ""
+            return _back(team_id, shift_id, f"Offered to {_people(wave.offered)} of the co-op outside the team. "
+                                            f"You will see a name only when someone takes it.{told}")
     return _refused_page(team_id, shift_id, form.status, outside=form)
 
 

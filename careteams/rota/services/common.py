@@ -204,7 +204,8 @@ def tell(person: Person, team: Team, subject: str, template: str, shift: Shift |
 
 
 # Notices about one visit that someone must act on: they link to the team's visit page.
-VISIT_NOTICES = frozenset({"not_filled_circle", "not_filled_facilitators", "missed_visit"})
+VISIT_NOTICES = frozenset({"not_filled_circle", "not_filled_facilitators", "missed_visit", "escalated_offered",
+                           "escalated_booked"})
 # A worker's notices link to the page where she answers them.
 WORKER_NOTICES = {"offer": "rota.my_offers_page", "cover_offer": "rota.my_offers_page",
                   "booked_by_team": "rota.my_shifts_page", "swap_approved": "rota.my_shifts_page",

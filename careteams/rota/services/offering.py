@@ -16,9 +16,11 @@ from careteams.extensions import db
 from careteams.members.models import Person
 from careteams.members.permissions import Actor
 from careteams.rota import permissions as perm
+from careteams.rota import rules
 from careteams.rota.models import Shift
 from careteams.rota.services import eligibility
 from careteams.rota.services.common import BOOKABLE, team_shift, team_with_access
+from careteams.rota.services.offers import outside_waiting
 from careteams.rota.services.settings import settings_for
 from careteams.teams.models import Team, TeamMember, TeamMemberStatus
 from careteams.teams.services.access import team_access
@@ -35,10 +37,13 @@ class OfferingActions:
     outside_consented: bool
     wave_size: int  # the co-op's default
     bookable: list[tuple[int, str]] = field(default_factory=list)  # (person id, name)
+    # A facilitator of the co-op on a visit the rota escalated to facilitators (offers.send_outside_wave).
+    can_offer_escalated: bool = False
+    outside_waiting: int = 0  # outside offers still open for an answer
 
     @property
     def any(self) -> bool:
-        return self.open_future and (self.can_offer or self.can_book or self.can_consent)
+        return self.open_future and (self.can_offer or self.can_book or self.can_consent or self.can_offer_escalated)
 
 
 def visit_actions(actor: Actor, team_id: int, shift_id: int, now: datetime | None = None, *,
@@ -56,6 +61,10 @@ def visit_actions(actor: Actor, team_id: int, shift_id: int, now: datetime | Non
         can_consent=perm.can_consent_outside_offer(access),
         outside_consented=shift.outside_consent_by_id is not None,
         wave_size=settings_for(team.cooperative_id).offer_wave_size)
+    if (perm.can_act_on_escalated(access) and rules.escalated_to_facilitators(shift.escalation_level)
+            and not (actions.can_offer and actions.outside_consented)):
+        actions.can_offer_escalated = True
+        actions.outside_waiting = outside_waiting(shift, now)
     if can_book and actions.open_future:
         actions.bookable = bookable_workers(shift, now)
     if can_book and keep is not None and keep not in {pid for pid, _ in actions.bookable}:

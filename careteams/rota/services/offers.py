@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -38,6 +39,7 @@ from careteams.rota.services.common import (
 )
 from careteams.rota.services.settings import settings_for
 from careteams.teams.models import Team, TeamMember, TeamMemberStatus, TeamRole
+from careteams.teams.services import audit
 from careteams.teams.services.access import team_access
 
 
@@ -167,25 +169,70 @@ def outside_candidates(shift: Shift, team: Team) -> list[int]:
     return sorted(ids, key=distance)
 
 
+@dataclass(frozen=True)
+class OutsideWave:
+    offered: int  # how many workers of the co-op were offered it (never who)
+    by_facilitator: bool  # on a visit the clock escalated to facilitators, not the team's consent
+
+
 def offer_outside(actor: Actor, shift_id: int, now: datetime | None = None) -> int:
-    """Offer a shift outside the team, once the team consented for it: the next wave of
-    eligible workers of the same co-op, chosen by the rota's rules (never by the caller).
-    Answers only how many were offered: nothing about who, or who was left out and why."""
+    """Offer a shift outside the team: the next wave of eligible workers of the same co-op,
+    chosen by the rota's rules (never by the caller). Answers only how many were offered:
+    nothing about who, or who was left out and why. See send_outside_wave."""
+    return send_outside_wave(actor, shift_id, now).offered
+
+
+def send_outside_wave(actor: Actor, shift_id: int, now: datetime | None = None) -> OutsideWave:
+    """The next outside wave, on one of two authorities:
+    - the team's: whoever offers its shifts, once the leader or Rota wrangler consented for
+      this shift (consent_outside_offer);
+    - the co-op's facilitators (perm.can_act_on_escalated) on a visit the clock passed to
+      them (rules.escalated_to_facilitators): the escalation stands in for the team's consent
+      for this visit alone, recorded in the team's audit and told to the leader. While their
+      last wave waits for answers a second one is refused (409): a double click sends nothing.
+    A worker who says yes is booked by the offer's own accept path (exactly one wins)."""
     now = now or utcnow()
     shift, team, access = visible_shift(actor, shift_id)
-    ensure(perm.can_offer_shifts(access))
-    if shift.outside_consent_by_id is None:
+    by_team = perm.can_offer_shifts(access) and shift.outside_consent_by_id is not None
+    if not by_team and not perm.can_act_on_escalated(access):
+        ensure(perm.can_offer_shifts(access))
         raise Conflict("The leader or Rota wrangler must agree to offering this shift outside the team.",
                        code="outside_consent_needed")
     shift = shift_for_update(shift.id)
     if shift.status not in BOOKABLE or shift.starts_at <= now:
         raise Conflict("Only an open shift in the future can be offered.", code="not_offerable")
+    if not by_team:
+        if not rules.escalated_to_facilitators(shift.escalation_level):
+            raise Conflict("This visit has not been passed to the co-op's facilitators: the team is still "
+                           "offering it. Facilitators can offer it to the co-op's workers once the rota "
+                           "passes it to them.", code="not_escalated")
+        waiting = outside_waiting(shift, now)
+        if waiting:
+            raise Conflict(f"This visit is already offered to {waiting} worker{'s' if waiting != 1 else ''} of "
+                           "the co-op. You can offer it to more when those offers close.",
+                           code="outside_offers_open")
     settings = settings_for(team.cooperative_id)
     batches = rules.waves(outside_candidates(shift, team),
                           settings.offer_wave_size or OUTSIDE_WAVE_WHEN_ALL_AT_ONCE)
     if not batches:
-        return 0
-    return len(create_offers(shift, batches[0], next_wave(shift.id), settings.offer_ttl_minutes, now, outside=True))
+        return OutsideWave(0, not by_team)
+    wave = next_wave(shift.id)
+    sent = create_offers(shift, batches[0], wave, settings.offer_ttl_minutes, now, outside=True)
+    if not by_team:
+        audit.record(team, access, "rota.escalated_outside_offer", f"shift:{shift.id}",
+                     after={"offered": len(sent), "wave": wave}, behalf="facilitator", now=now)
+        leader = db.session.get(Person, team.leader_id)
+        if leader is not None and leader.active:
+            tell(leader, team, "Visit offered to the co-op's workers", "escalated_offered", shift,
+                 dedupe_key=f"rota.escalated_offer:{shift.id}:{wave}")
+    return OutsideWave(len(sent), not by_team)
+
+
+def outside_waiting(shift: Shift, now: datetime) -> int:
+    """Outside offers of the visit still open for an answer."""
+    return db.session.scalar(sa.select(sa.func.count(Offer.id)).where(
+        Offer.shift_id == shift.id, Offer.outside_team, Offer.status == OfferStatus.open,
+        sa.or_(Offer.expires_at.is_(None), Offer.expires_at > now))) or 0
 
 
 def _outside_still_eligible(person: Person, shift: Shift) -> bool:
@@ -348,10 +395,24 @@ def _accept(person: Person, offer: Offer | None, now: datetime) -> OfferResult:
         return result
     offer.status, offer.answered_at = OfferStatus.accepted, now
     _close_other_offers(shift, offer, now)
+    if offer.outside_team and rules.escalated_to_facilitators(shift.escalation_level):
+        _escalated_booked(person, offer, shift, now)
     if cover_from is not None:
         previous = db.session.get(Person, cover_from)
         tell(previous, shift.team, "Cover found", "cover_found", shift, first_name=person.first_name)
     return result
+
+
+def _escalated_booked(person: Person, offer: Offer, shift: Shift, now: datetime) -> None:
+    """A worker of the co-op took a visit the rota had passed to facilitators: in the team's
+    audit (on her own behalf: she said yes) and told to the leader, by first name only."""
+    team = shift.team
+    audit.record(team, team_access(_worker_actor(person), team, now), "rota.escalated_outside_booked",
+                 f"shift:{shift.id}", after={"offer": offer.id}, behalf="self", now=now)
+    leader = db.session.get(Person, team.leader_id)
+    if leader is not None and leader.active:
+        tell(leader, team, "Visit taken", "escalated_booked", shift, first_name=person.first_name,
+             dedupe_key=f"rota.escalated_booked:{offer.id}")
 
 
 def _worker_actor(person: Person) -> Actor:

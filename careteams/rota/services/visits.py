@@ -127,8 +127,10 @@ def _next_step(shift: Shift, offers: VisitOffers, settings: RotaSettings, now: d
     waiting = [line.expires_at for line in offers.waiting if line.expires_at is not None]
     outside_waiting = offers.outside_counts.get("waiting", 0)
     if shift.escalation_level >= 2:
-        return NextStep(f"The co-op's facilitators were told {_ago(shift.escalated_at, now)}. "
-                        "Nothing more happens by itself.")
+        told = f"The co-op's facilitators were told {_ago(shift.escalated_at, now)}. "
+        if outside_waiting:
+            return NextStep(told + "It is offered to workers of the co-op: waiting for their answers.")
+        return NextStep(told + "Nothing more happens by itself: a facilitator can offer it to workers of the co-op.")
     if shift.escalation_level == 1:
         return NextStep("The circle was told nobody has taken it. If nobody takes it, the co-op's "
                         "facilitators are told", shift.escalated_at + timedelta(minutes=settings.offer_ttl_minutes))
