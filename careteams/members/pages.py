@@ -127,10 +127,13 @@ def person(slug: str, person_id: int):
 @login_required
 def edit_person(slug: str, person_id: int):
     actor, coop = _coop(slug, perm.can_edit_person)
-    svc.get_person_in(coop, person_id)  # 404 before reading the form
+    current = svc.get_person_in(coop, person_id)  # 404 before reading the form
     form = PersonEditForm()
     if form.validate_on_submit():
-        changes = _load(form, PersonChangeSchema(), form.values())
+        # What was not changed is not checked again (an old number stays as it was saved).
+        typed = {key: value for key, value in form.values().items()
+                 if key == "name" or value != getattr(current, key)}
+        changes = _load(form, PersonChangeSchema(), typed)
         if changes is not None:
             with refused(form) as outcome:
                 person = svc.update_person(actor, coop, person_id, changes)
