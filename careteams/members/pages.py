@@ -49,6 +49,8 @@ from careteams.web.forms import PageForm, place_errors, refused
 
 bp = Blueprint("members", __name__)
 
+ROLE_PLURALS = {StaffRoleName.facilitator: "Facilitators", StaffRoleName.secretary: "Secretaries",
+                StaffRoleName.admin: "Co-op admins"}
 MAX_SHOWN = 1000  # "show more" stops here: search by name instead
 
 
@@ -170,7 +172,7 @@ def _staff_page(actor, coop, form: GrantRoleForm | None = None, status: int = 20
     by_role = {role: [r for r in roles if r.role == role] for role in StaffRoleName}
     names = {p.id: p.name for p in svc.people_named([r.person_id for r in roles])}
     return render_template("members/staff.html", coop=coop, by_role=by_role, names=names, form=form,
-                           role_labels=STAFF_ROLE_LABELS, search=search, more=more), status
+                           role_labels=STAFF_ROLE_LABELS, plurals=ROLE_PLURALS, search=search, more=more), status
 
 
 @bp.route("/coops/<slug>/staff", methods=["GET", "POST"])
