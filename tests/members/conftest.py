@@ -11,7 +11,13 @@ import pytest
 
 from careteams.extensions import db
 from careteams.members.models import MemberClass, StaffRoleName
-from tests.factories import PASSWORD, CooperativeFactory, MembershipFactory, PersonFactory, StaffRoleFactory
+from tests.factories import (
+    PASSWORD,
+    CooperativeFactory,
+    MembershipFactory,
+    PersonFactory,
+    StaffRoleFactory,
+)
 from tests.helpers import login as login_with_password
 
 # Who is refused what: anonymous is sent to log in; someone with no place in the co-op

@@ -89,8 +89,8 @@ def test_the_last_admin_role_is_never_taken_back(client, office, auth_headers):
 def test_the_api_refuses_the_last_admin_role_even_by_another_admin(client, office, auth_headers):
     # Only admins take roles back, so the last admin's role can only be hers: but the
     # rule is the service's, whoever asks.
-    from careteams.members.services import actor_for, revoke_staff_role
     from careteams.errors import Conflict
+    from careteams.members.services import actor_for, revoke_staff_role
 
     admin = office.people.admin
     role = role_id(office, admin, StaffRoleName.admin)
