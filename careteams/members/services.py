@@ -161,19 +161,25 @@ def get_person_in(coop: Cooperative, person_id: int) -> Person:
 
 PEOPLE_PAGE = 50  # people shown at once on the list; "show more" asks for the next
 
-# Team people are teams' (which builds on members): named here as bare tables so
-# members imports nothing of teams. Only the two columns the list needs.
+# Team people are teams', invitations auth's (both build on members): named here as
+# bare tables so members imports neither. Only the columns the list needs.
 _team = sa.table("team", sa.column("id"), sa.column("cooperative_id"))
 _team_member = sa.table("team_member", sa.column("team_id"), sa.column("person_id"))
+_link = sa.table("one_time_link", sa.column("person_id"), sa.column("purpose"), sa.column("created_by_id"))
 
 
 def _people_of(cooperative_id: int) -> sa.Select:
-    """Ids of the co-op's people: its register (any status), its staff, the people of its teams."""
+    """Ids of the co-op's people: its register (any status), its staff, the people of its
+    teams, and those its staff invited who are in no co-op's register or staff yet."""
+    staff = sa.select(StaffRole.person_id).where(StaffRole.cooperative_id == cooperative_id)
+    tied = sa.union(sa.select(Membership.person_id), sa.select(StaffRole.person_id))
     return sa.union(
         sa.select(Membership.person_id).where(Membership.cooperative_id == cooperative_id),
-        sa.select(StaffRole.person_id).where(StaffRole.cooperative_id == cooperative_id),
+        staff,
         sa.select(_team_member.c.person_id).join(_team, _team.c.id == _team_member.c.team_id)
         .where(_team.c.cooperative_id == cooperative_id),
+        sa.select(_link.c.person_id).where(_link.c.purpose == "invite", _link.c.created_by_id.in_(staff),
+                                           _link.c.person_id.not_in(tied)),
     )
 
 

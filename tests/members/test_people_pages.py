@@ -228,3 +228,23 @@ def test_a_new_untied_account_is_in_reach_for_its_edit(client, office):
     fresh = PersonFactory(name="Fresh Face")
     sign_in(client, office.people.admin)
     assert client.get(person_url(office, fresh)).status_code == 200
+
+
+def test_someone_invited_here_is_on_the_list_until_another_coop_takes_them(client, office):
+    sign_in(client, office.people.facilitator)
+    url = f"{people_url(office)}/invite"
+    client.post(url, data={"csrf_token": csrf(html_of(client.get(url))), "name": "Nina New",
+                           "email": "nina@example.org", "preferred_channel": "email"})
+    assert "Nina New" in html_of(client.get(people_url(office)))
+    nina = db.session.scalar(sa.select(Person).where(Person.email == "nina@example.org"))
+    MembershipFactory(cooperative=office.other, person=nina, member_class=MemberClass.worker)
+    db.session.commit()
+    assert "Nina New" not in html_of(client.get(people_url(office)))
+    # Invited by another co-op's staff: not this co-op's to list.
+    sign_in(client, office.people.admin_elsewhere)
+    url = f"/coops/{office.other.slug}/people/invite"
+    client.post(url, data={"csrf_token": csrf(html_of(client.get(url))), "name": "Hal Hill",
+                           "email": "hal@example.org", "preferred_channel": "email"})
+    assert db.session.scalar(sa.select(Person.id).where(Person.email == "hal@example.org")) is not None
+    sign_in(client, office.people.admin)
+    assert "Hal Hill" not in html_of(client.get(people_url(office)))
