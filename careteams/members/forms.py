@@ -17,12 +17,22 @@ from wtforms import (
 from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
+try:  # WTForms 3.3 names its choices; older versions take (value, label) pairs
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover
+    SelectChoice = None
+
 from careteams.members.enums import StaffRoleName
 from careteams.members.rules import STAFF_ROLE_LABELS
 from careteams.web.forms import PageForm
 
-ROLE_CHOICES = [(role.value, STAFF_ROLE_LABELS[role]) for role in StaffRoleName]
-REACH_CHOICES = [("email", "By email"), ("sms", "By text message")]
+
+def choices(pairs) -> list:
+    return [SelectChoice(value, label) for value, label in pairs] if SelectChoice else list(pairs)
+
+
+ROLE_CHOICES = choices((role.value, STAFF_ROLE_LABELS[role]) for role in StaffRoleName)
+REACH_CHOICES = choices([("email", "By email"), ("sms", "By text message")])
 
 # Words for the rota's checks (careteams.rota.rules.CHECK_CODES).
 CHECK_LABELS = {
@@ -36,8 +46,8 @@ CHECK_LABELS = {
 }
 
 
-def zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(available_timezones()) if "/" in name and not name.startswith("Etc/")]
+def zone_choices() -> list:
+    return choices((name, name) for name in sorted(available_timezones()) if "/" in name and not name.startswith("Etc/"))
 
 
 class InviteForm(PageForm):
@@ -99,7 +109,7 @@ class HoursSettingsForm(PageForm):
     cancellation_pay_percent = StringField("Pay for a visit cancelled at short notice (percent)",
                                            render_kw={"inputmode": "decimal"})
     mileage_pence_per_mile = StringField("Mileage (pence a mile)", render_kw={"inputmode": "numeric"})
-    pay_frequency = SelectField("Pay", choices=[("weekly", "Weekly"), ("monthly", "Monthly")], validate_choice=False)
+    pay_frequency = SelectField("Pay", choices=choices([("weekly", "Weekly"), ("monthly", "Monthly")]), validate_choice=False)
 
     FIELDS = ("auto_confirm_hours", "charge_percent", "deduction_percent", "sleep_in_allowance_pence",
               "cancellation_notice_hours", "cancellation_pay_percent", "mileage_pence_per_mile", "pay_frequency")
@@ -110,7 +120,7 @@ class HoursSettingsForm(PageForm):
 
 class RotaSettingsForm(PageForm):
     blocking_checks = SelectMultipleField("Checks that stop a shift being booked (the others only warn)",
-                                          choices=list(CHECK_LABELS.items()), validate_choice=False,
+                                          choices=choices(CHECK_LABELS.items()), validate_choice=False,
                                           widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     allow_short_personal_care = BooleanField("Allow personal care visits shorter than the shortest visit")
     travel_speed_kmh = StringField("Travel speed for travel time (km an hour)", render_kw={"inputmode": "numeric"})

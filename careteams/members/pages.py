@@ -34,6 +34,7 @@ from careteams.members.forms import (
     MatchingSettingsForm,
     PersonEditForm,
     RotaSettingsForm,
+    choices,
     zone_choices,
 )
 from careteams.members.models import StaffRole
@@ -166,9 +167,10 @@ def switch_person(slug: str, person_id: int, action: str):
 def _staff_page(actor, coop, form: GrantRoleForm | None = None, status: int = 200):
     roles = svc.list_staff(actor, coop)
     search = (request.args.get("q") or "").strip()[:100]
-    choices, more = svc.list_people(actor, coop, search, limit=200) if perm.can_view_people(actor, coop.id) else ([], False)
+    people, more = svc.list_people(actor, coop, search, limit=200) if perm.can_view_people(actor, coop.id) else ([], False)
     form = form or GrantRoleForm()
-    form.person_id.choices = [(0, "Choose a person")] + [(p.id, f"{p.name} ({p.email or p.phone})") for p in choices]
+    form.person_id.choices = choices([(0, "Choose a person")] + [(p.id, f"{p.name} ({p.email or p.phone})")
+                                                                 for p in people])
     by_role = {role: [r for r in roles if r.role == role] for role in StaffRoleName}
     names = {p.id: p.name for p in svc.people_named([r.person_id for r in roles])}
     return render_template("members/staff.html", coop=coop, by_role=by_role, names=names, form=form,
