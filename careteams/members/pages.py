@@ -295,7 +295,10 @@ def save_settings(slug: str, section: str):
     if section == "rules":
         form.timezone.choices = zone_choices()
     if form.validate_on_submit():
-        data = _load(form, schema(), form.values())
+        typed = form.values()
+        if section == "rules" and typed.get("sms_number") == coop.sms_number:
+            del typed["sms_number"]  # unchanged: not checked again
+        data = _load(form, schema(), typed)
         if data is not None:
             with refused(form) as outcome:
                 save(actor, coop, data)
