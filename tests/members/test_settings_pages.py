@@ -152,3 +152,15 @@ def test_only_the_coops_admins_change_its_settings(client, office, actor):
         assert response.status_code == (422 if actor == "admin" else SETTINGS[actor]), section
     assert coop(office).name == "Riverside Care"
     assert rota_settings(office.coop.id).horizon_weeks == 8
+
+
+def test_a_refused_check_is_said_beside_the_boxes_and_tied_to_them(client, office):
+    sign_in(client, office.people.admin)
+    html = html_of(client.get(url_of(office)))
+    response = post_section(client, office, "rota", html, blocking_checks=["rest", "no_such_check"])
+    assert response.status_code == 422
+    page = html_of(response)
+    assert 'id="rota-blocking_checks-error"' in page
+    assert re.search(r'<input[^>]*aria-describedby="rota-blocking_checks-error"[^>]*id="rota-blocking_checks"|'
+                     r'<input[^>]*id="rota-blocking_checks"[^>]*aria-describedby="rota-blocking_checks-error"', page)
+    assert rota_settings(office.coop.id).blocking_checks == []
