@@ -169,14 +169,26 @@ def confirm_contact_change(person: Person, kind: ContactKind, code: str, now: da
     db.session.delete(change)
     setattr(person, field, value)
     db.session.flush()
-    if kind == ContactKind.email and old:
-        notify.queue(notify.Email(to=old, subject="Your careteams email address was changed", body=(
-            f"Hello {person.first_name},\n\nThe email address of your careteams account was changed to {value}. "
-            "If you did not do this, tell your co-op straight away.\n")))
-    elif kind == ContactKind.phone and old:
-        notify.queue(notify.Text(to=old, kind="account_code", body=(
-            "The mobile number of your careteams account was changed. If you did not do this, tell your co-op straight away.")))
+    tell_old_contact(person, kind, old, value)
     return value
+
+
+def tell_old_contact(person: Person, kind: ContactKind, old: str | None, value: str | None,
+                     by_cooperative: str | None = None) -> None:
+    """Tell the OLD email address or mobile number that it no longer signs in to the
+    account (the person's own change, or an admin's of `by_cooperative`)."""
+    if not old:
+        return
+    who = f" by an admin of {by_cooperative}" if by_cooperative else ""
+    doubt = ("If you did not ask for this, tell your co-op straight away." if by_cooperative
+             else "If you did not do this, tell your co-op straight away.")
+    if kind == ContactKind.email:
+        now = f"changed to {value}" if value else "removed"
+        notify.queue(notify.Email(to=old, subject="Your careteams email address was changed", body=(
+            f"Hello {person.first_name},\n\nThe email address of your careteams account was {now}{who}. {doubt}\n")))
+    else:
+        notify.queue(notify.Text(to=old, kind="account_code", body=(
+            f"The mobile number of your careteams account was changed{who}. {doubt}")))
 
 
 def cancel_contact_change(person: Person, kind: ContactKind) -> None:

@@ -51,6 +51,21 @@ def can_invite_person(actor: Actor, cooperative_id: int) -> bool:
     return is_facilitator(actor, cooperative_id) or is_secretary(actor, cooperative_id) or is_admin(actor, cooperative_id)
 
 
+def can_view_people(actor: Actor, cooperative_id: int) -> bool:
+    """The co-op's people list and each person's page: whoever may bring people in."""
+    return can_invite_person(actor, cooperative_id)
+
+
+def can_edit_person(actor: Actor, cooperative_id: int) -> bool:
+    """Change the name, email or mobile of someone in the co-op's reach (its admins)."""
+    return is_admin(actor, cooperative_id)
+
+
+def can_deactivate_person(actor: Actor, cooperative_id: int, person_id: int) -> bool:
+    """Switch someone's account off (or on again): the co-op's admins, never for themselves."""
+    return is_admin(actor, cooperative_id) and person_id != actor.person_id
+
+
 def can_manage_register(actor: Actor, cooperative_id: int) -> bool:
     # The secretary keeps the register; admins may too (issue 18: an admin takes a new
     # worker from invitation to an admitted membership without waiting for the secretary).

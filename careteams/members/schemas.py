@@ -55,6 +55,34 @@ class PersonInviteSchema(Schema):
         return data
 
 
+class PersonChangeSchema(Schema):
+    """An admin's change to someone's account: any of name, email, mobile, active."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    phone = Phone(allow_none=True)
+    active = fields.Boolean()
+
+    @validates("name")
+    def _name(self, value, **kwargs):
+        if not value.strip():
+            raise ValidationError("Enter a name.")
+
+    @post_load
+    def _normalise(self, data, **kwargs):
+        if "name" in data:
+            data["name"] = data["name"].strip()
+        if "email" in data:
+            data["email"] = normalise_email(data["email"]) if data["email"] else None
+        return data
+
+
+class PeopleQuerySchema(Schema):
+    q = fields.String(load_default=None, validate=validate.Length(max=100))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
 class PersonSchema(Schema):
     id = fields.Integer()
     name = fields.String()

@@ -3,6 +3,7 @@ caller (view, job, CLI command) commits once."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from careteams.errors import Conflict, NotFound, ValidationError, ensure
 from careteams.extensions import db
 from careteams.members import permissions as perm
 from careteams.members import rules
+from careteams.members.enums import ContactChannel
 from careteams.members.models import (
     Cooperative,
     MemberClass,
@@ -25,6 +27,9 @@ from careteams.members.models import (
     StaffRoleName,
 )
 from careteams.members.permissions import Actor
+from careteams.members.signals import contact_changed_by_admin, person_deactivated
+
+log = logging.getLogger(__name__)
 
 
 def actor_for(person: Person) -> Actor:
@@ -131,6 +136,13 @@ def get_person(person_id: int) -> Person:
     return person
 
 
+def people_named(person_ids: list[int]) -> list[Person]:
+    """These people, in one query (for lists that show names)."""
+    if not person_ids:
+        return []
+    return list(db.session.scalars(sa.select(Person).where(Person.id.in_(set(person_ids)))))
+
+
 def person_in_reach(cooperative_id: int, person_id: int) -> bool:
     """Whether a co-op may name this person: they are on its register or staff, or on
     no co-op's register or staff at all yet (an account just invited). Someone who
@@ -147,6 +159,102 @@ def get_person_in(coop: Cooperative, person_id: int) -> Person:
     person = db.session.get(Person, person_id)
     if person is None or not person_in_reach(coop.id, person.id):
         raise NotFound("No such person.")
+    return person
+
+
+PEOPLE_PAGE = 50  # people shown at once on the list; "show more" asks for the next
+
+# Team people are teams', invitations auth's (both build on members): named here as
+# bare tables so members imports neither. Only the columns the list needs.
+_team = sa.table("team", sa.column("id"), sa.column("cooperative_id"))
+_team_member = sa.table("team_member", sa.column("team_id"), sa.column("person_id"))
+_link = sa.table("one_time_link", sa.column("person_id"), sa.column("purpose"), sa.column("created_by_id"))
+
+
+def _people_of(cooperative_id: int) -> sa.Select:
+    """Ids of the co-op's people: its register (any status), its staff, the people of its
+    teams, and those its staff invited who are in no co-op's register or staff yet."""
+    staff = sa.select(StaffRole.person_id).where(StaffRole.cooperative_id == cooperative_id)
+    tied = sa.union(sa.select(Membership.person_id), sa.select(StaffRole.person_id))
+    return sa.union(
+        sa.select(Membership.person_id).where(Membership.cooperative_id == cooperative_id),
+        staff,
+        sa.select(_team_member.c.person_id).join(_team, _team.c.id == _team_member.c.team_id)
+        .where(_team.c.cooperative_id == cooperative_id),
+        sa.select(_link.c.person_id).where(_link.c.purpose == "invite", _link.c.created_by_id.in_(staff),
+                                           _link.c.person_id.not_in(tied)),
+    )
+
+
+def list_people(actor: Actor, coop: Cooperative, search: str | None = None, limit: int = PEOPLE_PAGE,
+                offset: int = 0) -> tuple[list[Person], bool]:
+    """The co-op's people by name (one query whatever their number), optionally those whose
+    name contains `search`; and whether there are more after these."""
+    ensure(perm.can_view_people(actor, coop.id))
+    query = sa.select(Person).where(Person.id.in_(_people_of(coop.id)))
+    search = (search or "").strip()
+    if search:
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Person.name.ilike(f"%{escaped}%", escape="\\"))
+    rows = list(db.session.scalars(query.order_by(sa.func.lower(Person.name), Person.id).offset(offset).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+def view_person(actor: Actor, coop: Cooperative, person_id: int) -> tuple[Person, list[Membership], list[StaffRole]]:
+    """A person of the co-op's reach, with their place in its register and their roles in it."""
+    ensure(perm.can_view_people(actor, coop.id))
+    person = get_person_in(coop, person_id)
+    memberships = list(db.session.scalars(sa.select(Membership).where(
+        Membership.cooperative_id == coop.id, Membership.person_id == person.id)))
+    roles = list(db.session.scalars(sa.select(StaffRole).where(
+        StaffRole.cooperative_id == coop.id, StaffRole.person_id == person.id).order_by(StaffRole.role)))
+    return person, memberships, roles
+
+
+def update_person(actor: Actor, coop: Cooperative, person_id: int, changes: dict) -> Person:
+    """An admin changes someone's name, email or mobile, or switches their account off or on.
+
+    A new email or mobile must be nobody else's; the OLD address is told (as when the
+    person changes it on My account). Switching off ends every login session and API
+    token of theirs (auth, through members.signals); nothing is deleted, and switching
+    on again restores the account as it was (they sign in again)."""
+    ensure(perm.can_edit_person(actor, coop.id))
+    person = get_person_in(coop, person_id)
+    if "active" in changes and changes["active"] != person.active:
+        ensure(perm.can_deactivate_person(actor, coop.id, person.id))
+    if "name" in changes:
+        name = (changes["name"] or "").strip()
+        if not name:
+            raise ValidationError(details={"fields": {"name": ["Enter a name."]}})
+        changes = {**changes, "name": name}
+    email = changes["email"] if "email" in changes else person.email
+    phone = changes["phone"] if "phone" in changes else person.phone
+    if not email and not phone:
+        raise ValidationError(details={"fields": {"email": ["Give an email address or a mobile number."]}})
+    _ensure_contact_free(email if email != person.email else None, phone if phone != person.phone else None,
+                         exclude_id=person.id)
+    old = {"email": person.email, "phone": person.phone}
+    was_active = person.active
+    if "name" in changes:
+        person.name = changes["name"]
+    person.email, person.phone = email, phone
+    if not phone and person.preferred_channel == ContactChannel.sms:
+        person.preferred_channel = ContactChannel.email  # no mobile left to text
+    if not email and phone and person.preferred_channel == ContactChannel.email:
+        person.preferred_channel = ContactChannel.sms
+    if "active" in changes:
+        person.active = changes["active"]
+    db.session.flush()
+    for kind in ("email", "phone"):
+        if old[kind] != getattr(person, kind):
+            contact_changed_by_admin.send(person, kind=kind, old=old[kind], new=getattr(person, kind), cooperative=coop)
+            log.info("person %s: %s changed by person %s (co-op %s)", person.id, kind, actor.person_id, coop.id)
+    if was_active and not person.active:
+        person_deactivated.send(person, cooperative=coop, by_person_id=actor.person_id)
+        log.info("person %s deactivated by person %s (co-op %s)", person.id, actor.person_id, coop.id)
+    elif person.active and not was_active:
+        log.info("person %s reactivated by person %s (co-op %s)", person.id, actor.person_id, coop.id)
+    db.session.flush()
     return person
 
 
@@ -294,10 +402,11 @@ def revoke_staff_role(actor: Actor, coop: Cooperative, staff_role_id: int) -> No
     staff_role = db.session.get(StaffRole, staff_role_id)
     if staff_role is None or staff_role.cooperative_id != coop.id:
         raise NotFound("No such staff role.")
-    if staff_role.role == StaffRoleName.admin and staff_role.person_id == actor.person_id:
+    if staff_role.role == StaffRoleName.admin:
         remaining = db.session.scalar(sa.select(sa.func.count()).select_from(StaffRole).where(
             StaffRole.cooperative_id == coop.id, StaffRole.role == StaffRoleName.admin))
         if remaining <= 1:
-            raise Conflict("A co-operative needs at least one admin.", code="last_admin")
+            raise Conflict("This is the co-operative's last admin role. Make someone else an admin first, "
+                           "then take this one back.", code="last_admin")
     db.session.delete(staff_role)
     db.session.flush()

@@ -15,6 +15,8 @@ from careteams.members.schemas import (
     MembershipChangeSchema,
     MembershipCreateSchema,
     MembershipSchema,
+    PeopleQuerySchema,
+    PersonChangeSchema,
     PersonInviteSchema,
     PersonSchema,
     StaffRoleCreateSchema,
@@ -51,12 +53,35 @@ class CooperativeItem(MethodView):
 
 @api_bp.route("/cooperatives/<slug>/people")
 class People(MethodView):
+    @api_bp.arguments(PeopleQuerySchema, location="query")
+    @api_bp.response(200, PersonSchema(many=True))
+    def get(self, query: dict, slug: str):
+        """The co-op's people (register, staff, team people) by name; `q` searches names
+        (facilitators, secretaries, admins)."""
+        actor = current_actor()
+        people, _ = svc.list_people(actor, svc.get_visible_cooperative(actor, slug), query["q"],
+                                    limit=query["limit"], offset=query["offset"])
+        return people
+
     @api_bp.arguments(PersonInviteSchema)
     @api_bp.response(201, PersonSchema)
     def post(self, data: dict, slug: str):
         """Invite a person: creates their account and sends a one-time link."""
         actor = current_actor()
         person = auth_services.invite_person(actor, svc.get_visible_cooperative(actor, slug), data)
+        db.session.commit()
+        return person
+
+
+@api_bp.route("/cooperatives/<slug>/people/<int:person_id>")
+class PersonItem(MethodView):
+    @api_bp.arguments(PersonChangeSchema)
+    @api_bp.response(200, PersonSchema)
+    def patch(self, changes: dict, slug: str, person_id: int):
+        """Change someone's name, email or mobile, or switch their account off or on
+        (admins; never your own off). Switching off signs them out everywhere."""
+        actor = current_actor()
+        person = svc.update_person(actor, svc.get_visible_cooperative(actor, slug), person_id, changes)
         db.session.commit()
         return person
 

@@ -26,6 +26,7 @@ from careteams.governance import permissions as governance_perm
 from careteams.hours import permissions as hours_perm
 from careteams.matching import permissions as matching_perm
 from careteams.matching.models import WorkerProfile
+from careteams.members import permissions as members_perm
 from careteams.members.models import Cooperative, Membership, MembershipStatus
 from careteams.members.permissions import Actor, is_admin, is_facilitator
 from careteams.members.services import actor_for
@@ -193,6 +194,9 @@ COOP_NAV: list[CoopLink] = [
     # Another admin resets a lost second factor (auth.permissions).
     CoopLink("Staff second factors", "auth.second_factors",
              lambda v, c: auth_perm.can_list_second_factors(v.actor, c)),
+    CoopLink("People", "members.people", lambda v, c: members_perm.can_view_people(v.actor, c)),
+    CoopLink("Staff roles", "members.staff", lambda v, c: members_perm.can_manage_staff_roles(v.actor, c)),
+    CoopLink("Co-op settings", "members.settings", lambda v, c: members_perm.can_edit_cooperative_settings(v.actor, c)),
     CoopLink("My membership", "governance.own_membership",
              lambda v, c: c in v.memberships and governance_perm.can_view_own_membership(v.actor, v.person_id)),
 ]
