@@ -17,6 +17,7 @@ from careteams.apidoc import PUBLIC_API
 from careteams.auth.services import TOUCHED, person_for_api_token, person_for_login_session
 from careteams.cli import register as register_cli_commands
 from careteams.domains import domain_modules
+from careteams import geo
 from careteams.errors import Unauthorized, register_error_handlers, wants_json
 from careteams.extensions import api, csrf, db, limiter, login_manager, mail, migrate
 from careteams.members.rules import MEMBER_CLASS_LABELS, STAFF_ROLE_LABELS
@@ -69,6 +70,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     mail.init_app(app)
     api.init_app(app)
+    geo.init_app(app)
     if app.config.get("PROXY_FIX_COUNT"):
         n = app.config["PROXY_FIX_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]

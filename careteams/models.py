@@ -9,3 +9,4 @@ from careteams.members.models import *  # noqa: F403
 from careteams.rota.models import *  # noqa: F403
 from careteams.sms.models import *  # noqa: F403
 from careteams.teams.models import *  # noqa: F403
+from careteams.geo import PostcodePlace  # noqa: F401  (the geocoder's cache)
