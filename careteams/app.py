@@ -13,11 +13,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import careteams.models  # noqa: F401  (every table, for Alembic and relationships)
 import config
+from careteams import geo
 from careteams.apidoc import PUBLIC_API
 from careteams.auth.services import TOUCHED, person_for_api_token, person_for_login_session
 from careteams.cli import register as register_cli_commands
 from careteams.domains import domain_modules
-from careteams import geo
 from careteams.errors import Unauthorized, register_error_handlers, wants_json
 from careteams.extensions import api, csrf, db, limiter, login_manager, mail, migrate
 from careteams.members.rules import MEMBER_CLASS_LABELS, STAFF_ROLE_LABELS

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from careteams.db import utcnow
 from careteams.errors import ValidationError
 from careteams.extensions import db
+from careteams.validation import fields
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,21 @@ def normalise_postcode(text: str | None) -> str | None:
     compact = re.sub(r"\s+", "", text or "").upper()
     found = _POSTCODE.match(compact)
     return f"{found.group(1)} {found.group(2)}" if found else None
+
+
+class PostcodeField(fields.String):
+    """A UK postcode in a schema: loaded normalised ('HX7 8AB'), refused in plain words."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from marshmallow import ValidationError as SchemaError
+
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text.strip():
+            return None
+        normal = normalise_postcode(text)
+        if normal is None:
+            raise SchemaError(POSTCODE_MESSAGE)
+        return normal
 
 
 def district_of(postcode: str) -> str:
@@ -99,6 +115,13 @@ class FixedTable:
             raise GeocoderError("the fixed table is set to be down")
         point = self.places.get(postcode)
         return Place(point[0], point[1], district_of(postcode)) if point else None
+
+
+def demo_place(postcode: str) -> dict:
+    """A demo postcode with its point from the fixed table, as a save's data: the point is used
+    as given, so seeding the demo never asks the configured geocoder (never the network)."""
+    latitude, longitude = DEMO_PLACES[postcode]
+    return {"postcode": postcode, "latitude": latitude, "longitude": longitude, "district": district_of(postcode)}
 
 
 class PostcodePlace(db.Model):
@@ -220,3 +243,39 @@ def locate(postcode: str, field: str = "postcode") -> Located:
     if place is None:
         raise ValidationError(details={"fields": {field: [NOT_FOUND_MESSAGE]}})
     return Located(normal, place)
+
+
+def set_place(obj, postcode: str | None, latitude: float | None = None, longitude: float | None = None, *,
+              field: str = "postcode") -> None:
+    """Give `obj` (a worker profile, team or vacancy: postcode, latitude, longitude,
+    geocode_pending) its place. A point sent by an integration is used as given; a postcode
+    is looked up (an unchanged one already found is not); no postcode and no point: no place.
+    Never fails because the geocoder is down: the point waits (geocode_pending)."""
+    normal = normalise_postcode(postcode) if postcode else None
+    if postcode and normal is None:
+        raise ValidationError(details={"fields": {field: [POSTCODE_MESSAGE]}})
+    if latitude is not None and longitude is not None:
+        obj.postcode, obj.latitude, obj.longitude, obj.geocode_pending = normal, latitude, longitude, False
+        return
+    if normal is None:
+        obj.postcode, obj.latitude, obj.longitude, obj.geocode_pending = None, None, None, False
+        return
+    if normal == obj.postcode and obj.latitude is not None:
+        return  # the same postcode, already found: nothing to ask
+    located = locate(normal, field)
+    obj.postcode = located.postcode
+    obj.geocode_pending = located.pending
+    obj.latitude = located.place.latitude if located.place else None
+    obj.longitude = located.place.longitude if located.place else None
+
+
+def geocode_again(obj) -> bool:
+    """The retry job's step for one pending row: True when its point is found. A postcode
+    the geocoder now says does not exist stops waiting (the page asks to check it);
+    GeocoderError leaves it pending."""
+    place = lookup(obj.postcode)
+    obj.geocode_pending = False
+    if place is None:
+        return False
+    obj.latitude, obj.longitude = place.latitude, place.longitude
+    return True

@@ -460,6 +460,7 @@ class WorkerProfileFactory(BaseFactory):
     person = factory.SubFactory(PersonFactory)
     employment_type = EmploymentType.independent
     hourly_rate_pence = 1500
+    postcode = "HX7 7AB"  # the fixed geocoder's point for it (careteams/geo.py) is the one below
     latitude = 53.7
     longitude = -1.9
     travel_km = 15
@@ -542,6 +543,7 @@ class VacancyFactory(BaseFactory):
     what_matters = "Tea, the radio and a chat about the garden."
     languages = factory.LazyFunction(lambda: ["English"])
     interests = factory.LazyFunction(list)
+    postcode = "HX7 7AB"  # the fixed geocoder's point for it (careteams/geo.py) is the one below
     latitude = 53.7
     longitude = -1.9
     district = "HX7"
