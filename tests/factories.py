@@ -1226,3 +1226,21 @@ class OutboundEmailFactory(BaseFactory):
     subject = "A message from your co-op"
     body = "Hello from careteams."
     status = EmailStatus.pending
+
+
+# --- places (careteams/geo.py) ---------------------------------------------------
+
+from careteams.geo import PostcodePlace  # noqa: E402
+
+
+class PostcodePlaceFactory(BaseFactory):
+    """A postcode's point in the network geocoder's cache."""
+
+    class Meta:
+        model = PostcodePlace
+
+    postcode = factory.Sequence(lambda n: f"LS{n % 30 + 1} {n % 10}AB")
+    latitude = 53.8
+    longitude = -1.55
+    district = factory.LazyAttribute(lambda o: o.postcode.split(" ")[0])
+    looked_up_at = factory.LazyFunction(utcnow)

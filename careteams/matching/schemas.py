@@ -84,10 +84,13 @@ class WorkerProfileInSchema(_Place):
 
     @validates_schema
     def _rate(self, data, **kwargs):
+        errors = {}
         if not data.get("postcode") and data.get("latitude") is None:
-            raise ValidationError("Enter your postcode, like HX7 8AB.", "postcode")
+            errors["postcode"] = ["Enter your postcode, like HX7 8AB."]
         if data.get("employment_type") == EmploymentType.independent and not data.get("hourly_rate_pence"):
-            raise ValidationError("Independent workers give their usual hourly rate.", "hourly_rate_pence")
+            errors["hourly_rate_pence"] = ["Independent workers give their usual hourly rate."]
+        if errors:
+            raise ValidationError(errors)
 
 
 class SkillSchema(Schema):

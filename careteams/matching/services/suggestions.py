@@ -195,11 +195,10 @@ def suggest_vacancies(actor: Actor, coop: Cooperative, now: datetime | None = No
     profile = get_own_profile(actor, coop)
     training = matching_settings(coop.id).required_training or []
     problems = rules.check_problems(check_facts(profile.checks), local_today(now, coop.id), training)
-    if problems:
-        return {"problems": problems, "vacancies": []}
-    if profile.latitude is None or profile.longitude is None:
-        # The postcode waits for the geocoder (or it found none): no distances to filter by yet.
-        return {"problems": [], "vacancies": [], "place_missing": True, "geocode_pending": profile.geocode_pending}
+    # No point yet: the postcode waits for the geocoder (or it found none): no distances to filter by.
+    place = {"place_missing": True, "geocode_pending": profile.geocode_pending} if profile.latitude is None else {}
+    if problems or place:
+        return {"problems": problems, "vacancies": [], **place}
     min_lat, max_lat, min_lon, max_lon = rules.bounding_box(profile.latitude, profile.longitude, profile.travel_km)
     held_ids = {s.id for s in profile.skills}
     vacancies = list(db.session.scalars(sa.select(Vacancy).join(Team, Team.id == Vacancy.team_id).where(
