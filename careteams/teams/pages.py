@@ -339,6 +339,8 @@ def team_settings(team_id: int):
         changes = {k: form[k].data for k in ("display_name", "postcode", "min_visit_minutes")}
         changes["display_name"] = changes["display_name"].strip()
         changes["postcode"] = (changes["postcode"] or "").strip() or None
+        if changes["postcode"] == team.postcode:
+            del changes["postcode"]  # unchanged: keep the point (a team placed through the API may have no postcode)
         with refused(form) as outcome:
             teams.update_team(actor, team_id, changes)
         if outcome.ok:

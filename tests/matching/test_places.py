@@ -380,3 +380,37 @@ def test_the_api_takes_a_postcode_or_an_integrations_point(world, client, auth_h
     assert r.status_code == 422
     r = client.put(url, json=body, headers=headers)
     assert r.status_code == 422 and "postcode" in r.get_json()["error"]["details"]["fields"]
+
+
+def test_a_team_started_through_the_api_with_a_postcode_gets_its_point_and_district(world, client, auth_headers):
+    headers = auth_headers(world.outsider)
+    r = client.post("/api/v1/teams", json={"cooperative": world.coop.slug, "display_name": "Olive",
+                                           "postcode": "ZZ9 9ZZ"}, headers=headers)
+    assert r.status_code == 422 and "postcode" in r.get_json()["error"]["details"]["fields"]
+    r = client.post("/api/v1/teams", json={"cooperative": world.coop.slug, "display_name": "Olive",
+                                           "postcode": "hd75ab"}, headers=headers)
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert (body["postcode"], body["postcode_district"], body["latitude"], body["geocode_pending"]) == (
+        "HD7 5AB", "HD7", 53.612, False)
+
+
+def test_a_vacancy_moves_by_postcode_through_the_api(world, client, auth_headers):
+    vacancy = post_vacancy(world)
+    assert (vacancy.postcode, vacancy.latitude) == (None, world.team.latitude)  # the team's point, as before
+    headers = auth_headers(world.leader)
+    r = client.patch(f"/api/v1/vacancies/{vacancy.id}", json={"postcode": "hx7 6aa"}, headers=headers)
+    assert r.status_code == 200, r.get_json()
+    db.session.expire_all()
+    vacancy = db.session.get(Vacancy, vacancy.id)
+    assert (vacancy.postcode, vacancy.latitude, vacancy.longitude, vacancy.district) == ("HX7 6AA", 53.79, -2.1, "HX7")
+
+
+def test_the_team_audit_shows_the_full_postcode_only_to_those_allowed_the_address(world):
+    from careteams.teams.services import places
+    from careteams.teams.services.access import team_access
+
+    values = {"postcode": "HX7 8AB", "latitude": 53.742, "longitude": -2.014}
+    assert places.audit_values(team_access(actor(world.leader), world.team), values) == values
+    seen = places.audit_values(team_access(actor(world.facilitator), world.team), values)
+    assert seen["postcode"] == "HX7" and seen["latitude"] != 53.742
