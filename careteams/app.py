@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import careteams.models  # noqa: F401  (every table, for Alembic and relationships)
 import config
+from careteams import geo
 from careteams.apidoc import PUBLIC_API
 from careteams.auth.services import TOUCHED, person_for_api_token, person_for_login_session
 from careteams.cli import register as register_cli_commands
@@ -69,6 +70,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     mail.init_app(app)
     api.init_app(app)
+    geo.init_app(app)
     if app.config.get("PROXY_FIX_COUNT"):
         n = app.config["PROXY_FIX_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]

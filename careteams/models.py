@@ -1,6 +1,7 @@
 """Imports every domain's models so metadata is complete (Alembic, relationships)."""
 
 from careteams.auth.models import *  # noqa: F403
+from careteams.geo import PostcodePlace  # noqa: F401  (the geocoder's cache)
 from careteams.governance.models import *  # noqa: F403
 from careteams.hours.models import *  # noqa: F403
 from careteams.mail.models import *  # noqa: F403

@@ -112,6 +112,12 @@ class Base:
     # The clock process: jobs may start this late after a restart and still run.
     SCHEDULER_MISFIRE_GRACE_SECONDS = 600
 
+    # Places from postcodes (careteams/geo.py): "fixed" is a table of the demo's postcodes
+    # and never the network (development, testing, the demo); "postcodes.io" in production.
+    GEOCODER = "fixed"
+    POSTCODES_IO_URL = "https://api.postcodes.io"
+    GEOCODER_TIMEOUT = 3.0  # seconds a save waits for postcodes.io before keeping the postcode for the retry job
+
     @classmethod
     def from_environment(cls) -> dict:
         values = {
@@ -142,6 +148,8 @@ class Base:
             values["ROTA_REMINDER_HOURS"] = tuple(float(h) for h in _env("ROTA_REMINDER_HOURS").split(",") if h.strip())
         if _env("MAIL_BACKEND"):
             values["MAIL_BACKEND"] = _env("MAIL_BACKEND")
+        if _env("GEOCODER_TIMEOUT"):
+            values["GEOCODER_TIMEOUT"] = float(_env("GEOCODER_TIMEOUT"))
         return values
 
 
@@ -193,6 +201,7 @@ class Production(Base):
         values["FORCE_HTTPS"] = _env("FORCE_HTTPS", "0") == "1"
         values["SQLALCHEMY_DATABASE_URI"] = _database_url("")
         values["SMS_BACKEND"] = _env("SMS_BACKEND", "twilio")
+        values["GEOCODER"] = _env("GEOCODER", "postcodes.io")
         return values
 
 

@@ -460,6 +460,7 @@ class WorkerProfileFactory(BaseFactory):
     person = factory.SubFactory(PersonFactory)
     employment_type = EmploymentType.independent
     hourly_rate_pence = 1500
+    postcode = "HX7 7AB"  # the fixed geocoder's point for it (careteams/geo.py) is the one below
     latitude = 53.7
     longitude = -1.9
     travel_km = 15
@@ -542,6 +543,7 @@ class VacancyFactory(BaseFactory):
     what_matters = "Tea, the radio and a chat about the garden."
     languages = factory.LazyFunction(lambda: ["English"])
     interests = factory.LazyFunction(list)
+    postcode = "HX7 7AB"  # the fixed geocoder's point for it (careteams/geo.py) is the one below
     latitude = 53.7
     longitude = -1.9
     district = "HX7"
@@ -1224,3 +1226,21 @@ class OutboundEmailFactory(BaseFactory):
     subject = "A message from your co-op"
     body = "Hello from careteams."
     status = EmailStatus.pending
+
+
+# --- places (careteams/geo.py) ---------------------------------------------------
+
+from careteams.geo import PostcodePlace  # noqa: E402
+
+
+class PostcodePlaceFactory(BaseFactory):
+    """A postcode's point in the network geocoder's cache."""
+
+    class Meta:
+        model = PostcodePlace
+
+    postcode = factory.Sequence(lambda n: f"LS{n % 30 + 1} {n % 10}AB")
+    latitude = 53.8
+    longitude = -1.55
+    district = factory.LazyAttribute(lambda o: o.postcode.split(" ")[0])
+    looked_up_at = factory.LazyFunction(utcnow)

@@ -86,7 +86,7 @@ COVERED: dict[str, Cover] = {
                                  actor=("reset_by_id",)),
     "team": Cover("The team you lead, and teams you set up.", subject=("leader_id",), actor=("created_by_id",)),
     "web_notice": Cover("Notices shown to you on the website."),
-    "worker_profile": Cover("Your worker profile: employment, rate, languages, interests, area, travel, availability."),
+    "worker_profile": Cover("Your worker profile: employment, rate, languages, interests, postcode and area, travel, availability."),
     "arranger": Cover("Where you arrange care for someone, and appointments of arrangers you made, agreed or ended.",
                       actor=("appointed_by_id", "agreed_by_id", "ended_by_id")),
     "calendar_feed": Cover("Your calendar feeds (never their secret address)."),

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from careteams.db import utcnow
 from careteams.demo import DEMO_STEPS
 from careteams.extensions import db
+from careteams.geo import demo_place
 from careteams.matching.models import (
     AvailabilityWindow,
     CheckKind,
@@ -36,28 +37,28 @@ from careteams.teams.models import Team
 SKILLS = ("Personal care", "Medication support", "Dementia", "Learning disability", "Moving and handling",
           "Driving", "Cooking", "Companionship")
 
-# Hebden Bridge and around. (key, lat, lon, travel km, employment, rate pence, skills, languages, interests,
+# Hebden Bridge and around. (key, postcode (its point: careteams/geo.py's fixed table), travel km, employment, rate pence, skills, languages, interests,
 # windows, DBS expiry offset in days: negative = expired)
 WORKERS = [
-    ("wendy", 53.744, -2.012, 8, EmploymentType.independent, 1450, ("Personal care", "Cooking", "Companionship"),
+    ("wendy", "HX7 8AD", 8, EmploymentType.independent, 1450, ("Personal care", "Cooking", "Companionship"),
      ("English",), ("gardening", "baking"), ("Monday 07:30-12:00", "Wednesday 07:30-12:00", "Friday 07:30-12:00"), 400),
-    ("will", 53.728, -2.040, 12, EmploymentType.employed, None, ("Personal care", "Driving", "Moving and handling"),
+    ("will", "HX7 5AA", 12, EmploymentType.employed, None, ("Personal care", "Driving", "Moving and handling"),
      ("English", "Welsh"), ("football", "gardening"), ("Monday 08:00-16:00", "Tuesday 08:00-16:00"), 300),
-    ("xena", 53.750, -1.990, 10, EmploymentType.independent, 1500, ("Personal care", "Dementia"),
+    ("xena", "HX7 6AB", 10, EmploymentType.independent, 1500, ("Personal care", "Dementia"),
      ("English",), ("music",), ("Monday 08:00-11:00", "Wednesday 08:00-11:00"), -20),  # DBS expired: never suggested
-    ("yusuf", 53.720, -1.860, 20, EmploymentType.independent, 1400, ("Personal care", "Medication support"),
+    ("yusuf", "HX7 7AA", 20, EmploymentType.independent, 1400, ("Personal care", "Medication support"),
      ("English", "Urdu", "Punjabi"), ("cricket", "cooking"), ("Wednesday 08:00-14:00", "Saturday 09:00-13:00"), 500),
-    ("zoe", 53.760, -2.030, 5, EmploymentType.employed, None, ("Companionship", "Cooking"),
+    ("zoe", "HX7 8BA", 5, EmploymentType.employed, None, ("Companionship", "Cooking"),
      ("English",), ("films", "walking"), ("Tuesday 13:00-18:00", "Thursday 13:00-18:00"), 250),
-    ("omar", 53.746, -2.020, 15, EmploymentType.independent, 1550, ("Personal care", "Learning disability", "Driving"),
+    ("omar", "HX7 8AE", 15, EmploymentType.independent, 1550, ("Personal care", "Learning disability", "Driving"),
      ("English", "Arabic"), ("gardening", "chess"), ("Monday 06:00-10:00", "Thursday 06:00-10:00"), 600),
-    ("priya", 53.700, -1.950, 25, EmploymentType.independent, 1600, ("Personal care", "Medication support", "Cooking"),
+    ("priya", "HX7 5AB", 25, EmploymentType.independent, 1600, ("Personal care", "Medication support", "Cooking"),
      ("English", "Gujarati"), ("baking", "crafts"), ("Monday 09:00-15:00", "Wednesday 09:00-15:00"), 28),
-    ("quinn", 53.790, -2.100, 6, EmploymentType.employed, None, ("Driving", "Companionship"),
+    ("quinn", "HX7 6AA", 6, EmploymentType.employed, None, ("Driving", "Companionship"),
      ("English",), ("birds", "walking"), ("Saturday 10:00-16:00", "Sunday 10:00-16:00"), 700),
 ]
 
-ANN_HOME = (53.742, -2.014)
+ANN_HOME = "HX7 8AB"
 VACANCY_NEEDS = "Help getting up, washed and dressed, and breakfast, three mornings a week"
 
 
@@ -76,13 +77,13 @@ def seed_matching(coop: Cooperative, people: dict[str, Person]) -> None:
             db.session.add(skills[name])
     db.session.flush()
 
-    for key, lat, lon, km, employment, rate, skill_names, languages, interests, windows, dbs_days in WORKERS:
+    for key, postcode, km, employment, rate, skill_names, languages, interests, windows, dbs_days in WORKERS:
         person = people[key]
         if db.session.scalar(sa.select(WorkerProfile.id).where(WorkerProfile.cooperative_id == coop.id,
                                                                WorkerProfile.person_id == person.id)):
             continue
         profile = WorkerProfile(cooperative_id=coop.id, person_id=person.id, employment_type=employment,
-                                hourly_rate_pence=rate, latitude=lat, longitude=lon, travel_km=km, district="HX7",
+                                hourly_rate_pence=rate, travel_km=km, **demo_place(postcode),
                                 languages=list(languages), interests=list(interests),
                                 opt_out_48h_signed_on=date(2026, 1, 12) if key == "will" else None)
         profile.skills = [skills[n] for n in skill_names]
@@ -101,17 +102,17 @@ def seed_matching(coop: Cooperative, people: dict[str, Person]) -> None:
     team = db.session.scalar(sa.select(Team).where(Team.cooperative_id == coop.id, Team.leader_id == ann.id))
     if team is None:
         # The teams demo normally makes Ann's team first; make it here if it has not.
-        team = Team(cooperative_id=coop.id, leader_id=ann.id, display_name="Ann", latitude=ANN_HOME[0],
-                    longitude=ANN_HOME[1], postcode_district="HX7", created_by_id=ann.id)
+        home = demo_place(ANN_HOME)
+        team = Team(cooperative_id=coop.id, leader_id=ann.id, display_name="Ann", postcode=ANN_HOME,
+                    latitude=home["latitude"], longitude=home["longitude"], postcode_district=home["district"],
+                    created_by_id=ann.id)
         db.session.add(team)
         db.session.flush()
     vacancy = db.session.scalar(sa.select(Vacancy).where(Vacancy.team_id == team.id, Vacancy.needs == VACANCY_NEEDS))
     if vacancy is None:
         vacancy = post_vacancy(actor_for(ann), team.id, {
             "needs": VACANCY_NEEDS, "what_matters": "Her garden, Radio 4 and a proper cup of tea",
-            "latitude": team.latitude if team.latitude is not None else ANN_HOME[0],
-            "longitude": team.longitude if team.longitude is not None else ANN_HOME[1],
-            "district": team.postcode_district or "HX7",
+            # The team's own place (its postcode, found in the fixed table when the team was made).
             "required_skill_ids": [skills["Personal care"].id],
             "nice_skill_ids": [skills["Cooking"].id, skills["Moving and handling"].id],
             "languages": ["English"], "interests": ["gardening", "baking"],

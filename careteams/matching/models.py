@@ -72,8 +72,13 @@ class WorkerProfile(db.Model):
     opt_out_48h_signed_on: Mapped[date | None]
     languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     interests: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    latitude: Mapped[float] = mapped_column(sa.Float)
-    longitude: Mapped[float] = mapped_column(sa.Float)
+    # Where the worker lives: the postcode she gave; its point from the geocoder (careteams/geo.py).
+    # No point yet (the geocoder could not answer): left out of distance filtering until the
+    # retry job finds it (geocode_pending). Profiles from the API may carry a point and no postcode.
+    postcode: Mapped[str | None] = mapped_column(sa.String(8))
+    latitude: Mapped[float | None] = mapped_column(sa.Float)
+    longitude: Mapped[float | None] = mapped_column(sa.Float)
+    geocode_pending: Mapped[bool] = mapped_column(default=False, server_default=sa.text("false"))
     district: Mapped[str | None] = mapped_column(sa.String(8))
     travel_km: Mapped[int]
     # Looking for new teams; a paused profile is never suggested.
@@ -180,8 +185,11 @@ class Vacancy(db.Model):
     languages: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     interests: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     # Where the support happens; workers see only the district before mutual interest.
-    latitude: Mapped[float] = mapped_column(sa.Float)
-    longitude: Mapped[float] = mapped_column(sa.Float)
+    # As for a worker profile: a postcode, its point (None until the geocoder finds it).
+    postcode: Mapped[str | None] = mapped_column(sa.String(8))
+    latitude: Mapped[float | None] = mapped_column(sa.Float)
+    longitude: Mapped[float | None] = mapped_column(sa.Float)
+    geocode_pending: Mapped[bool] = mapped_column(default=False, server_default=sa.text("false"))
     district: Mapped[str | None] = mapped_column(sa.String(8))
     posted_by_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -81,8 +81,8 @@ def _windows_text(windows) -> str:
 # Field names as the page says them, for the shared helper's plain words.
 LABELS = {
     "employment_type": "How you work", "hourly_rate_pence": "Your hourly rate", "skill_ids": "Your skills",
-    "languages": "Languages", "interests": "Interests", "windows": "When you can work", "latitude": "Latitude",
-    "longitude": "Longitude", "district": "District", "travel_km": "How far you travel", "date_of_birth":
+    "languages": "Languages", "interests": "Interests", "windows": "When you can work", "postcode": "Postcode",
+    "district": "District", "travel_km": "How far you travel", "date_of_birth":
     "Your date of birth", "opt_out_48h_signed_on": "The date you signed the opt-out", "needs": "What help is needed",
     "what_matters": "What matters to the person", "required_skill_ids": "Skills needed",
     "nice_skill_ids": "Skills that would help", "note": "Note", "on": "Date", "answer": "Your answer",
@@ -136,8 +136,7 @@ def worker_profile(slug: str):
     if request.method == "POST":
         raw = {
             "employment_type": form.get("employment_type", ""), "travel_km": form.get("travel_km") or None,
-            "latitude": form.get("latitude") or None, "longitude": form.get("longitude") or None,
-            "district": form.get("district") or None, "skill_ids": form.getlist("skill_ids"),
+            "postcode": form.get("postcode") or None, "skill_ids": form.getlist("skill_ids"),
             "languages": _words(form.get("languages")), "interests": _words(form.get("interests")),
             "date_of_birth": form.get("date_of_birth") or None,
             "opt_out_48h_signed_on": form.get("opt_out_48h_signed_on") or None,
@@ -160,6 +159,7 @@ def worker_profile(slug: str):
                 db.session.commit()
                 flash("Your worker profile is saved.")
                 return redirect(url_for("matching.worker_profile", slug=slug), 303)
+        # What was typed stays on the page (the template reads the form first).
     return render_template("matching/worker_profile.html", coop=coop, profile=profile, skills=skills, form=form,
                            errors=errors, employment_types=list(EmploymentType),
                            windows_text=_windows_text(profile.windows) if profile else ""), (422 if errors else 200)
@@ -231,7 +231,8 @@ def team_vacancies(team_id: int):
     if request.method == "POST":
         raw = {"needs": form.get("needs", ""), "what_matters": form.get("what_matters", ""),
                "required_skill_ids": form.getlist("required_skill_ids"), "nice_skill_ids": form.getlist("nice_skill_ids"),
-               "languages": _words(form.get("languages")), "interests": _words(form.get("interests"))}
+               "languages": _words(form.get("languages")), "interests": _words(form.get("interests")),
+               "postcode": form.get("postcode") or None}
         raw["windows"] = _windows_from_form(form.get("windows", ""), errors)
         if not raw["windows"] and "windows" not in errors:
             errors["windows"] = ["Give at least one day and time, like 'Monday 09:00-12:00'."]

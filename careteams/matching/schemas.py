@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, post_load, validate, validates_schema
 
+from careteams.geo import PostcodeField
 from careteams.matching import rules
 from careteams.matching.enums import CheckKind, EmploymentType, VacancyStatus
 from careteams.matching.rules import Action, CheckInAnswer
@@ -48,9 +49,22 @@ def _words(max_items: int = 20):
 
 
 class _Place(Schema):
-    latitude = fields.Float(validate=validate.Range(min=-90, max=90), allow_nan=False)
-    longitude = fields.Float(validate=validate.Range(min=-180, max=180), allow_nan=False)
+    # People give a postcode; its point comes from the geocoder (careteams/geo.py). An
+    # integration that already knows the point may still send latitude and longitude
+    # (used as given, no geocoder call); no page ever asks for them.
+    postcode = PostcodeField(load_default=None, allow_none=True,
+                             metadata={"description": "A UK postcode, like HX7 8AB."})
+    latitude = fields.Float(validate=validate.Range(min=-90, max=90), allow_nan=False,
+                            metadata={"description": "For integrations only: people give a postcode."})
+    longitude = fields.Float(validate=validate.Range(min=-180, max=180), allow_nan=False,
+                             metadata={"description": "For integrations only: people give a postcode."})
     district = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8))
+
+    @validates_schema
+    def _point(self, data, **kwargs):
+        if ("latitude" in data) != ("longitude" in data) or (
+                (data.get("latitude") is None) != (data.get("longitude") is None)):
+            raise ValidationError("Give both latitude and longitude, or neither (a postcode is enough).", "latitude")
 
 
 class WorkerProfileInSchema(_Place):
@@ -70,12 +84,13 @@ class WorkerProfileInSchema(_Place):
 
     @validates_schema
     def _rate(self, data, **kwargs):
-        if data.get("latitude") is None:
-            raise ValidationError("Give where you live (latitude).", "latitude")
-        if data.get("longitude") is None:
-            raise ValidationError("Give where you live (longitude).", "longitude")
+        errors = {}
+        if not data.get("postcode") and data.get("latitude") is None:
+            errors["postcode"] = ["Enter your postcode, like HX7 8AB."]
         if data.get("employment_type") == EmploymentType.independent and not data.get("hourly_rate_pence"):
-            raise ValidationError("Independent workers give their usual hourly rate.", "hourly_rate_pence")
+            errors["hourly_rate_pence"] = ["Independent workers give their usual hourly rate."]
+        if errors:
+            raise ValidationError(errors)
 
 
 class SkillSchema(Schema):
@@ -129,8 +144,11 @@ class WorkerProfileSchema(Schema):
     languages = fields.List(fields.String())
     interests = fields.List(fields.String())
     windows = fields.List(WindowField())
-    latitude = fields.Float()
-    longitude = fields.Float()
+    postcode = fields.String(allow_none=True)
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    # True while the postcode waits for the geocoder: not suggested until then.
+    geocode_pending = fields.Boolean()
     district = fields.String(allow_none=True)
     travel_km = fields.Integer()
     available = fields.Boolean()

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 
 from careteams.extensions import db
+from careteams.geo import DEMO_PLACES
 from careteams.matching.models import (
     AvailabilityWindow,
     CheckKind,
@@ -27,6 +28,7 @@ from careteams.matching.models import (
 from careteams.members.models import Person
 
 LANGUAGES = ("English", "Urdu", "Polish", "Punjabi", "Welsh", "Bengali", "Arabic")
+SYNTHETIC_POSTCODES = tuple(pc for pc in DEMO_PLACES if pc.startswith("HX7 "))
 INTERESTS = ("gardening", "football", "music", "cooking", "walking", "crafts", "films", "chess", "birds")
 
 
@@ -57,6 +59,9 @@ def generate_profiles(cooperative_id: int, skill_ids: list[int], n: int, center:
             "hourly_rate_pence": None if employed else rng.randrange(1250, 1800, 5),
             "languages": ["English"] + rng.sample(LANGUAGES[1:], rng.randrange(0, 2)),
             "interests": rng.sample(INTERESTS, rng.randrange(0, 4)),
+            # A postcode from the fixed geocoder's table (never looked up: the point is given,
+            # spread at random around `center`, which is what scale tests need).
+            "postcode": SYNTHETIC_POSTCODES[person_id % len(SYNTHETIC_POSTCODES)], "geocode_pending": False,
             "latitude": lat0 + dlat, "longitude": lon0 + dlon, "district": "HX7",
             "travel_km": rng.choice((3, 5, 8, 10, 15, 20)), "available": rng.random() > 0.05,
         })

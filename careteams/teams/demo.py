@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from careteams.db import utcnow
 from careteams.demo import DEMO_STEPS
 from careteams.extensions import db
+from careteams.geo import demo_place
 from careteams.members.models import Cooperative, Person
 from careteams.members.services import actor_for
 from careteams.teams.models import HatType, Team, TeamMember, TeamMemberStatus, TeamRole
@@ -21,7 +22,7 @@ from careteams.teams.services.common import local_today
 
 TEAMS = [
     {
-        "leader": "ann", "display_name": "Ann", "postcode_district": "HD7", "lat": 53.6120, "lon": -1.9140,
+        "leader": "ann", "display_name": "Ann", "postcode": "HD7 5AB",
         "created_by": "ann",
         "family": [("dana", TeamRole.family)],
         "workers": [("wendy", True), ("will", True), ("zoe", False)],
@@ -48,7 +49,7 @@ TEAMS = [
         ],
     },
     {
-        "leader": "bill", "display_name": "Bill", "postcode_district": "HD9", "lat": 53.5790, "lon": -1.7860,
+        "leader": "bill", "display_name": "Bill", "postcode": "HD9 7AB",
         "created_by": "fran",
         "family": [("eric", TeamRole.family), ("priya", TeamRole.neighbour)],
         "workers": [("will", True), ("xena", True), ("yusuf", False)],
@@ -74,7 +75,7 @@ TEAMS = [
                        "After the review meeting: an evening check was discussed."),
     },
     {
-        "leader": "cath", "display_name": "Cath", "postcode_district": "HD3", "lat": 53.6510, "lon": -1.8480,
+        "leader": "cath", "display_name": "Cath", "postcode": "HD3 4AB",
         "created_by": "cath",
         "family": [("quinn", TeamRole.volunteer)],
         "workers": [("xena", True), ("wendy", True), ("omar", True)],
@@ -99,6 +100,11 @@ TEAMS = [
 ]
 
 
+def _place(postcode: str) -> dict:
+    place = demo_place(postcode)
+    return {"postcode": postcode, "latitude": place["latitude"], "longitude": place["longitude"]}
+
+
 def seed_teams(coop: Cooperative, people: dict[str, Person]) -> None:
     """Add the demo teams once; leave existing teams alone."""
     circle.ensure_default_hat_types(coop)
@@ -110,8 +116,7 @@ def seed_teams(coop: Cooperative, people: dict[str, Person]) -> None:
             continue
         lead = actors[spec["leader"]]
         team = teams.create_team(actors[spec["created_by"]], coop, {
-            "leader_id": leader.id, "display_name": spec["display_name"], "postcode_district": spec["postcode_district"],
-            "latitude": spec["lat"], "longitude": spec["lon"]})
+            "leader_id": leader.id, "display_name": spec["display_name"], **_place(spec["postcode"])})
         teams.update_private_details(lead, team.id, spec["private"])
         for key, role in spec["family"]:
             member = team_members.invite_to_team(lead, team.id, {"person_id": people[key].id, "role": role})

@@ -6,7 +6,6 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
-    FloatField,
     Form,
     FormField,
     IntegerField,
@@ -16,7 +15,16 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from careteams.geo import POSTCODE_MESSAGE, normalise_postcode
 
 try:  # WTForms 3.3 names its choices; older versions take (value, label) pairs
     from wtforms.fields.choices import SelectChoice
@@ -66,11 +74,17 @@ class EndMembershipForm(PageForm):
 
 class TeamForm(PageForm):
     display_name = StringField("Team name", validators=[DataRequired("Enter a name for the team."), Length(max=60)])
-    postcode_district = StringField("Postcode district (optional)", validators=[
-        Optional(), Regexp(r"^\s*[A-Za-z]{1,2}[0-9][0-9A-Za-z]?\s*$", message="Enter only the first part of a postcode, such as HD7.")])
-    latitude = FloatField("Latitude (optional)", validators=[Optional(), NumberRange(-90, 90)])
-    longitude = FloatField("Longitude (optional)", validators=[Optional(), NumberRange(-180, 180)])
+    # Where the support happens: a postcode, never coordinates (careteams/geo.py finds its point).
+    postcode = StringField("Postcode where the support happens (optional)", validators=[Optional(), Length(max=10)])
     min_visit_minutes = IntegerField("Shortest visit in minutes (optional)", validators=[Optional(), NumberRange(1, 1440)])
+
+
+    def validate_postcode(self, field):
+        if field.data and field.data.strip():
+            normal = normalise_postcode(field.data)
+            if normal is None:
+                raise ValidationError(POSTCODE_MESSAGE)
+            field.data = normal
 
 
 class NewTeamForm(TeamForm):

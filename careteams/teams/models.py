@@ -38,8 +38,12 @@ class Team(db.Model):
     leader_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), index=True)
     # A name the leader chooses: first name or nickname, nothing identifying.
     display_name: Mapped[str] = mapped_column(sa.String(60))
+    # Where the support happens: the postcode (seen only by those allowed the address), its
+    # point from the geocoder (careteams/geo.py; None until found) and its district, for all.
+    postcode: Mapped[str | None] = mapped_column(sa.String(8))
     latitude: Mapped[float | None] = mapped_column(sa.Float)
     longitude: Mapped[float | None] = mapped_column(sa.Float)
+    geocode_pending: Mapped[bool] = mapped_column(default=False, server_default=sa.text("false"))
     postcode_district: Mapped[str | None] = mapped_column(sa.String(8))
     # None means "the co-op's setting".
     min_visit_minutes: Mapped[int | None]

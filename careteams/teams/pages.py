@@ -65,8 +65,8 @@ def new_team():
     form.cooperative.choices = f.choices((c["cooperative"].slug, c["cooperative"].name) for c in choices)
     form.leader_id.choices = f.choices([(0, "Myself")] + [(p.id, p.name) for c in choices for p in c["leaders"]])
     if form.validate_on_submit():
-        data = {k: form[k].data for k in ("display_name", "postcode_district", "latitude", "longitude", "min_visit_minutes")}
-        data["postcode_district"] = (data["postcode_district"] or "").strip().upper() or None
+        data = {k: form[k].data for k in ("display_name", "postcode", "min_visit_minutes")}
+        data["postcode"] = (data["postcode"] or "").strip() or None
         data["leader_id"] = form.leader_id.data or None
         with refused(form) as outcome:
             team = teams.create_team(actor, members.get_visible_cooperative(actor, form.cooperative.data), data)
@@ -344,9 +344,11 @@ def team_settings(team_id: int):
     team = team_for_form(actor, team_id, perm.can_edit_team)
     form = f.TeamForm(obj=team)
     if form.validate_on_submit():
-        changes = {k: form[k].data for k in ("display_name", "postcode_district", "latitude", "longitude", "min_visit_minutes")}
+        changes = {k: form[k].data for k in ("display_name", "postcode", "min_visit_minutes")}
         changes["display_name"] = changes["display_name"].strip()
-        changes["postcode_district"] = (changes["postcode_district"] or "").strip().upper() or None
+        changes["postcode"] = (changes["postcode"] or "").strip() or None
+        if changes["postcode"] == team.postcode:
+            del changes["postcode"]  # unchanged: keep the point (a team placed through the API may have no postcode)
         with refused(form) as outcome:
             teams.update_team(actor, team_id, changes)
         if outcome.ok:

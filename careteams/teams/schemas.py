@@ -13,6 +13,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from careteams.geo import PostcodeField
 from careteams.members.schemas import Phone
 from careteams.teams.enums import (
     ALL_PERMISSIONS,
@@ -38,6 +39,9 @@ class TeamCreateSchema(Schema):
     leader_id = fields.Integer(load_default=None, allow_none=True,
                                metadata={"description": "For facilitators starting a team on someone's behalf."})
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    postcode = PostcodeField(load_default=None, allow_none=True, metadata={
+        "description": "Where the support happens, like HX7 8AB; its point comes from the geocoder."})
+    # For integrations that already know the point (used as given); no page asks for these.
     latitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
     postcode_district = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
@@ -78,6 +82,9 @@ class TeamSchema(Schema):
     latitude = fields.Float(allow_none=True)
     longitude = fields.Float(allow_none=True)
     location_is_area = fields.Boolean()
+    # The full postcode only for those allowed the address (None for everyone else).
+    postcode = fields.String(allow_none=True)
+    geocode_pending = fields.Boolean()
     postcode_district = fields.String(allow_none=True)
     min_visit_minutes = fields.Integer(attribute="effective_min_visit_minutes")
     timezone = fields.String(attribute="zone")

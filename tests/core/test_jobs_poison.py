@@ -75,7 +75,7 @@ def assert_told_once(world, job_id: str, item: str):
 def test_every_registered_job_has_a_poison_test():
     tested = {"auth.purge_expired_links", "teams.expire_hats", "matching.warn_expiring_checks", "rota.materialise",
               "rota.offers", "rota.complete", "rota.missed_visits", "rota.reminders", "hours.pending",
-              "hours.auto_confirm", "hours.remind", "governance.open_and_close"}
+              "hours.auto_confirm", "hours.remind", "governance.open_and_close", "matching.geocode_places"}
     senders = {"sms.send_outbox", "mail.send_outbox"}  # the outbox senders: tests/mail, tests/sms
     assert set(load_jobs()) - senders == tested
 
@@ -233,6 +233,21 @@ def test_check_warnings_carry_on_past_a_poison_check(world, monkeypatch):
     assert db.session.get(WorkerCheck, good_check.id).warned_for_expiry_on is not None
     assert db.session.get(WorkerCheck, bad_check.id).warned_for_expiry_on is None
     assert_told_once(world, "matching.warn_expiring_checks", f"check {bad_check.id}")
+
+
+def test_geocoding_carries_on_past_a_poison_profile(world):
+    """Two profiles whose postcodes waited for the geocoder; one breaks on flush."""
+    bad, good = (db.session.scalar(sa.select(WorkerProfile).where(WorkerProfile.person_id == p.id))
+                 for p in (world.worker, world.worker2))
+    for profile in (bad, good):
+        profile.postcode, profile.latitude, profile.longitude, profile.geocode_pending = "HX7 8AD", None, None, True
+    db.session.flush()
+    with poisoned(WorkerProfile, "before_update", lambda p: p.id == bad.id):
+        assert run("matching.geocode_places", NOW) == 1
+    db.session.expire_all()
+    assert db.session.get(WorkerProfile, good.id).latitude == 53.744
+    assert db.session.get(WorkerProfile, bad.id).latitude is None and db.session.get(WorkerProfile, bad.id).geocode_pending
+    assert_told_once(world, "matching.geocode_places", f"worker_profile {bad.id}")
 
 
 def test_governance_carries_on_past_a_poison_resolution(world, monkeypatch):

@@ -83,7 +83,7 @@ def test_worker_profile_form_and_csrf(world, client):
     login(client, person)
     url = f"/coops/{world.coop.slug}/worker-profile"
     assert client.get(url).status_code == 200
-    form = {"employment_type": "independent", "travel_km": "5", "latitude": "53.7", "longitude": "-2",
+    form = {"employment_type": "independent", "travel_km": "5", "postcode": "hx7 7ab",
             "windows": "Monday 09:00-12:00"}
     assert client.post(url, data=form).status_code == 400  # no CSRF token
     t = token_of(client, url)
@@ -94,6 +94,8 @@ def test_worker_profile_form_and_csrf(world, client):
     assert good.status_code == 303
     profile = get_own_profile(actor(person), world.coop)
     assert profile.hourly_rate_pence == 1450 and profile.languages == ["English", "Urdu"]
+    # The postcode, normalised, and its point from the fixed geocoder (no coordinates typed).
+    assert (profile.postcode, profile.latitude, profile.longitude, profile.district) == ("HX7 7AB", 53.7, -1.9, "HX7")
     assert [s.name for s in profile.skills] == ["Driving"]
     assert b"Monday 09:00-12:00" in client.get(url).data
 

@@ -224,10 +224,11 @@ def test_starting_a_team_on_the_web(app):
     db.session.commit()
     ann_browser = Browser(app, ann)
     r = ann_browser.post("/teams/new", {"cooperative": coop.slug, "leader_id": "0", "display_name": "Ann",
-                                        "postcode_district": "hd7"}, token_from="/teams/new")
+                                        "postcode": "hd7 5ab"}, token_from="/teams/new")
     assert r.status_code == 302, r.text
     team = db.session.scalar(sa.select(Team).where(Team.leader_id == ann.id))
-    assert team.postcode_district == "HD7"
+    # The district comes from the postcode, the point from the (fixed) geocoder.
+    assert (team.postcode, team.postcode_district, team.latitude, team.longitude) == ("HD7 5AB", "HD7", 53.612, -1.914)
 
 
 def test_offering_a_hat_through_the_form_with_an_end_date(world, web_as):
@@ -259,16 +260,17 @@ def test_the_leader_renames_the_team(world, web_as):
     leader = web_as("leader")
     url = f"/teams/{world.team.id}/settings"
     assert 'value="Ann"' in leader.get(url).text
-    assert leader.post(url, {"display_name": "", "postcode_district": "HD7"}, token_from=url).status_code == 422
-    assert leader.post(url, {"display_name": "Annie", "postcode_district": "hd8"}, token_from=url).status_code == 302
+    assert leader.post(url, {"display_name": "", "postcode": "HD7 5AB"}, token_from=url).status_code == 422
+    assert leader.post(url, {"display_name": "Annie", "postcode": "hd74aa"}, token_from=url).status_code == 302
     db.session.expire_all()
     team = db.session.get(Team, world.team.id)
-    assert (team.display_name, team.postcode_district) == ("Annie", "HD8")
+    assert (team.display_name, team.postcode, team.postcode_district) == ("Annie", "HD7 4AA", "HD7")
     assert web_as("builder").get(url).status_code == 403
 
 
-def test_a_full_postcode_is_refused_on_the_settings_form(world, web_as):
+def test_a_postcode_not_shaped_like_one_is_refused_on_the_settings_form(world, web_as):
     leader = web_as("leader")
     url = f"/teams/{world.team.id}/settings"
-    r = leader.post(url, {"display_name": "Ann", "postcode_district": "HD7 4AB"}, token_from=url)
-    assert r.status_code == 422 and "first part of a postcode" in r.text
+    r = leader.post(url, {"display_name": "Ann", "postcode": "HD7"}, token_from=url)
+    assert r.status_code == 422 and "Enter a UK postcode like HX7 8AB" in r.text
+    assert 'value="HD7"' in r.text  # what was typed stays

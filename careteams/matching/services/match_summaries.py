@@ -95,9 +95,11 @@ def worker_summary(coop_id: int, person_id: int, vacancy: Vacancy, mutual: bool)
     person = db.session.get(Person, person_id)
     summary = {"person_id": person_id, "first_name": person.first_name}
     if profile is not None:
-        km = rules.haversine_km(vacancy.latitude, vacancy.longitude, profile.latitude, profile.longitude)
+        points = (vacancy.latitude, vacancy.longitude, profile.latitude, profile.longitude)
+        # A place still waiting for the geocoder has no distance yet (never a made-up one).
+        band = rules.distance_band(rules.haversine_km(*points)) if None not in points else "not known yet"
         summary.update(skills=[s.name for s in profile.skills], languages=list(profile.languages),
-                       interests=list(profile.interests), distance_band=rules.distance_band(km))
+                       interests=list(profile.interests), distance_band=band)
     if mutual:
         summary.update(name=person.name, email=person.email, phone=person.phone)
         if profile is not None:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from careteams import geo
 from careteams.errors import NotFound, ensure
 from careteams.extensions import db
 from careteams.matching import permissions as perm
@@ -44,10 +45,16 @@ def save_profile(actor: Actor, coop: Cooperative, data: dict) -> WorkerProfile:
     ensure(perm.can_keep_worker_profile(actor, coop.id, _member_class(actor, coop.id)))
     skills = skills_by_id(coop.id, data.pop("skill_ids", []), "skill_ids")
     windows = data.pop("windows", [])
+    postcode, latitude, longitude = data.pop("postcode", None), data.pop("latitude", None), data.pop("longitude", None)
     profile = profile_of(coop.id, actor.person_id)
     if profile is None:
         profile = WorkerProfile(cooperative_id=coop.id, person_id=actor.person_id)
         db.session.add(profile)
+    # The postcode's point from the geocoder; if it cannot answer now, saved all the same
+    # and left out of suggestions until the retry job finds it (matching.geocode_places).
+    geo.set_place(profile, postcode, latitude, longitude)
+    if profile.postcode:
+        data["district"] = geo.district_of(profile.postcode)
     for key, value in data.items():
         setattr(profile, key, value)
     profile.skills = skills

@@ -65,7 +65,9 @@ def _candidate_filter(vacancy: Vacancy, windows: list[rules.Window], required_id
         P.cooperative_id == vacancy.cooperative_id, P.available.is_(True),
         P.person_id != vacancy.team.leader_id,
         # A constant box the index can use, then each worker's own reach (still a box:
-        # the exact distance is checked in Python on what is left).
+        # the exact distance is checked in Python on what is left). A profile whose postcode
+        # waits for the geocoder has no point (NULL) and is left out here.
+        P.latitude.is_not(None), P.longitude.is_not(None),
         P.latitude.between(min_lat, max_lat), P.longitude.between(min_lon, max_lon),
         sa.func.abs(P.latitude - lat) * rules.KM_PER_DEGREE_LAT <= P.travel_km * 1.001,
         sa.func.abs(P.longitude - lon) * lon_scale <= P.travel_km * 1.001,
@@ -96,6 +98,8 @@ def rank_candidates(vacancy: Vacancy, now: datetime, limit: int = SUGGESTION_LIM
     A fixed number of queries however many profiles there are: the hard filters
     run in SQL, the exact distance and the score in Python.
     """
+    if vacancy.latitude is None or vacancy.longitude is None:
+        return []  # no place yet (the geocoder has not found its postcode): no distances to filter by
     on = local_today(now, vacancy.cooperative_id)
     skills = vacancy_skills([vacancy.id])[vacancy.id]
     required_ids = [s.id for s in skills["required"]]
@@ -191,12 +195,15 @@ def suggest_vacancies(actor: Actor, coop: Cooperative, now: datetime | None = No
     profile = get_own_profile(actor, coop)
     training = matching_settings(coop.id).required_training or []
     problems = rules.check_problems(check_facts(profile.checks), local_today(now, coop.id), training)
-    if problems:
-        return {"problems": problems, "vacancies": []}
+    # No point yet: the postcode waits for the geocoder (or it found none): no distances to filter by.
+    place = {"place_missing": True, "geocode_pending": profile.geocode_pending} if profile.latitude is None else {}
+    if problems or place:
+        return {"problems": problems, "vacancies": [], **place}
     min_lat, max_lat, min_lon, max_lon = rules.bounding_box(profile.latitude, profile.longitude, profile.travel_km)
     held_ids = {s.id for s in profile.skills}
     vacancies = list(db.session.scalars(sa.select(Vacancy).join(Team, Team.id == Vacancy.team_id).where(
         Vacancy.cooperative_id == coop.id, Vacancy.status == VacancyStatus.open, Team.leader_id != actor.person_id,
+        Vacancy.latitude.is_not(None), Vacancy.longitude.is_not(None),  # a vacancy still waiting for its point: left out
         Vacancy.latitude.between(min_lat, max_lat), Vacancy.longitude.between(min_lon, max_lon),
         ~sa.exists().where(Match.vacancy_id == Vacancy.id, Match.worker_id == actor.person_id),
         ~sa.exists().where(TeamMember.team_id == Vacancy.team_id, TeamMember.person_id == actor.person_id,

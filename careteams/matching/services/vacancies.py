@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from careteams import geo
 from careteams.db import utcnow
 from careteams.errors import NotFound, ValidationError, ensure
 from careteams.extensions import db
@@ -45,14 +46,20 @@ def post_vacancy(actor: Actor, team_id: int, data: dict) -> Vacancy:
     if {s.id for s in skills_required} & {s.id for s in skills_nice}:
         raise ValidationError(details={"fields": {"nice_skill_ids": ["A skill is either required or nice to have."]}})
     windows = data.pop("windows")
-    if data.get("latitude") is None or data.get("longitude") is None:
-        if team.latitude is None or team.longitude is None:
-            raise ValidationError("Say where the support happens.",
-                                  details={"fields": {"latitude": ["Give the place, or set the team's location."]}})
-        data["latitude"], data["longitude"] = team.latitude, team.longitude
-    data["district"] = data.get("district") or team.postcode_district
+    postcode, latitude, longitude = data.pop("postcode", None), data.pop("latitude", None), data.pop("longitude", None)
     vacancy = Vacancy(team_id=team.id, cooperative_id=team.cooperative_id, posted_by_id=actor.person_id,
                       status=VacancyStatus.open, **data)
+    if postcode or latitude is not None:
+        geo.set_place(vacancy, postcode, latitude, longitude)
+    elif team.postcode or team.latitude is not None:
+        # Where the team is (its point as found, or its postcode still waiting for the geocoder).
+        vacancy.postcode, vacancy.latitude, vacancy.longitude = team.postcode, team.latitude, team.longitude
+        vacancy.geocode_pending = team.geocode_pending
+    else:
+        raise ValidationError("Say where the support happens.", details={"fields": {"postcode": [
+            "Enter the postcode where the support happens, or give the team's postcode in its settings."]}})
+    vacancy.district = (data.get("district") or (geo.district_of(vacancy.postcode) if vacancy.postcode else None)
+                        or team.postcode_district)
     vacancy.windows = [VacancyWindow(weekday=d, start_minute=s, end_minute=e) for d, s, e in windows]
     db.session.add(vacancy)
     db.session.flush()
@@ -94,6 +101,11 @@ def update_vacancy(actor: Actor, vacancy_id: int, changes: dict) -> Vacancy:
         vacancy.windows = [VacancyWindow(weekday=d, start_minute=s, end_minute=e) for d, s, e in changes.pop("windows")]
     if "status" in changes and changes["status"] != vacancy.status:
         vacancy.status_changed_at = utcnow()
+    if any(k in changes for k in ("postcode", "latitude", "longitude")):
+        geo.set_place(vacancy, changes.pop("postcode", vacancy.postcode), changes.pop("latitude", None),
+                      changes.pop("longitude", None))
+        if vacancy.postcode and not changes.get("district"):
+            changes["district"] = geo.district_of(vacancy.postcode)
     for key, value in changes.items():
         setattr(vacancy, key, value)
     if required_ids is not None or nice_ids is not None:
@@ -132,6 +144,7 @@ def vacancy_summary(vacancy: Vacancy, skills: dict[str, list[Skill]], mutual: bo
     windows = windows_of(vacancy.windows)
     summary = {
         "id": vacancy.id, "status": vacancy.status.value, "district": vacancy.district,
+        "place_found": vacancy.latitude is not None, "geocode_pending": vacancy.geocode_pending,
         "needs": vacancy.needs, "what_matters": vacancy.what_matters,
         "hours": [rules.format_window(w) for w in windows], "hours_per_week": rules.window_minutes(windows) / 60,
         "required_skills": [s.name for s in skills["required"]], "nice_skills": [s.name for s in skills["nice"]],
@@ -147,7 +160,9 @@ def _vacancy_full(vacancy: Vacancy, skills: dict[str, list[Skill]], access: Team
     # The place is exact only for those allowed the team's address (facilitators see an area).
     place = places.place_for(access, vacancy.latitude, vacancy.longitude)
     summary = vacancy_summary(vacancy, skills, mutual=True)
+    exact = place.exact
     summary.update(team_id=vacancy.team_id, latitude=place.latitude, longitude=place.longitude,
+                   postcode=vacancy.postcode if exact else None,
                    required_skill_ids=[s.id for s in skills["required"]], nice_skill_ids=[s.id for s in skills["nice"]],
                    created_at=vacancy.created_at.isoformat())
     return summary

@@ -15,6 +15,8 @@ from careteams.teams.services.access import team_access
 
 # Keys under which coordinates are stored in the team's audit log (team snapshots).
 COORDINATE_KEYS = ("latitude", "longitude")
+# The full postcode is as exact as the address: others see only its district (the outward code).
+POSTCODE_KEY = "postcode"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class TeamView:
         self.latitude = place.latitude
         self.longitude = place.longitude
         self.location_is_area = not place.exact and place.latitude is not None
+        self.postcode = team.postcode if place.exact else None
 
     def __getattr__(self, name):  # id, display_name, zone... come from the team
         return getattr(self.team, name)
@@ -56,7 +59,13 @@ def team_view_for(actor: Actor, team: Team) -> TeamView:
 
 def audit_values(access: TeamAccess, values: dict | None) -> dict | None:
     """An audit entry's before/after with any team coordinates shown as `access` may see them."""
-    if not values or not any(k in values for k in COORDINATE_KEYS) or perm.can_see_private_details(access):
+    if (not values or not any(k in values for k in (*COORDINATE_KEYS, POSTCODE_KEY))
+            or perm.can_see_private_details(access)):
         return values
     # An update records only what changed, so one coordinate may come alone.
-    return {k: rules.coarsen_degree(v) if k in COORDINATE_KEYS else v for k, v in values.items()}
+    return {k: rules.coarsen_degree(v) if k in COORDINATE_KEYS else _district(v) if k == POSTCODE_KEY else v
+            for k, v in values.items()}
+
+
+def _district(postcode: str | None) -> str | None:
+    return postcode.split(" ")[0] if postcode else None

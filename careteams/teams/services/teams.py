@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from careteams import geo
 from careteams.db import utcnow
 from careteams.errors import Conflict, ensure
 from careteams.extensions import db
@@ -19,9 +20,17 @@ from careteams.teams.services.common import field_error
 
 
 def _team_snapshot(team: Team) -> dict:
-    return {"display_name": team.display_name, "latitude": team.latitude, "longitude": team.longitude,
-            "postcode_district": team.postcode_district, "min_visit_minutes": team.min_visit_minutes,
+    return {"display_name": team.display_name, "postcode": team.postcode, "latitude": team.latitude,
+            "longitude": team.longitude, "postcode_district": team.postcode_district, "min_visit_minutes": team.min_visit_minutes,
             "timezone": team.timezone}
+
+
+def _place(team: Team, postcode: str | None, latitude: float | None, longitude: float | None) -> None:
+    """The team's postcode and its point from the geocoder (saved even when it cannot answer now:
+    the retry job finds the point later); the district comes from the postcode."""
+    geo.set_place(team, postcode, latitude, longitude)
+    if team.postcode:
+        team.postcode_district = geo.district_of(team.postcode)
 
 
 def create_team(actor: Actor, coop: Cooperative, data: dict) -> Team:
@@ -42,8 +51,8 @@ def create_team(actor: Actor, coop: Cooperative, data: dict) -> Team:
     if db.session.scalar(sa.select(Team.id).where(Team.cooperative_id == coop.id, Team.leader_id == leader_id)):
         raise Conflict("This person already has a team in this co-op.", code="team_exists")
     team = Team(cooperative_id=coop.id, leader_id=leader_id, created_by_id=actor.person_id,
-                **{k: data.get(k) for k in ("display_name", "latitude", "longitude", "postcode_district",
-                                            "min_visit_minutes", "timezone")})
+                **{k: data.get(k) for k in ("display_name", "postcode_district", "min_visit_minutes", "timezone")})
+    _place(team, data.get("postcode"), data.get("latitude"), data.get("longitude"))
     db.session.add(team)
     db.session.flush()
     access = team_access(actor, team)
@@ -56,6 +65,10 @@ def update_team(actor: Actor, team_id: int, changes: dict) -> Team:
     team, access = get_visible_team(actor, team_id)
     ensure(perm.can_edit_team(access))
     before = _team_snapshot(team)
+    if any(k in changes for k in ("postcode", "latitude", "longitude")):
+        _place(team, changes.pop("postcode", team.postcode), changes.pop("latitude", None), changes.pop("longitude", None))
+        if team.postcode:
+            changes.pop("postcode_district", None)
     for key, value in changes.items():
         setattr(team, key, value)
     db.session.flush()
