@@ -81,8 +81,9 @@ def can_edit_matching_settings(actor: Actor, cooperative_id: int) -> bool:
 
 
 def can_record_checks(actor: Actor, cooperative_id: int) -> bool:
-    # Checks are verified by co-op staff from the documents, never self-declared.
-    return is_facilitator(actor, cooperative_id)
+    # Checks are verified by co-op staff (its facilitators and admins) from the documents,
+    # never self-declared. A check concerns the worker, not a team's private life.
+    return is_facilitator(actor, cooperative_id) or is_admin(actor, cooperative_id)
 
 
 def can_view_queue(actor: Actor, cooperative_id: int) -> bool:

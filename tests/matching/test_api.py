@@ -191,7 +191,7 @@ MATRIX = [
      {"admin": 200, "facilitator": 403, "leader": 403, "worker": 403, "other_facilitator": 404}),
     ("record_check", None, "post", "/api/v1/cooperatives/{coop}/workers/{worker_id}/checks",
      {"kind": "training", "name": "First aid", "checked_on": "2026-01-01", "expires_on": "2029-01-01"},
-     {"facilitator": 201, "admin": 403, "worker": 403, "leader": 403, "other_facilitator": 404}),
+     {"facilitator": 201, "admin": 201, "worker": 403, "leader": 403, "other_facilitator": 404}),
     ("queue", None, "get", "/api/v1/cooperatives/{coop}/matching/queue", None,
      {"facilitator": 200, "admin": 403, "leader": 403, "worker": 403, "other_facilitator": 404}),
     ("fairness", None, "get", "/api/v1/cooperatives/{coop}/matching/fairness", None,
