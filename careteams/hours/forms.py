@@ -142,6 +142,16 @@ class PayRateForm(PageForm):
                                            filters=[_strip], validators=[Optional()])
 
 
+class AgreedRateForm(PageForm):
+    """A rate agreed between the team and one of its independent workers, from a date; in pounds."""
+
+    person_id = SelectField("Worker", coerce=int, validators=[InputRequired("Choose the worker.")])
+    effective_from = DateField("From (the first day it applies)",
+                               validators=[InputRequired("Enter the first day, like 2027-04-01.")])
+    hourly_rate = StringField("Hourly rate in pounds", filters=[_strip],
+                              validators=[DataRequired("Enter the hourly rate in pounds, like 16.50.")])
+
+
 class AreaBandForm(PageForm):
     area_band = SelectField("The team's area band", choices=[SelectChoice(k, v) for k, v in AREA_BAND_WORDS.items()],
                             validators=[InputRequired("Choose the area band.")])

@@ -18,7 +18,12 @@ from careteams.extensions import db
 from careteams.hours import forms, rules
 from careteams.hours import permissions as perm
 from careteams.hours.enums import AreaBand, EntryKind
-from careteams.hours.schemas import CoopPayRateSchema, FundersSchema, TeamTermsSchema
+from careteams.hours.schemas import (
+    CoopPayRateSchema,
+    FundersSchema,
+    TeamTermsSchema,
+    WorkerRateSchema,
+)
 from careteams.hours.services import fair_pay, figures, money, rates, runs, timesheets
 from careteams.matching import permissions as matching_perm
 from careteams.matching.services.facilitator import matching_figures_by_month
@@ -516,10 +521,13 @@ def pay_rates_page(cooperative_id: int):
 # ---------------------------------------------------------------- a team's funders and area band (facilitators)
 
 
-def _funders_page(actor, team_id: int, funders_form=None, band_form=None, status: int = 200):
+def _funders_page(actor, team_id: int, funders_form=None, band_form=None, rate_form=None, status: int = 200):
     team, access = get_visible_team(actor, team_id)
     current = rates.team_funders(actor, team_id)  # facilitators and the team's checkers
     band = rates.team_area_band(actor, team_id)
+    agreed, workers = rates.team_agreed_rates(actor, team_id)
+    rate_form = rate_form or forms.AgreedRateForm(formdata=None)
+    rate_form.person_id.choices = [(person_id, name) for person_id, name in workers]
     if funders_form is None:
         filled = {}
         for i, f in enumerate(current, start=1):
@@ -528,6 +536,7 @@ def _funders_page(actor, team_id: int, funders_form=None, band_form=None, status
     band_form = band_form or forms.AreaBandForm(formdata=None, area_band=band.value)
     return render_template("hours/funders.html", team=team, funders=current, band=band,
                            may_change=perm.can_set_team_terms(access), funders_form=funders_form, band_form=band_form,
+                           agreed=agreed, workers=workers, rate_form=rate_form, money=rules.pounds,
                            band_words=forms.AREA_BAND_WORDS, kind_words=forms.FUNDER_KIND_WORDS), status
 
 
@@ -590,6 +599,31 @@ def set_funders_page(team_id: int):
             else:
                 return _done("The funders are saved.", "hours.funders_page", team_id=team_id)
     return _funders_page(actor, team_id, funders_form=form, status=form.status)
+
+
+@bp.route("/teams/<int:team_id>/agreed-rates", methods=["POST"])
+@login_required
+def agree_rate_page(team_id: int):
+    """A rate agreed with one of the team's independent workers (the API's POST /worker-rates with a team)."""
+    actor = current_actor()
+    team, access = get_visible_team(actor, team_id)
+    ensure(perm.can_set_team_terms(access))
+    form = forms.AgreedRateForm()
+    _, workers = rates.team_agreed_rates(actor, team_id)
+    form.person_id.choices = [(person_id, name) for person_id, name in workers]
+    if form.validate_on_submit():
+        try:
+            pence = rules.pence_from_pounds(form.hourly_rate.data)
+        except ValueError as exc:
+            form.hourly_rate.errors = [str(exc)]
+        else:
+            with refused(form, rename={"hourly_rate_pence": "hourly_rate"}) as outcome:
+                rates.set_worker_rate(actor, load(WorkerRateSchema(), {
+                    "team_id": team_id, "person_id": form.person_id.data,
+                    "effective_from": form.effective_from.data.isoformat(), "hourly_rate_pence": pence}))
+            if outcome.ok:
+                return _done("The agreed rate is saved.", "hours.funders_page", team_id=team_id)
+    return _funders_page(actor, team_id, rate_form=form, status=form.status)
 
 
 @bp.route("/teams/<int:team_id>/area-band", methods=["POST"])

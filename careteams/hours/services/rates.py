@@ -22,7 +22,10 @@ from careteams.hours.models import (
 )
 from careteams.hours.services.common import worker_profile
 from careteams.matching.models import EmploymentType, WorkerProfile
+from careteams.members.models import Person
 from careteams.members.permissions import Actor
+from careteams.teams.enums import TeamMemberStatus, TeamRole
+from careteams.teams.models import TeamMember
 from careteams.teams.services.access import get_visible_team
 
 
@@ -122,6 +125,24 @@ def active_funders(team_id: int) -> list[Funder]:
                                    .order_by(Funder.id)))
 
 
+def team_agreed_rates(actor: Actor, team_id: int) -> tuple[list[tuple[WorkerRate, str]], list[tuple[int, str]]]:
+    """A team's agreed rates with its independent workers, newest first, and the team's
+    current paid workers as (person id, name) to agree one with (facilitators and the
+    team's checkers). Two queries whatever the team's size."""
+    team, access = get_visible_team(actor, team_id)
+    ensure(perm.can_see_team_terms(access))
+    agreed = [(row.WorkerRate, row.name) for row in db.session.execute(
+        sa.select(WorkerRate, Person.name).join(Person, Person.id == WorkerRate.person_id)
+        .where(WorkerRate.team_id == team.id)
+        .order_by(WorkerRate.effective_from.desc(), WorkerRate.id.desc()))]
+    workers = db.session.execute(
+        sa.select(Person.id, Person.name).join(TeamMember, TeamMember.person_id == Person.id)
+        .where(TeamMember.team_id == team.id, TeamMember.role == TeamRole.paid_worker,
+               TeamMember.status.in_((TeamMemberStatus.trial, TeamMemberStatus.active)))
+        .order_by(Person.name, Person.id)).all()
+    return agreed, [(row.id, row.name) for row in workers]
+
+
 def set_worker_rate(actor: Actor, data: dict) -> WorkerRate:
     """An independent worker's rate from a date: their usual one (the worker), or one
     agreed with a team (a facilitator records it)."""
@@ -134,6 +155,25 @@ def set_worker_rate(actor: Actor, data: dict) -> WorkerRate:
         team, access = get_visible_team(actor, team_id)
         ensure(perm.can_set_team_terms(access))
         cooperative_id = team.cooperative_id
+        in_team = db.session.scalar(sa.select(TeamMember.id).where(
+            TeamMember.team_id == team.id, TeamMember.person_id == data["person_id"],
+            TeamMember.role == TeamRole.paid_worker,
+            TeamMember.status.in_((TeamMemberStatus.trial, TeamMemberStatus.active))).limit(1))
+        if in_team is None:
+            raise ValidationError("Choose one of the team's paid workers.", details={"fields": {
+                "person_id": ["Choose one of the team's paid workers."]}})
+        profile = worker_profile(cooperative_id, data["person_id"])
+        if profile is not None and profile.employment_type == EmploymentType.employed:
+            raise ValidationError("This worker is employed by the co-op and paid its rate for the team's area band.",
+                                  details={"fields": {"person_id": [
+                                      "This worker is employed by the co-op and paid its rate for the team's area "
+                                      "band: agree rates only with independent workers."]}})
+    taken = db.session.scalar(sa.select(WorkerRate.id).where(
+        WorkerRate.person_id == data["person_id"], WorkerRate.effective_from == data["effective_from"],
+        WorkerRate.team_id.is_(None) if team_id is None else WorkerRate.team_id == team_id).limit(1))
+    if taken is not None:
+        raise Conflict("There is already a rate from that day: choose another day.", code="rate_exists",
+                       details={"fields": {"effective_from": ["There is already a rate from that day."]}})
     row = WorkerRate(cooperative_id=cooperative_id, person_id=data["person_id"], team_id=team_id,
                      effective_from=data["effective_from"], hourly_rate_pence=data["hourly_rate_pence"])
     db.session.add(row)
