@@ -1,13 +1,15 @@
 """The non-web processes of tests/core/test_two_instances.py, run as subprocesses:
 
-    python -m tests.core.multi_process clock  <database url> <status file>
+    python -m tests.core.multi_process clock  <database url> <status file> [direct]
     python -m tests.core.multi_process sender <database url> <record file>
 
 `clock` is the Procfile's clock (careteams.scheduler: the advisory lock, then
 APScheduler with the registry's jobs), with one change so the test stays short:
 only `rota.reminders` is scheduled, every half second from the start, instead of
 every five minutes. The clock that gets the lock writes "held <backend pid>" to its
-status file; the other waits in `acquire_clock_lock` as a standby for ever.
+status file; the other waits in `acquire_clock_lock` as a standby for ever. With
+`direct`, the clock takes its lock through CLOCK_DATABASE_URL (its own engine, as
+behind a transaction-mode pooler), the other through the app's engine: one lock.
 
 `sender` runs the outbox sender job (`sms.send_outbox`, what the clock runs every
 5 s) in a loop through `run_job`, with a console-like gateway that never touches
@@ -55,10 +57,10 @@ class RecordingGateway:
         return SentText(to, body, from_number, local_sid("SMCONSOLE"))
 
 
-def run_clock(url: str, status_path: str) -> None:
+def run_clock(url: str, status_path: str, how: str = "") -> None:
     from careteams.scheduler import acquire_clock_lock, build_scheduler
 
-    app = make_app(url)
+    app = make_app(url, **({"CLOCK_DATABASE_URL": url} if how == "direct" else {}))
     lock = acquire_clock_lock(app, poll=0.2)  # blocks here as a standby
     backend_pid = lock.execute(sa.text("SELECT pg_backend_pid()")).scalar()
     lock.commit()
@@ -73,7 +75,7 @@ def run_clock(url: str, status_path: str) -> None:
     scheduler.start()
 
 
-def run_sender(url: str, record_path: str) -> None:
+def run_sender(url: str, record_path: str, how: str = "") -> None:
     from careteams.scheduler import run_job
 
     app = make_app(url, PUBLIC_BASE_URL=CALLBACK_BASE)
@@ -84,5 +86,5 @@ def run_sender(url: str, record_path: str) -> None:
 
 
 if __name__ == "__main__":
-    role, database_url, path = sys.argv[1:4]
-    {"clock": run_clock, "sender": run_sender}[role](database_url, path)
+    role, database_url, path, *how = sys.argv[1:]
+    {"clock": run_clock, "sender": run_sender}[role](database_url, path, *how)

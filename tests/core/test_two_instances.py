@@ -148,8 +148,9 @@ def test_two_instances_two_clocks_two_senders_book_once_and_send_once(committed_
                         "--workers", "2", "--threads", "4", "--timeout", "30", "--graceful-timeout", "2",
                         "--access-logfile", str(tmp_path / f"web{n}.access"))
         for n in range(2):
+            # One clock locks through CLOCK_DATABASE_URL, the other through the app's engine.
             procs.start(f"clock{n}", "-m", "tests.core.multi_process", "clock", database_url,
-                        str(tmp_path / f"clock{n}.status"))
+                        str(tmp_path / f"clock{n}.status"), *(["direct"] if n == 0 else []))
             procs.start(f"sender{n}", "-m", "tests.core.multi_process", "sender", database_url,
                         str(tmp_path / f"sender{n}.sent"))
 
