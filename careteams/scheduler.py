@@ -104,13 +104,28 @@ def _safe_run(app: Flask, job_id: str) -> None:
         pass
 
 
+def lock_engine(app: Flask) -> sa.engine.Engine:
+    """The engine the clock's lock connection comes from: CLOCK_DATABASE_URL's if set
+    (a direct connection, where the app's own goes through a transaction-mode pooler
+    that would hand the locked session to someone else), else the app's own engine.
+    The jobs themselves always use the app's engine: they need transactions only."""
+    url = app.config.get("CLOCK_DATABASE_URL")
+    if not url:
+        with app.app_context():
+            return db.engine
+    engine = app.extensions.get("careteams.clock_lock_engine")
+    if engine is None:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        app.extensions["careteams.clock_lock_engine"] = engine
+    return engine
+
+
 def acquire_clock_lock(app: Flask, wait_seconds: float = 10.0, poll: float = 5.0):
     """Hold the clock lock: returns a connection to keep open, or None on SQLite.
 
     Blocks (as a standby) until the lock is free.
     """
-    with app.app_context():
-        engine = db.engine
+    engine = lock_engine(app)
     if engine.dialect.name != "postgresql":
         return None
     conn = engine.connect()
@@ -125,9 +140,7 @@ def acquire_clock_lock(app: Flask, wait_seconds: float = 10.0, poll: float = 5.0
 
 def try_clock_lock(app: Flask):
     """One attempt: a connection holding the lock, or None if another clock has it."""
-    with app.app_context():
-        engine = db.engine
-    conn = engine.connect()
+    conn = lock_engine(app).connect()
     got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": CLOCK_LOCK_KEY}).scalar()
     conn.commit()
     if got:

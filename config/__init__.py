@@ -22,7 +22,10 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 
 def _database_url(default: str) -> str:
-    url = _env("DATABASE_URL", default)
+    return driver_url(_env("DATABASE_URL", default))
+
+
+def driver_url(url: str) -> str:
     # Heroku-style URLs say postgres://; SQLAlchemy wants a driver name.
     if url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url[len("postgres://") :]
@@ -111,6 +114,10 @@ class Base:
 
     # The clock process: jobs may start this late after a restart and still run.
     SCHEDULER_MISFIRE_GRACE_SECONDS = 600
+    # The clock's advisory lock is held by one session for the clock's whole life, so
+    # it needs a real PostgreSQL session: behind PgBouncer in transaction mode, point
+    # this straight at PostgreSQL (or at a session-mode pool). Unset: DATABASE_URL.
+    CLOCK_DATABASE_URL: str | None = None
 
     # Places from postcodes (careteams/geo.py): "fixed" is a table of the demo's postcodes
     # and never the network (development, testing, the demo); "postcodes.io" in production.
@@ -127,6 +134,7 @@ class Base:
             "TWILIO_AUTH_TOKEN": _env("TWILIO_AUTH_TOKEN", cls.TWILIO_AUTH_TOKEN),
             "TWILIO_FROM_NUMBER": _env("TWILIO_FROM_NUMBER"),
             "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL"),
+            "CLOCK_DATABASE_URL": driver_url(_env("CLOCK_DATABASE_URL", "")) or None,
             "RATELIMIT_STORAGE_URI": _env("REDIS_URL", cls.RATELIMIT_STORAGE_URI),
             "MAIL_SERVER": _env("MAIL_SERVER", cls.MAIL_SERVER),
             "MAIL_PORT": int(_env("MAIL_PORT", str(cls.MAIL_PORT))),

@@ -109,6 +109,47 @@ def test_only_one_clock_holds_the_lock(committed_app, database_url):
     release_clock_lock(third)
 
 
+def test_clock_database_url_comes_from_the_environment(monkeypatch):
+    import config
+
+    monkeypatch.setenv("CLOCK_DATABASE_URL", "postgres://clock@db.internal:5432/careteams")
+    assert config.load("production")["CLOCK_DATABASE_URL"] == "postgresql+psycopg://clock@db.internal:5432/careteams"
+    monkeypatch.delenv("CLOCK_DATABASE_URL")
+    assert config.load("production")["CLOCK_DATABASE_URL"] is None
+
+
+def test_the_clock_lock_uses_clock_database_url_when_set(app):
+    from careteams.scheduler import lock_engine
+
+    assert lock_engine(app) is db.engine  # unset: the app's own engine
+    app.config["CLOCK_DATABASE_URL"] = "postgresql+psycopg://clock@db.internal:5432/careteams"
+    engine = lock_engine(app)
+    assert engine is not db.engine and engine.url.host == "db.internal"
+    assert lock_engine(app) is engine  # one engine per app, without a pool (a pooled lock would outlive the clock)
+    assert type(engine.pool).__name__ == "NullPool"
+
+
+def test_a_clock_on_clock_database_url_and_one_on_database_url_share_one_lock(committed_app, database_url):
+    requires_postgres(database_url)
+    from careteams.scheduler import lock_engine, release_clock_lock, try_clock_lock
+
+    direct = make_app(database_url, CLOCK_DATABASE_URL=database_url)
+    first = try_clock_lock(direct)
+    assert first is not None and first.engine is lock_engine(direct)
+    with direct.app_context():
+        assert first.engine is not db.engine
+    assert try_clock_lock(committed_app) is None, "a clock on the app's own engine got the lock too"
+    release_clock_lock(first)
+    for _ in range(50):
+        second = try_clock_lock(committed_app)
+        if second is not None:
+            break
+        time.sleep(0.1)
+    assert second is not None
+    release_clock_lock(second)
+    lock_engine(direct).dispose()
+
+
 def test_cooperative_timezone_defaults_from_settings(app):
     from careteams.members.services import create_cooperative
 
