@@ -46,6 +46,8 @@ def test_a_facilitator_agrees_a_rate_with_an_independent_worker(client, world):
     _as(client, world.facilitator)
     page = client.get(f"/teams/{world.team.id}/funders")
     assert page.status_code == 200 and "No agreed rates." in page.text
+    assert re.search(r"<title>([^<]*)</title>", page.text).group(1).startswith("Funders of")
+    assert page.text.count('id="agreed-rates"') == 1
     assert f'<option value="{world.worker.id}">Wendy Worker</option>' in page.text
     done = client.post(f"/teams/{world.team.id}/agreed-rates", data={
         "csrf_token": csrf_from(page.text), "person_id": str(world.worker.id), "effective_from": "2027-01-01",
@@ -65,6 +67,7 @@ def test_refused_rates_keep_what_was_typed(client, world):
     words = client.post(url, data={"csrf_token": token, "person_id": str(world.worker.id),
                                    "effective_from": "2027-01-01", "hourly_rate": "sixteen"})
     assert words.status_code == 422
+    assert re.search(r"<title>([^<]*)</title>", words.text).group(1).startswith("Error: Funders of")
     _beside(words.text, "hourly_rate", "Enter an amount in pounds and pence, like 12.60.")
     assert 'value="sixteen"' in words.text and 'value="2027-01-01"' in words.text
     # An employed worker is paid the co-op's rate for the team's area band.
