@@ -232,7 +232,10 @@ def day_for(actor: Actor, coop: Cooperative, now: datetime | None = None) -> lis
     sections = [unbooked, escalated, cover, missed, review, stalled, troubled, disputes, checks, vacancies]
     if not matching_perm.can_view_queue(actor, coop.id):
         # An admin who is not a facilitator sees the day, but the pages that resolve
-        # each line (visits, matches, hours, checks) open only for facilitators: no dead links.
+        # most lines (visits, matches, hours) open only for facilitators: no dead links.
+        # Worker checks are the admins' too (matching.permissions.can_record_checks).
         for part in sections:
+            if part is checks and matching_perm.can_record_checks(actor, coop.id):
+                continue
             part.lines = [replace(line, url=None) for line in part.lines]
     return sections
