@@ -154,7 +154,7 @@ def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, 
     others = [person("member") for _ in range(max(0, p.members - p.teams - p.workers))]
     w.copy("person", ("id", "name", "email", "phone", "active", "preferred_channel", "web_only", "session_version",
                       "created_at"), persons)
-    del persons
+    persons.clear()
 
     def coop_of(i: int) -> int:
         return i % p.coops + 1
@@ -199,7 +199,7 @@ def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, 
                 extra -= 1
     w.copy("membership", ("id", "cooperative_id", "person_id", "member_class", "status", "joined_on", "share_pence"),
            memberships)
-    del memberships
+    memberships.clear()
     w.copy("staff_role", ("cooperative_id", "person_id", "role", "granted_at"),
            ((c, staff[c][r], r, now) for c in coops for r in staff[c]))
 
