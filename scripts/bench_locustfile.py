@@ -20,6 +20,7 @@ from locust import HttpUser, between, events, task
 # "name=url=coops;name=url=coops": the servers of each scale, driven side by side.
 SCALES = [tuple(part.split("=")) for part in os.environ.get("BENCH_SCALES", "small=http://127.0.0.1:8791=1").split(";")]
 STATEMENTS: dict[str, list[int]] = defaultdict(list)
+SERVER_MS: dict[str, list[float]] = defaultdict(list)
 
 
 @events.request.add_listener
@@ -28,6 +29,9 @@ def _statements(name, response, exception, **kwargs):
         value = response.headers.get("X-SQL-Statements")
         if value is not None:
             STATEMENTS[name].append(int(value))
+        ms = response.headers.get("X-Request-Ms")
+        if ms is not None:
+            SERVER_MS[name].append(float(ms))
 
 
 @events.quitting.add_listener
@@ -35,7 +39,7 @@ def _write(environment, **kwargs):
     out = os.environ.get("BENCH_STATEMENTS_OUT")
     if out:
         with open(out, "w") as f:
-            json.dump(STATEMENTS, f)
+            json.dump({"statements": STATEMENTS, "server_ms": SERVER_MS}, f)
 
 
 class Role(HttpUser):
