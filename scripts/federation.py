@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
-VERSION = 1  # bump when what is generated changes (the benchmark's marker compares it)
+VERSION = 2  # bump when what is generated changes (the benchmark's marker compares it)
 ZONE = "Europe/London"
 ROLES = ("leader", "worker", "facilitator", "member", "secretary")
 
@@ -54,6 +54,7 @@ class Params:
     workers_per_team: int = 6
     timesheet_days: int = 30
     offer_days: int = 14
+    storm_workers: int = 200  # a team of co-op 1 whose one visit is offered to all of them (the Y storm)
     seed: int = 20
 
 
@@ -331,6 +332,9 @@ def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, 
     w.copy("electorate_entry", ("resolution_id", "membership_id", "member_class", "has_voted"),
            ((1, m, member_class[m], False) for m in electorate))
 
+    # --- the Y storm: a team of co-op 1 whose one visit next week is offered to every worker --
+    storm = make_storm(w, conn, p, now, today, started, checked)
+
     # --- the benchmark's people: one known API token per role per co-op ---------------------
     expires = now + timedelta(days=365)
     tokens = []
@@ -345,6 +349,11 @@ def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, 
            ((person_id, "bench", _sha(secret), secret[:12], now, expires) for person_id, secret in tokens))
 
     with conn.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_storm (shift_id int, team_id int, sms_number text, "
+                    "phones text)")
+        cur.execute("DELETE FROM bench_storm")
+        cur.execute("INSERT INTO bench_storm VALUES (%s, %s, %s, %s)",
+                    (storm["shift_id"], storm["team_id"], storm["sms_number"], json.dumps(storm["phones"])))
         for table, column in (("person", "id"), ("membership", "id"), ("team", "id"), ("worker_profile", "id"),
                               ("shift", "id"), ("resolution", "id"), ("cooperative", "id")):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
@@ -366,6 +375,61 @@ def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, 
         if not table.startswith("_"):
             print(f"  {table:<22} {n:>10,}", file=out)
     return counts
+
+
+def storm_phone(n: int) -> str:
+    # Ofcom's drama range (07700 900000-900999): never a real phone.
+    return f"+447700900{n:03d}"
+
+
+def make_storm(w: Writer, conn, p: Params, now: datetime, today: date, started: date, checked: date) -> dict:
+    """A team of co-op 1 with `storm_workers` workers (phones, profiles, checks) and one
+    visit next week offered to all of them, each with code 100 (scripts/bench_federation)."""
+    n = min(p.storm_workers, 1000)
+    with conn.cursor() as cur:
+        cur.execute("SELECT max(id) FROM person")
+        base = cur.fetchone()[0]
+        cur.execute("SELECT max(id) FROM team")
+        team_id = cur.fetchone()[0] + 1
+        cur.execute("SELECT coalesce(max(id), 0) FROM worker_profile")
+        profile_base = cur.fetchone()[0]
+        cur.execute("SELECT coalesce(max(id), 0) FROM shift")
+        shift_id = cur.fetchone()[0] + 1
+        cur.execute("SELECT max(id) FROM membership")
+        membership_base = cur.fetchone()[0]
+        cur.execute("SELECT sms_number FROM cooperative WHERE id = 1")
+        sms_number = cur.fetchone()[0]
+    leader = base + 1
+    people = [(leader, "Bench storm leader", f"storm-leader{leader}@bench.example.org", None)]
+    people += [(base + 2 + i, f"Bench storm worker {i}", f"storm{base + 2 + i}@bench.example.org", storm_phone(i))
+               for i in range(n)]
+    w.copy("person", ("id", "name", "email", "phone", "active", "preferred_channel", "web_only", "session_version",
+                      "created_at"), ((*row, True, "sms", False, 1, now) for row in people))
+    w.copy("membership", ("id", "cooperative_id", "person_id", "member_class", "status", "joined_on", "share_pence"),
+           ((membership_base + 1 + i, 1, row[0], "supported" if row[0] == leader else "worker", "active", started, 100)
+            for i, row in enumerate(people)))
+    w.copy("team", ("id", "cooperative_id", "leader_id", "display_name", "postcode", "latitude", "longitude",
+                    "geocode_pending", "postcode_district", "created_at"),
+           [(team_id, 1, leader, "Storm", "B11 1AA", 51.0, -3.0, False, "B11", now)])
+    workers = [row[0] for row in people[1:]]
+    w.copy("team_member", ("team_id", "person_id", "role", "status", "invited_at", "started_on", "active_on",
+                           "accepted_at", "team_confirmed_at", "member_confirmed_at"),
+           ((team_id, person_id, "paid_worker", "active", now, started, started, now, now, now) for person_id in workers))
+    w.copy("worker_profile", ("id", "cooperative_id", "person_id", "employment_type", "languages", "interests",
+                              "postcode", "latitude", "longitude", "geocode_pending", "district", "travel_km",
+                              "available", "created_at", "updated_at"),
+           ((profile_base + 1 + i, 1, person_id, "employed", "[]", "[]", "B11 1AB", 51.0, -3.0, False, "B11", 20,
+             True, now, now) for i, person_id in enumerate(workers)))
+    w.copy("worker_check", ("worker_profile_id", "kind", "name", "reference", "checked_on", "expires_on"),
+           ((profile_base + 1 + i, kind, "", "", checked, checked + timedelta(days=3 * 365))
+            for i in range(len(workers)) for kind in ("enhanced_dbs", "right_to_work")))
+    starts = _local(today + timedelta(days=7), 22)
+    w.copy("shift", SHIFT_COLUMNS, [(shift_id, team_id, False, starts, starts + timedelta(hours=1), "companionship",
+                                     "[]", 0, "", "[]", False, "offered", None, None, 0, now)])
+    w.copy("offer", OFFER_COLUMNS, ((shift_id, person_id, "100", True, 1, False, False, "open", now,
+                                     now + timedelta(days=6)) for person_id in workers))
+    return {"shift_id": shift_id, "team_id": team_id, "sms_number": sms_number,
+            "phones": [storm_phone(i) for i in range(n)]}
 
 
 SHIFT_COLUMNS = ("id", "team_id", "detached", "starts_at", "ends_at", "kind", "required_skills", "break_minutes",

@@ -24,7 +24,8 @@ pytestmark = [pytest.mark.postgres]
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 # 2 co-ops, 20 teams, 60 workers, 200 members; the electorate needs co-op 1 to take in people of co-op 2.
-TINY = replace(federation.PRESETS["federation"], coops=2, teams=20, workers=60, members=200, electors=150)
+TINY = replace(federation.PRESETS["federation"], coops=2, teams=20, workers=60, members=200, electors=150,
+               storm_workers=5)
 
 
 @pytest.fixture
@@ -69,10 +70,14 @@ def test_a_tiny_federation_is_made_within_the_constraints_and_the_same_seed_give
         assert again == first
         assert {k: v for k, v in counts.items() if not k.startswith("_")} == \
             {k: v for k, v in counts_again.items() if not k.startswith("_")}
-        assert counts["cooperative"] == 2 and counts["team"] == 20 and counts["worker_profile"] == 60
+        assert counts["cooperative"] == 2 and counts["team"] == 20 and counts["worker_profile"] == 60 + 5
         assert counts["hat_type"] == 8  # the four default hats in each co-op
         assert 3000 < counts["shift"] < 5000  # about 200 visits a team in the year
         assert counts["electorate_entry"] == TINY.electors
+        # The Y storm's visit is offered to each of its workers, with the code the benchmark texts.
+        shift_id = conn.execute("SELECT shift_id FROM bench_storm").fetchone()[0]
+        assert conn.execute("SELECT count(*), min(code), max(code) FROM offer WHERE shift_id = %s "
+                            "AND status = 'open' AND code_live", (shift_id,)).fetchone() == (5, "100", "100")
         # No worker holds two overlapping visits (booked ones are also held by the exclusion constraint).
         overlaps = conn.execute(
             "SELECT count(*) FROM shift a JOIN shift b ON a.booked_person_id = b.booked_person_id AND a.id < b.id "
