@@ -70,7 +70,7 @@ def test_a_tiny_federation_is_made_within_the_constraints_and_the_same_seed_give
         assert again == first
         assert {k: v for k, v in counts.items() if not k.startswith("_")} == \
             {k: v for k, v in counts_again.items() if not k.startswith("_")}
-        assert counts["cooperative"] == 2 and counts["team"] == 20 and counts["worker_profile"] == 60 + 5
+        assert counts["cooperative"] == 2 and counts["team"] == 20 + 1 and counts["worker_profile"] == 60 + 5
         assert counts["hat_type"] == 8  # the four default hats in each co-op
         assert 3000 < counts["shift"] < 5000  # about 200 visits a team in the year
         assert counts["electorate_entry"] == TINY.electors
