@@ -182,6 +182,37 @@ def register_request_hooks(app: Flask) -> None:
         csrf.protect()
 
     register_security_headers(app)
+    if app.config.get("COUNT_STATEMENTS"):
+        register_statement_counter(app)
+
+
+def register_statement_counter(app: Flask) -> None:
+    """The benchmark's probe (CARETEAMS_BENCH=1 only): each response says in
+    X-SQL-Statements how many SQL statements the request sent, and in X-Request-Ms how
+    long the app took over it, queueing excluded (scripts/bench_federation)."""
+    import time
+
+    from flask import has_request_context
+
+    with app.app_context():
+        engines = list(db.engines.values())
+    for engine in engines:
+        @sa.event.listens_for(engine, "before_cursor_execute")
+        def _count(conn, cursor, statement, parameters, context, executemany):
+            if has_request_context():
+                g.sql_statements = g.get("sql_statements", 0) + 1
+
+    def _bench_started():
+        g.bench_started = time.perf_counter()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _bench_started)  # first: the whole request
+
+    @app.after_request
+    def _statements_header(response):
+        response.headers["X-SQL-Statements"] = str(g.get("sql_statements", 0))
+        if "bench_started" in g:
+            response.headers["X-Request-Ms"] = f"{(time.perf_counter() - g.bench_started) * 1000:.1f}"
+        return response
 
 
 # No inline script or style anywhere (tests/core/test_headers.py walks the

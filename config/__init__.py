@@ -150,6 +150,8 @@ class Base:
             "SECOND_FACTOR_RATE_LIMIT": _env("SECOND_FACTOR_RATE_LIMIT", cls.SECOND_FACTOR_RATE_LIMIT),
             "SIGN_IN_CODE_RATE_LIMIT": _env("SIGN_IN_CODE_RATE_LIMIT", cls.SIGN_IN_CODE_RATE_LIMIT),
         }
+        # The benchmark's statement counter (careteams.app.register_statement_counter).
+        values["COUNT_STATEMENTS"] = _env("CARETEAMS_BENCH", "0") == "1"
         if _env("SMS_BACKEND"):
             values["SMS_BACKEND"] = _env("SMS_BACKEND")
         if _env("ROTA_REMINDER_HOURS"):

@@ -1,0 +1,492 @@
+#!/usr/bin/env python3
+"""Fill a PostgreSQL database with a federation of care co-ops, quickly (COPY, not the ORM).
+
+    .venv/bin/python scripts/federation.py --database-url postgresql://postgres@127.0.0.1:5432/careteams_bench_small --preset small
+    .venv/bin/python scripts/federation.py --database-url ... --preset federation --scale 0.1
+
+The database must be migrated to head (`flask --app careteams db upgrade`) and empty of
+co-ops; `--reset` empties every table first (TRUNCATE ... RESTART IDENTITY). The same
+seed gives the same federation. Each co-op gets what the services give a new co-op
+(the default hat types, rota, matching and hours settings); every row respects the
+model's constraints (no worker booked twice at once: each worker's visits in her n-th
+team start at a fixed hour of the day, three hours after those of her (n-1)-th).
+
+What it makes (the `federation` preset's numbers; `--scale` multiplies teams, workers,
+members and electors): 20 co-ops, 10,000 teams (one supported member leads each),
+30,000 workers with profiles (postcode and point) and two checks each, about six workers
+per team (each worker in about two teams), 100,000 members, a year of one-off visits
+(half past, half to come: about 200 per team), open offers for the fortnight's unbooked
+visits, a timesheet entry for each visit done in the last month, an open resolution
+whose electorate is `electors` members of the first co-op (it doubles as the
+federation's own register: people of the other co-ops are members of it too), and for
+the benchmark one known API token per role (`bench-<role>-<coop>`, see BENCH_TOKENS).
+
+Not made (said in the README): shift series (visits are one-off shifts), timesheet
+entry histories, matches and vacancies, ballots, pay runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from zoneinfo import ZoneInfo
+
+VERSION = 2  # bump when what is generated changes (the benchmark's marker compares it)
+ZONE = "Europe/London"
+ROLES = ("leader", "worker", "facilitator", "member", "secretary")
+
+
+@dataclass(frozen=True)
+class Params:
+    coops: int
+    teams: int
+    workers: int
+    members: int
+    electors: int
+    visits_per_team_year: int = 200
+    workers_per_team: int = 6
+    timesheet_days: int = 30
+    offer_days: int = 14
+    storm_workers: int = 200  # a team of co-op 1 whose one visit is offered to all of them (the Y storm)
+    seed: int = 20
+
+
+PRESETS = {
+    "small": Params(coops=1, teams=100, workers=300, members=1_000, electors=1_000),
+    "federation": Params(coops=20, teams=10_000, workers=30_000, members=100_000, electors=100_000),
+}
+
+
+def scaled(p: Params, scale: float) -> Params:
+    if scale == 1:
+        return p
+    coops = max(1, round(p.coops * scale))
+    teams = max(coops * 2, round(p.teams * scale))
+    workers = max(coops * p.workers_per_team, round(p.workers * scale))
+    members = max(teams + workers, round(p.members * scale))
+    return replace(p, coops=coops, teams=teams, workers=workers, members=members,
+                   electors=max(1, round(p.electors * scale)))
+
+
+def bench_token(role: str, coop_index: int) -> str:
+    """The known API token of the benchmark's person in one role (coop_index from 0)."""
+    return f"bench-{role}-{coop_index}"
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, dtime(hour, minute), tzinfo=ZoneInfo(ZONE)).astimezone(UTC)
+
+
+class Writer:
+    """COPY rows into one table; counts them."""
+
+    def __init__(self, conn, counts: dict[str, int]):
+        self.conn = conn
+        self.counts = counts
+
+    def copy(self, table: str, columns: tuple[str, ...], rows) -> int:
+        n = 0
+        with self.conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                n += 1
+        self.counts[table] = self.counts.get(table, 0) + n
+        return n
+
+
+def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, out=sys.stdout) -> dict[str, int]:
+    """Fill the database behind `conn` (a psycopg 3 connection) and commit. Returns rows per table."""
+    now = now or datetime.now(UTC)
+    today = now.astimezone(ZoneInfo(ZONE)).date()
+    rng = random.Random(p.seed)
+    counts: dict[str, int] = {}
+    w = Writer(conn, counts)
+    t0 = time.perf_counter()
+
+    if reset:
+        with conn.cursor() as cur:
+            cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+            tables = [r[0] for r in cur.fetchall()]
+            cur.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM cooperative")
+        if cur.fetchone()[0]:
+            raise SystemExit("the database already has co-ops: use --reset (it empties every table)")
+        # The append-only triggers only refuse UPDATE/DELETE; COPY is an insert. Nothing to switch off.
+
+    coops = range(1, p.coops + 1)
+    founded = today - timedelta(days=3 * 365)
+    w.copy("cooperative", ("id", "name", "slug", "timezone", "sms_number", "created_at", "founded_on"),
+           ((c, f"Bench co-op {c}", f"bench-{c}", ZONE, f"+44117496{c:04d}", now, founded) for c in coops))
+    w.copy("rota_settings", ("cooperative_id", "blocking_checks", "offer_ttl_minutes"),
+           ((c, "[]", 120) for c in coops))
+    w.copy("matching_settings", ("cooperative_id", "required_training"), ((c, "[]") for c in coops))
+    w.copy("hours_settings", ("cooperative_id", "pay_frequency"), ((c, "monthly") for c in coops))
+    from careteams.teams.rules import DEFAULT_HAT_TYPES
+
+    w.copy("hat_type", ("cooperative_id", "name", "description", "permissions"),
+           ((c, name, desc, json.dumps(sorted(str(x) for x in perms)))
+            for c in coops for name, desc, perms in DEFAULT_HAT_TYPES))
+
+    # --- people: staff, leaders (supported members), workers, other members -------------
+    pid = 0
+    persons: list[tuple] = []
+
+    def person(kind: str) -> int:
+        nonlocal pid
+        pid += 1
+        persons.append((pid, f"Bench {kind} {pid}", f"{kind}{pid}@bench.example.org", None, True, "email", False, 1, now))
+        return pid
+
+    staff = {c: {r: person(r) for r in ("facilitator", "secretary", "admin")} for c in coops}
+    leaders = [person("leader") for _ in range(p.teams)]
+    workers = [person("worker") for _ in range(p.workers)]
+    others = [person("member") for _ in range(max(0, p.members - p.teams - p.workers))]
+    w.copy("person", ("id", "name", "email", "phone", "active", "preferred_channel", "web_only", "session_version",
+                      "created_at"), persons)
+    persons.clear()
+
+    def coop_of(i: int) -> int:
+        return i % p.coops + 1
+
+    team_coop = [coop_of(i) for i in range(p.teams)]
+    worker_coop = [coop_of(i) for i in range(p.workers)]
+    joined = founded + timedelta(days=30)
+    memberships: list[tuple] = []
+    mid = 0
+    first_coop_membership: list[int] = []  # membership ids in co-op 1, in order
+
+    def member(coop: int, person_id: int, cls: str) -> int:
+        nonlocal mid
+        mid += 1
+        memberships.append((mid, coop, person_id, cls, "active", joined, 100))
+        if coop == 1:
+            first_coop_membership.append(mid)
+        return mid
+
+    for i, person_id in enumerate(leaders):
+        member(team_coop[i], person_id, "supported")
+    for i, person_id in enumerate(workers):
+        member(worker_coop[i], person_id, "worker")
+    for i, person_id in enumerate(others):
+        member(coop_of(i), person_id, "investor" if i % 50 == 0 else "advocate")
+    # Co-op 1 doubles as the federation's register when the electorate asks for more.
+    extra = p.electors - len(first_coop_membership)
+    if extra > 0:
+        pool = [(leaders, "supported", team_coop), (workers, "worker", worker_coop)]
+        for people, cls, where in pool:
+            for i, person_id in enumerate(people):
+                if extra <= 0:
+                    break
+                if where[i] != 1:
+                    member(1, person_id, cls)
+                    extra -= 1
+        for i, person_id in enumerate(others):
+            if extra <= 0:
+                break
+            if coop_of(i) != 1:
+                member(1, person_id, "advocate")
+                extra -= 1
+    w.copy("membership", ("id", "cooperative_id", "person_id", "member_class", "status", "joined_on", "share_pence"),
+           memberships)
+    memberships.clear()
+    w.copy("staff_role", ("cooperative_id", "person_id", "role", "granted_at"),
+           ((c, staff[c][r], r, now) for c in coops for r in staff[c]))
+
+    # --- teams and places -----------------------------------------------------------------
+    def point(c: int, r: random.Random) -> tuple[float, float]:
+        # Each co-op's patch is a box ~40 km across, the patches laid out over England.
+        lat0 = 50.6 + (c % 5) * 0.8
+        lon0 = -4.0 + (c // 5 % 5) * 0.9
+        return round(lat0 + r.random() * 0.36, 5), round(lon0 + r.random() * 0.55, 5)
+
+    def postcode(c: int, n: int) -> tuple[str, str]:
+        district = f"B{c % 90 + 10}"
+        return f"{district} {n % 9 + 1}{chr(65 + n % 26)}{chr(65 + n // 26 % 26)}", district
+
+    team_rows = []
+    for i in range(p.teams):
+        c = team_coop[i]
+        lat, lon = point(c, rng)
+        code, district = postcode(c, i)
+        team_rows.append((i + 1, c, leaders[i], f"Team {i + 1}", code, lat, lon, False, district, now))
+    w.copy("team", ("id", "cooperative_id", "leader_id", "display_name", "postcode", "latitude", "longitude",
+                    "geocode_pending", "postcode_district", "created_at"), team_rows)
+    del team_rows
+    w.copy("team_hours_terms", ("team_id", "area_band"), ((t, "urban") for t in range(1, p.teams + 1)))
+
+    # Workers of a co-op fill its teams' slots in turn: slot z of the co-op goes to worker
+    # z mod n; it is her (z div n)-th team, which fixes the hour her visits there start.
+    by_coop_workers: dict[int, list[int]] = {c: [] for c in coops}
+    for i, person_id in enumerate(workers):
+        by_coop_workers[worker_coop[i]].append(person_id)
+    by_coop_teams: dict[int, list[int]] = {c: [] for c in coops}
+    for i in range(p.teams):
+        by_coop_teams[team_coop[i]].append(i + 1)
+    team_workers: dict[int, list[tuple[int, int]]] = {}  # team -> [(person, hour slot)]
+    k = p.workers_per_team
+    for c in coops:
+        ws = by_coop_workers[c]
+        for q, team_id in enumerate(by_coop_teams[c]):
+            team_workers[team_id] = [(ws[(q * k + s) % len(ws)], ((q * k + s) // len(ws)) % 5) for s in range(k)]
+    started = today - timedelta(days=400)
+    w.copy("team_member", ("team_id", "person_id", "role", "status", "invited_at", "started_on", "active_on",
+                           "accepted_at", "team_confirmed_at", "member_confirmed_at"),
+           ((t, person_id, "paid_worker", "active", now, started, started, now, now, now)
+            for t, ws in team_workers.items() for person_id, _ in ws))
+
+    # --- worker profiles and checks ---------------------------------------------------------
+    profiles = []
+    for i, person_id in enumerate(workers):
+        c = worker_coop[i]
+        lat, lon = point(c, rng)
+        code, district = postcode(c, i + 7)
+        profiles.append((i + 1, c, person_id, "employed", "[]", "[]", code, lat, lon, False, district,
+                         rng.choice((5, 10, 15, 20, 30)), True, now, now))
+    w.copy("worker_profile", ("id", "cooperative_id", "person_id", "employment_type", "languages", "interests",
+                              "postcode", "latitude", "longitude", "geocode_pending", "district", "travel_km",
+                              "available", "created_at", "updated_at"), profiles)
+    del profiles
+    checked = today - timedelta(days=200)
+    w.copy("worker_check", ("worker_profile_id", "kind", "name", "reference", "checked_on", "expires_on"),
+           ((i + 1, kind, "", "", checked, checked + timedelta(days=3 * 365))
+            for i in range(p.workers) for kind in ("enhanced_dbs", "right_to_work")))
+
+    # --- a year of visits ---------------------------------------------------------------------
+    first_day = today - timedelta(days=182)
+    days = [first_day + timedelta(days=d) for d in range(365)]
+    chance = p.visits_per_team_year / 365
+    offer_until = now + timedelta(days=p.offer_days)
+    ts_from = now - timedelta(days=p.timesheet_days)
+    shifts, offers, entries = [], [], []
+    codes: dict[int, int] = {}
+    sid = 0
+    team_leader = {i + 1: leaders[i] for i in range(p.teams)}
+    for team_id in range(1, p.teams + 1):
+        ws = team_workers[team_id]
+        for day in days:
+            if rng.random() >= chance:
+                continue
+            person_id, slot = ws[rng.randrange(len(ws))]
+            minutes = rng.choice((60, 60, 90, 120))
+            starts = _local(day, 7 + 3 * slot)
+            ends = starts + timedelta(minutes=minutes)
+            sid += 1
+            roll = rng.random()
+            if ends <= now:
+                status = "cancelled" if roll < 0.03 else "completed"
+            elif roll < 0.15:
+                status = "offered" if starts < offer_until else "open"
+            else:
+                status = "booked"
+            booked = person_id if status in ("booked", "completed") else None
+            shifts.append((sid, team_id, False, starts, ends, "personal_care", "[]", 0, "", "[]", False, status,
+                           booked, now if booked else None, 0, now))
+            if status == "offered":
+                for other, _ in ws:
+                    n = codes.get(other, 100)
+                    codes[other] = n + 1
+                    offers.append((sid, other, str(n), True, 1, False, False, "open", now,
+                                   now + timedelta(days=30)))
+            if status == "completed" and ends > ts_from:
+                done = ends + timedelta(days=1)
+                confirmed = done <= now - timedelta(days=3)
+                entries.append((team_id, person_id, sid, "visit", "confirmed" if confirmed else "submitted", starts,
+                                ends, 0, 0, 0, 0, "", ends, done if confirmed else None,
+                                team_leader[team_id] if confirmed else None, False, now))
+        if len(shifts) >= 200_000:
+            _flush_visits(w, shifts, offers, entries)
+    _flush_visits(w, shifts, offers, entries)
+
+    # --- an open resolution with its electorate ---------------------------------------------
+    from nacl.public import PrivateKey
+
+    key = PrivateKey(bytes(rng.getrandbits(8) for _ in range(32)))
+    electorate = first_coop_membership[: p.electors]
+    opens = now - timedelta(days=2)
+    w.copy("resolution", ("id", "cooperative_id", "title", "text", "kind", "threshold", "conversion", "status",
+                          "opens_at", "closes_at", "quorum_min_members", "quorum_percent", "investor_cap_num",
+                          "investor_cap_den", "created_at", "opened_at", "electorate_hash", "electorate_size",
+                          "public_key", "sealed_private_key", "shares_needed"),
+           [(1, 1, "Adopt the federation's rules", "That the federation adopts the rules as circulated.",
+             "ordinary", "at_least", False, "open", opens, now + timedelta(days=12), 3, 10, 1, 10, opens, opens,
+             _sha(",".join(map(str, electorate))), len(electorate), bytes(key.public_key),
+             bytes(rng.getrandbits(8) for _ in range(72)), 1)])
+    w.copy("resolution_option", ("resolution_id", "position", "key", "label"),
+           [(1, 1, "for", "For"), (1, 2, "against", "Against")])
+    member_class = {}
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, member_class FROM membership WHERE cooperative_id = 1")
+        member_class = dict(cur.fetchall())
+    w.copy("electorate_entry", ("resolution_id", "membership_id", "member_class", "has_voted"),
+           ((1, m, member_class[m], False) for m in electorate))
+
+    # --- the Y storm: a team of co-op 1 whose one visit next week is offered to every worker --
+    storm = make_storm(w, conn, p, now, today, started, checked)
+
+    # --- the benchmark's people: one known API token per role per co-op ---------------------
+    expires = now + timedelta(days=365)
+    tokens = []
+    for c in coops:
+        team_id = by_coop_teams[c][0]
+        tokens.append((team_leader[team_id], bench_token("leader", c - 1)))
+        tokens.append((team_workers[team_id][0][0], bench_token("worker", c - 1)))
+        tokens.append((staff[c]["facilitator"], bench_token("facilitator", c - 1)))
+        tokens.append((staff[c]["secretary"], bench_token("secretary", c - 1)))
+    tokens.append((leaders[0], bench_token("member", 0)))  # a member of co-op 1, in the electorate
+    w.copy("api_token", ("person_id", "name", "token_hash", "prefix", "created_at", "expires_at"),
+           ((person_id, "bench", _sha(secret), secret[:12], now, expires) for person_id, secret in tokens))
+
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_storm (shift_id int, team_id int, sms_number text, "
+                    "phones text)")
+        cur.execute("DELETE FROM bench_storm")
+        cur.execute("INSERT INTO bench_storm VALUES (%s, %s, %s, %s)",
+                    (storm["shift_id"], storm["team_id"], storm["sms_number"], json.dumps(storm["phones"])))
+        for table, column in (("person", "id"), ("membership", "id"), ("team", "id"), ("worker_profile", "id"),
+                              ("shift", "id"), ("resolution", "id"), ("cooperative", "id")):
+            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                        f"(SELECT coalesce(max({column}), 0) + 1 FROM {table}), false)")
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS bench_marker (preset text, params text, version int, made_at timestamptz)")
+        cur.execute("DELETE FROM bench_marker")
+        cur.execute("INSERT INTO bench_marker VALUES (%s, %s, %s, %s)",
+                    (None, json.dumps(p.__dict__, sort_keys=True), VERSION, now))
+    conn.commit()
+    t_fill = time.perf_counter() - t0
+    with conn.cursor() as cur:
+        conn.autocommit = True
+        cur.execute("ANALYZE")
+        conn.autocommit = False
+    counts["_seconds"] = round(time.perf_counter() - t0, 1)
+    print(f"filled in {t_fill:.1f} s (with ANALYZE {counts['_seconds']} s)", file=out)
+    for table, n in sorted(counts.items()):
+        if not table.startswith("_"):
+            print(f"  {table:<22} {n:>10,}", file=out)
+    return counts
+
+
+def storm_phone(n: int) -> str:
+    # Ofcom's drama range (07700 900000-900999): never a real phone.
+    return f"+447700900{n:03d}"
+
+
+def make_storm(w: Writer, conn, p: Params, now: datetime, today: date, started: date, checked: date) -> dict:
+    """A team of co-op 1 with `storm_workers` workers (phones, profiles, checks) and one
+    visit next week offered to all of them, each with code 100 (scripts/bench_federation)."""
+    n = min(p.storm_workers, 1000)
+    with conn.cursor() as cur:
+        cur.execute("SELECT max(id) FROM person")
+        base = cur.fetchone()[0]
+        cur.execute("SELECT max(id) FROM team")
+        team_id = cur.fetchone()[0] + 1
+        cur.execute("SELECT coalesce(max(id), 0) FROM worker_profile")
+        profile_base = cur.fetchone()[0]
+        cur.execute("SELECT coalesce(max(id), 0) FROM shift")
+        shift_id = cur.fetchone()[0] + 1
+        cur.execute("SELECT max(id) FROM membership")
+        membership_base = cur.fetchone()[0]
+        cur.execute("SELECT sms_number FROM cooperative WHERE id = 1")
+        sms_number = cur.fetchone()[0]
+    leader = base + 1
+    people = [(leader, "Bench storm leader", f"storm-leader{leader}@bench.example.org", None)]
+    people += [(base + 2 + i, f"Bench storm worker {i}", f"storm{base + 2 + i}@bench.example.org", storm_phone(i))
+               for i in range(n)]
+    w.copy("person", ("id", "name", "email", "phone", "active", "preferred_channel", "web_only", "session_version",
+                      "created_at"), ((*row, True, "sms", False, 1, now) for row in people))
+    w.copy("membership", ("id", "cooperative_id", "person_id", "member_class", "status", "joined_on", "share_pence"),
+           ((membership_base + 1 + i, 1, row[0], "supported" if row[0] == leader else "worker", "active", started, 100)
+            for i, row in enumerate(people)))
+    w.copy("team", ("id", "cooperative_id", "leader_id", "display_name", "postcode", "latitude", "longitude",
+                    "geocode_pending", "postcode_district", "created_at"),
+           [(team_id, 1, leader, "Storm", "B11 1AA", 51.0, -3.0, False, "B11", now)])
+    workers = [row[0] for row in people[1:]]
+    w.copy("team_member", ("team_id", "person_id", "role", "status", "invited_at", "started_on", "active_on",
+                           "accepted_at", "team_confirmed_at", "member_confirmed_at"),
+           ((team_id, person_id, "paid_worker", "active", now, started, started, now, now, now) for person_id in workers))
+    w.copy("worker_profile", ("id", "cooperative_id", "person_id", "employment_type", "languages", "interests",
+                              "postcode", "latitude", "longitude", "geocode_pending", "district", "travel_km",
+                              "available", "created_at", "updated_at"),
+           ((profile_base + 1 + i, 1, person_id, "employed", "[]", "[]", "B11 1AB", 51.0, -3.0, False, "B11", 20,
+             True, now, now) for i, person_id in enumerate(workers)))
+    w.copy("worker_check", ("worker_profile_id", "kind", "name", "reference", "checked_on", "expires_on"),
+           ((profile_base + 1 + i, kind, "", "", checked, checked + timedelta(days=3 * 365))
+            for i in range(len(workers)) for kind in ("enhanced_dbs", "right_to_work")))
+    starts = _local(today + timedelta(days=7), 22)
+    w.copy("shift", SHIFT_COLUMNS, [(shift_id, team_id, False, starts, starts + timedelta(hours=1), "companionship",
+                                     "[]", 0, "", "[]", False, "offered", None, None, 0, now)])
+    w.copy("offer", OFFER_COLUMNS, ((shift_id, person_id, "100", True, 1, False, False, "open", now,
+                                     now + timedelta(days=6)) for person_id in workers))
+    return {"shift_id": shift_id, "team_id": team_id, "sms_number": sms_number,
+            "phones": [storm_phone(i) for i in range(n)]}
+
+
+SHIFT_COLUMNS = ("id", "team_id", "detached", "starts_at", "ends_at", "kind", "required_skills", "break_minutes",
+                 "notes", "tasks", "is_trial", "status", "booked_person_id", "booked_at", "escalation_level",
+                 "created_at")
+OFFER_COLUMNS = ("shift_id", "person_id", "code", "code_live", "wave", "is_cover", "outside_team", "status",
+                 "sent_at", "expires_at")
+ENTRY_COLUMNS = ("team_id", "person_id", "shift_id", "kind", "status", "started_at", "ended_at", "break_minutes",
+                 "travel_minutes", "waiting_minutes", "mileage", "note", "submitted_at", "confirmed_at",
+                 "confirmed_by_id", "auto_confirmed", "created_at")
+
+
+def _flush_visits(w: Writer, shifts: list, offers: list, entries: list) -> None:
+    w.copy("shift", SHIFT_COLUMNS, shifts)
+    w.copy("offer", OFFER_COLUMNS, offers)
+    w.copy("timesheet_entry", ENTRY_COLUMNS, entries)
+    shifts.clear()
+    offers.clear()
+    entries.clear()
+
+
+def read_marker(conn) -> dict | None:
+    """The parameters and version the database was filled with, or None."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('bench_marker')")
+        if cur.fetchone()[0] is None:
+            return None
+        cur.execute("SELECT params, version FROM bench_marker")
+        row = cur.fetchone()
+    return None if row is None else {"params": json.loads(row[0]), "version": row[1]}
+
+
+def plain_url(url: str) -> str:
+    for prefix in ("postgresql+psycopg://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix):]
+    return url
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="small")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply teams, workers, members, electors")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--reset", action="store_true", help="empty every table first")
+    args = parser.parse_args(argv)
+    import psycopg
+
+    p = scaled(PRESETS[args.preset], args.scale)
+    if args.seed is not None:
+        p = replace(p, seed=args.seed)
+    print(f"preset {args.preset} x{args.scale}: {p}")
+    with psycopg.connect(plain_url(args.database_url)) as conn:
+        generate(conn, p, reset=args.reset)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, __file__.rsplit("/scripts/", 1)[0])
+    main()
