@@ -162,11 +162,22 @@ def get_person_in(coop: Cooperative, person_id: int) -> Person:
     return person
 
 
+def _tied_elsewhere(cooperative_id: int, person_id: int) -> bool:
+    """Whether the person is on another co-op's register or staff, leads one of its teams or
+    has a place in one (any status: history included)."""
+    other_team = sa.select(_team.c.id).where(_team.c.cooperative_id != cooperative_id)
+    return db.session.scalar(sa.select(sa.or_(
+        sa.exists().where(Membership.person_id == person_id, Membership.cooperative_id != cooperative_id),
+        sa.exists().where(StaffRole.person_id == person_id, StaffRole.cooperative_id != cooperative_id),
+        sa.exists().where(_team.c.leader_id == person_id, _team.c.cooperative_id != cooperative_id),
+        sa.exists().where(_team_member.c.person_id == person_id, _team_member.c.team_id.in_(other_team))))) or False
+
+
 PEOPLE_PAGE = 50  # people shown at once on the list; "show more" asks for the next
 
 # Team people are teams', invitations auth's (both build on members): named here as
 # bare tables so members imports neither. Only the columns the list needs.
-_team = sa.table("team", sa.column("id"), sa.column("cooperative_id"))
+_team = sa.table("team", sa.column("id"), sa.column("cooperative_id"), sa.column("leader_id"))
 _team_member = sa.table("team_member", sa.column("team_id"), sa.column("person_id"))
 _link = sa.table("one_time_link", sa.column("person_id"), sa.column("purpose"), sa.column("created_by_id"))
 
@@ -220,6 +231,11 @@ def update_person(actor: Actor, coop: Cooperative, person_id: int, changes: dict
     on again restores the account as it was (they sign in again)."""
     ensure(perm.can_edit_person(actor, coop.id))
     person = get_person_in(coop, person_id)
+    if _tied_elsewhere(coop.id, person.id):
+        # An admin of one co-op must never take over (by changing the address a reset goes
+        # to) or lock out someone another co-op relies on, such as a circle member of its team.
+        raise Conflict("This person also belongs to another co-op: they change their own details on My account.",
+                       code="belongs_elsewhere")
     if "active" in changes and changes["active"] != person.active:
         ensure(perm.can_deactivate_person(actor, coop.id, person.id))
     if "name" in changes:

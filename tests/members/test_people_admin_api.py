@@ -102,3 +102,24 @@ def test_a_person_of_another_coop_only_is_404(client, office, auth_headers):
     response = client.patch(url(office, office.outsider), json={"active": False},
                             headers=auth_headers(office.people.admin))
     assert response.status_code == 404
+
+
+def test_someone_another_coop_relies_on_cannot_be_changed_or_switched_off_here(client, office, auth_headers):
+    """A circle member of another co-op's team is on no register, so in this co-op's reach:
+    changing the address a password reset goes to would hand her account (and that team's
+    private life) to this co-op's admin. Refused (409), web and API alike; nothing changes."""
+    from tests.factories import PersonFactory, TeamFactory, TeamMemberFactory
+
+    neighbour = PersonFactory(name="Nell Neighbour", email="nell@example.org")
+    TeamMemberFactory(team=TeamFactory(cooperative=office.other), person=neighbour)
+    untied = PersonFactory(name="Una Untied", email="una@example.org")
+    headers = auth_headers(office.people.admin)
+    for changes in ({"email": "mine@example.org"}, {"active": False}, {"name": "Renamed"}):
+        response = client.patch(url(office, neighbour), json=changes, headers=headers)
+        assert response.status_code == 409, changes
+        assert response.get_json()["error"]["code"] == "belongs_elsewhere"
+    db.session.expire_all()
+    nell = db.session.get(Person, neighbour.id)
+    assert (nell.email, nell.active, nell.name) == ("nell@example.org", True, "Nell Neighbour")
+    # Someone tied to no other co-op (an account just invited) is still the admin's to correct.
+    assert client.patch(url(office, untied), json={"name": "Una Changed"}, headers=headers).status_code == 200
