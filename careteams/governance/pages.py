@@ -204,29 +204,31 @@ def _change_form(resolution) -> forms.ChangeVoteForm:
     return form
 
 
-def _proxy_form(voters) -> forms.ProxyForm:
-    form = forms.ProxyForm()
+def _proxy_form(voters, form: forms.ProxyForm | None = None) -> forms.ProxyForm:
+    form = form or forms.ProxyForm()
     form.proxy_membership_id.choices = [SelectChoice("", "Choose a member")] + [
         SelectChoice(v["membership_id"], v["name"]) for v in voters]
     return form
 
 
 def _resolution_page(actor, coop, resolution, change_form=None, proxy_form=None, status: int = 200,
-                     open_form=None):
+                     open_form=None, proxy_search: str | None = None):
     me = ballot_svc.voter_status(actor, coop, resolution)
     can_manage = perm.can_manage_resolutions(actor, coop.id)
     candidates = (teller_svc.teller_candidates(actor, coop)
                   if can_manage and resolution.status == ResolutionStatus.draft else [])
-    voters = (ballot_svc.list_voters(actor, coop, resolution)
-              if me["in_electorate"] and resolution.status == ResolutionStatus.open else [])
-    can_manage = perm.can_manage_resolutions(actor, coop.id)
-    return render_template("governance/resolution.html", coop=coop, resolution=resolution, me=me, voters=voters,
+    # A select of every other voter while the electorate is small, a search by name beyond
+    # (ballot_svc.SMALL_ELECTORATE): the page does not grow with 100,000 electors.
+    proxy = (ballot_svc.proxy_candidates(actor, coop, resolution, proxy_search)
+             if me["in_electorate"] and resolution.status == ResolutionStatus.open
+             else {"count": 0, "small": True, "voters": [], "search": None, "more": False})
+    return render_template("governance/resolution.html", coop=coop, resolution=resolution, me=me, proxy=proxy,
                            can_manage=can_manage, kinds=KIND_LABELS,
                            Status=ResolutionStatus, change_form=change_form or _change_form(resolution),
-                           proxy_form=proxy_form or _proxy_form(voters),
+                           proxy_form=_proxy_form(proxy["voters"] if proxy["small"] else [], proxy_form),
                            tellers=teller_svc.teller_status(actor, resolution), candidates=candidates,
                            open_form=open_form or {"scrutineers": [], "shares_needed": "2", "errors": {}},
-                           advice=teller_svc.ADVICE,
+                           advice=teller_svc.ADVICE, max_matches=ballot_svc.PROXY_MATCHES,
                            secrecy=resolution_svc.secrecy(coop, resolution),
                            has_receipt=bool(_session_receipts(resolution.id))), status
 
@@ -235,7 +237,7 @@ def _resolution_page(actor, coop, resolution, change_form=None, proxy_form=None,
 @login_required
 def resolution(slug: str, resolution_id: int):
     actor, coop, resolution = _context(slug, resolution_id)
-    return _resolution_page(actor, coop, resolution)
+    return _resolution_page(actor, coop, resolution, proxy_search=request.args.get("proxy_q"))
 
 
 def _option_from_form() -> int | None:
@@ -340,10 +342,8 @@ def appoint(slug: str, resolution_id: int):
             db.session.commit()
             flash("Your proxy is appointed. You can still vote yourself until they have voted.")
             return redirect(url_for("governance.resolution", slug=slug, resolution_id=resolution_id))
-    me = ballot_svc.voter_status(actor, coop, resolution)
-    voters = ballot_svc.list_voters(actor, coop, resolution) if me["in_electorate"] else []
-    form.proxy_membership_id.choices = _proxy_form(voters).proxy_membership_id.choices
-    return _resolution_page(actor, coop, resolution, proxy_form=form, status=form.status)
+    return _resolution_page(actor, coop, resolution, proxy_form=form, status=form.status,
+                            proxy_search=request.form.get("proxy_q"))
 
 
 @bp.route(f"{PREFIX}/resolutions/<int:resolution_id>/proxy/revoke", methods=["POST"])

@@ -20,7 +20,7 @@ from careteams.governance import rules, seal
 from careteams.governance.enums import ProxyStatus, ResolutionStatus
 from careteams.governance.models import Ballot, ElectorateEntry, ProxyAppointment, Resolution
 from careteams.governance.services.common import electorate_entry, membership_of
-from careteams.members.models import Cooperative, Membership, MembershipStatus
+from careteams.members.models import Cooperative, Membership, MembershipStatus, Person
 from careteams.members.permissions import Actor
 
 # No 0/O or 1/I/L: receipts are read aloud and typed from paper.
@@ -54,15 +54,45 @@ def voter_status(actor: Actor, coop: Cooperative, resolution: Resolution) -> dic
     return status
 
 
-def list_voters(actor: Actor, coop: Cooperative, resolution: Resolution) -> list[dict]:
-    """Members of the electorate (to choose a proxy from): names and membership ids only."""
-    membership = membership_of(actor, coop)
-    entry = electorate_entry(resolution, membership.id) if membership else None
-    ensure(perm.can_vote(actor, coop.id, entry is not None))
-    entries = db.session.scalars(sa.select(ElectorateEntry).where(
-        ElectorateEntry.resolution_id == resolution.id, ElectorateEntry.membership_id != membership.id)).all()
-    return sorted(({"membership_id": e.membership_id, "name": e.membership.person.name} for e in entries),
-                  key=lambda v: (v["name"], v["membership_id"]))
+# The proxy picker: a select of every other voter while the electorate is small, a search
+# by name (up to PROXY_MATCHES) beyond that, so the page does not grow with the electorate.
+SMALL_ELECTORATE = 50
+PROXY_MATCHES = 20
+
+
+def proxy_candidates(actor: Actor, coop: Cooperative, resolution: Resolution,
+                     search: str | None = None) -> dict[str, Any]:
+    """Whom the voter may choose as proxy, in statements that do not grow with the electorate:
+    {"count": other voters, "small": whether they are listed whole, "voters": the list or the
+    matches of `search` (a part of a name, case-insensitive), "search", "more": more matched}."""
+    membership = _voting_entry(actor, coop, resolution).membership
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(ElectorateEntry).where(
+        ElectorateEntry.resolution_id == resolution.id, ElectorateEntry.membership_id != membership.id))
+    search = " ".join((search or "").split())[:200] or None
+    out: dict[str, Any] = {"count": count, "small": count <= SMALL_ELECTORATE, "voters": [], "search": search,
+                           "more": False}
+    if out["small"]:
+        out["voters"] = _voters(resolution, membership.id)
+    elif search:
+        found = _voters(resolution, membership.id, search=search, limit=PROXY_MATCHES + 1)
+        out["voters"], out["more"] = found[:PROXY_MATCHES], len(found) > PROXY_MATCHES
+    return out
+
+
+def _voters(resolution: Resolution, own_membership_id: int, *, search: str | None = None,
+            limit: int | None = None) -> list[dict]:
+    """The other voters by name (then membership id), one query."""
+    query = (sa.select(ElectorateEntry.membership_id, Person.name)
+             .join(Membership, Membership.id == ElectorateEntry.membership_id)
+             .join(Person, Person.id == Membership.person_id)
+             .where(ElectorateEntry.resolution_id == resolution.id,
+                    ElectorateEntry.membership_id != own_membership_id)
+             .order_by(Person.name, ElectorateEntry.membership_id))
+    if search:
+        query = query.where(sa.func.lower(Person.name).contains(search.lower(), autoescape=True))
+    if limit is not None:
+        query = query.limit(limit)
+    return [{"membership_id": mid, "name": name} for mid, name in db.session.execute(query)]
 
 
 def _voting_entry(actor: Actor, coop: Cooperative, resolution: Resolution) -> ElectorateEntry:

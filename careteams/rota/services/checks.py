@@ -49,14 +49,28 @@ def visit_of(shift: Shift, team: Team) -> rules.Visit:
                        team.latitude, team.longitude, team.id)
 
 
+def others_for(shift: Shift, visits: Sequence[tuple[int, rules.Visit]]) -> list[rules.Visit]:
+    """From a worker's visits loaded once over a wider window (visits_of), the ones
+    findings_for would load for `shift`: inside its window, not the shift itself."""
+    start, end = _window(shift)
+    return [v for sid, v in visits if sid != shift.id and v.ends_at > start and v.starts_at < end]
+
+
+def window_of(shifts: Iterable[Shift]) -> tuple[datetime, datetime]:
+    """The one window covering each shift's checks window (shifts not empty)."""
+    windows = [_window(s) for s in shifts]
+    return min(w[0] for w in windows), max(w[1] for w in windows)
+
+
 def _window(shift: Shift) -> tuple[datetime, datetime]:
     return (shift.starts_at - timedelta(weeks=rules.REFERENCE_WEEKS + 1), shift.ends_at + timedelta(days=8))
 
 
 def findings_for(shift: Shift, team: Team, person_id: int | None, settings: RotaSettings | None = None,
-                 others: Sequence[rules.Visit] | None = None) -> list[rules.Finding]:
+                 others: Sequence[rules.Visit] | None = None, opted_out: bool | None = None) -> list[rules.Finding]:
     """The working-time and care-quality findings of `shift` for `person_id` (or the
-    shift alone when nobody is named)."""
+    shift alone when nobody is named). `settings`, `others` and `opted_out` may be given
+    by a caller that loaded them once for many shifts (each is otherwise a query)."""
     settings = settings or settings_for(team.cooperative_id)
     visit = visit_of(shift, team)
     common = dict(team_minimum_minutes=team.effective_min_visit_minutes,
@@ -68,7 +82,9 @@ def findings_for(shift: Shift, team: Team, person_id: int | None, settings: Rota
         start, end = _window(shift)
         others = [v for _, v in visits_of([person_id], start, end, exclude_shift_id=shift.id).get(person_id, [])]
     week = rules.week_bounds(shift.starts_at.astimezone(ZoneInfo(team.zone)).date(), team.zone)
-    return rules.check_visit(visit, others, week=week, opted_out=eligibility.weekly_hours_opt_out(person_id),
+    if opted_out is None:
+        opted_out = eligibility.weekly_hours_opt_out(person_id)
+    return rules.check_visit(visit, others, week=week, opted_out=opted_out,
                              speed_kmh=settings.travel_speed_kmh, **common)
 
 

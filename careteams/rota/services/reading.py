@@ -19,9 +19,9 @@ from careteams.rota import permissions as perm
 from careteams.rota import rules
 from careteams.rota.models import Offer, OfferStatus, RotaSettings, Shift, ShiftStatus
 from careteams.rota.services import eligibility
-from careteams.rota.services.checks import findings_for, visit_of, visits_of
+from careteams.rota.services.checks import findings_for, others_for, visit_of, visits_of, window_of
 from careteams.rota.services.common import ShiftView, in_cooperative, team_with_access
-from careteams.rota.services.settings import settings_for
+from careteams.rota.services.settings import settings_for, settings_for_many
 from careteams.teams.models import Team
 
 
@@ -221,12 +221,21 @@ def my_offers(person: Person, now: datetime | None = None, *,
         .where(Offer.person_id == person.id, Offer.status == OfferStatus.open, Offer.code_live,
                Shift.starts_at > now, sa.or_(Offer.expires_at.is_(None), Offer.expires_at > now)),
         cooperative_id).order_by(Shift.starts_at)).all()
+    if not offers:
+        return []
+    # Constant statements whatever the number of offers: the teams, their co-ops' settings,
+    # the worker's visits over one window covering every offer, and the 48-hour opt-out.
     teams = {t.id: t for t in db.session.scalars(sa.select(Team).where(Team.id.in_({o.shift.team_id for o in offers})))}
+    settings = settings_for_many(t.cooperative_id for t in teams.values())
+    start, end = window_of(o.shift for o in offers)
+    visits = visits_of([person.id], start, end).get(person.id, [])
+    opted_out = eligibility.weekly_hours_opt_outs([person.id])[person.id]
     out = []
     for o in offers:
         team = teams[o.shift.team_id]
-        out.append((o, ShiftView(o.shift, team.zone, findings_for(o.shift, team, person.id), code=o.code,
-                                 team_name=team.display_name)))
+        found = findings_for(o.shift, team, person.id, settings[team.cooperative_id],
+                             others=others_for(o.shift, visits), opted_out=opted_out)
+        out.append((o, ShiftView(o.shift, team.zone, found, code=o.code, team_name=team.display_name)))
     return out
 
 

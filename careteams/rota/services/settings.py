@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 
 from careteams.errors import ValidationError, ensure
@@ -16,6 +18,20 @@ def settings_for(cooperative_id: int) -> RotaSettings:
     row = db.session.scalar(sa.select(RotaSettings).where(RotaSettings.cooperative_id == cooperative_id))
     if row is not None:
         return row
+    return _defaults(cooperative_id)
+
+
+def settings_for_many(cooperative_ids: Iterable[int]) -> dict[int, RotaSettings]:
+    """settings_for for several co-ops in one query (a worker's offers across co-ops)."""
+    ids = set(cooperative_ids)
+    if not ids:
+        return {}
+    rows = {r.cooperative_id: r for r in db.session.scalars(
+        sa.select(RotaSettings).where(RotaSettings.cooperative_id.in_(ids)))}
+    return {cid: rows.get(cid) or _defaults(cid) for cid in ids}
+
+
+def _defaults(cooperative_id: int) -> RotaSettings:
     return RotaSettings(cooperative_id=cooperative_id, blocking_checks=[], allow_short_personal_care=False,
                         travel_speed_kmh=20, offer_wave_size=0, offer_ttl_minutes=120,
                         missed_visit_minutes=15, horizon_weeks=8)
