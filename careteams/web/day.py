@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from sqlalchemy.orm import contains_eager, joinedload, lazyload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from careteams.db import utcnow
 from careteams.errors import ensure
