@@ -73,6 +73,12 @@ class ShiftSeries(db.Model):
     __table_args__ = (sa.CheckConstraint("duration_minutes > 0", name="duration_positive"),)
 
 
+# Predicates of the day page's partial indexes on shift (migration 0026); the queries in
+# careteams/web/day.py state each of them so the planner can use the index.
+SHIFT_UNBOOKED = "status IN ('open', 'offered')"
+SHIFT_ATTENTION = "escalation_level >= 2 OR cover_requested_at IS NOT NULL OR missed_alert_at IS NOT NULL"
+
+
 class Shift(db.Model):
     __tablename__ = "shift"
 
@@ -116,6 +122,13 @@ class Shift(db.Model):
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.CheckConstraint("break_minutes >= 0", name="break_not_negative"),
         sa.CheckConstraint("status NOT IN ('booked', 'completed') OR booked_person_id IS NOT NULL", name="booked_has_worker"),
+        # The facilitators' day page (careteams/web/day.py) at federation scale: per team of
+        # the co-op, its unbooked visits by time, and the few that need attention (escalated,
+        # cover asked, flagged missed), so the page reads the co-op's rows, not the federation's.
+        sa.Index("ix_shift_team_unbooked", "team_id", "starts_at",
+                 postgresql_where=sa.text(SHIFT_UNBOOKED), sqlite_where=sa.text(SHIFT_UNBOOKED)),
+        sa.Index("ix_shift_team_attention", "team_id", "starts_at",
+                 postgresql_where=sa.text(SHIFT_ATTENTION), sqlite_where=sa.text(SHIFT_ATTENTION)),
     )
 
 

@@ -89,24 +89,43 @@ def _visit_url(shift: Shift) -> str:
     return url_for("rota.team_visit", team_id=shift.team_id, shift_id=shift.id)
 
 
+def upcoming_need_parts(now: datetime) -> tuple:
+    """`upcoming_need`, as three parts (their OR is the same rows). Each part states the
+    predicate of a partial index on shift (careteams/rota/models.py, migration 0026), so the
+    day page reads, team by team of the co-op, only the rows it lists: the federation's other
+    visits are never scanned (README, "Federation scale")."""
+    unbooked = Shift.status.in_((ShiftStatus.open, ShiftStatus.offered))
+    later = Shift.starts_at > now
+    return (unbooked & later & (Shift.starts_at < now + timedelta(days=UPCOMING_DAYS)),  # ix_shift_team_unbooked
+            unbooked & later & (Shift.escalation_level >= 2),  # ix_shift_team_attention
+            (Shift.status == ShiftStatus.booked) & later & Shift.cover_requested_at.is_not(None))  # the same
+
+
 def upcoming_need(now: datetime):
     """Upcoming visits that need someone: nobody booked within a week, cover asked, or escalated."""
-    unbooked = Shift.status.in_((ShiftStatus.open, ShiftStatus.offered))
-    return (Shift.starts_at > now) & sa.or_(
-        unbooked & ((Shift.starts_at < now + timedelta(days=UPCOMING_DAYS)) | (Shift.escalation_level >= 2)),
-        (Shift.status == ShiftStatus.booked) & Shift.cover_requested_at.is_not(None))
+    return sa.or_(*upcoming_need_parts(now))
 
 
 def missed_visit(now: datetime):
-    """Booked visits the clock flagged as missed (no arrival), in the last week."""
+    """Booked visits the clock flagged as missed (no arrival), in the last week (ix_shift_team_attention)."""
     return ((Shift.status == ShiftStatus.booked) & Shift.missed_alert_at.is_not(None) & Shift.arrived_at.is_(None)
             & (Shift.starts_at >= now - timedelta(days=MISSED_LOOKBACK_DAYS)))
 
 
-def _shifts(coop: Cooperative, where) -> list[Shift]:
+def _shifts(coop: Cooperative, *parts) -> list[Shift]:
+    """The co-op's visits where any of `parts` holds, in one statement. Several parts are
+    a UNION ALL of ids (each part planned on its own index) rather than one OR, which the
+    planner would answer from the federation-wide status and time indexes. The team's
+    leader is not needed here: not joined (it would hash every person of the federation)."""
+    in_coop = Team.cooperative_id == coop.id
+    if len(parts) == 1:
+        where = parts[0]
+    else:
+        where = Shift.id.in_(sa.union_all(*(sa.select(Shift.id).join(Team, Team.id == Shift.team_id)
+                                            .where(in_coop, part) for part in parts)))
     return db.session.scalars(
-        sa.select(Shift).join(Team, Team.id == Shift.team_id).where(Team.cooperative_id == coop.id, where)
-        .options(contains_eager(Shift.team), joinedload(Shift.booked_person))
+        sa.select(Shift).join(Team, Team.id == Shift.team_id).where(in_coop, where)
+        .options(contains_eager(Shift.team).lazyload(Team.leader), joinedload(Shift.booked_person))
         .order_by(Shift.starts_at, Shift.id)).unique().all()
 
 
@@ -121,7 +140,7 @@ def _matches(coop: Cooperative, now: datetime) -> tuple[list[Match], list[Match]
             Match.state == MatchState.review,
             (Match.state == MatchState.introduction) & (Match.approved_at <= stale_before),
             Match.state.in_(matching_rules.OPEN_STATES | {MatchState.active}) & troubled))
-        .options(joinedload(Match.vacancy).joinedload(Vacancy.team), joinedload(Match.worker))
+        .options(joinedload(Match.vacancy).joinedload(Vacancy.team).lazyload(Team.leader), joinedload(Match.worker))
         .order_by(Match.id)).unique().all()
     review = [m for m, _ in rows if m.state == MatchState.review]
     stalled = [m for m, _ in rows if m.state == MatchState.introduction and m.approved_at
@@ -134,7 +153,7 @@ def _disputes(coop: Cooperative) -> list[TimesheetEntry]:
     return db.session.scalars(
         sa.select(TimesheetEntry).join(Team, Team.id == TimesheetEntry.team_id)
         .where(Team.cooperative_id == coop.id, TimesheetEntry.status == TimesheetStatus.disputed)
-        .options(contains_eager(TimesheetEntry.team))
+        .options(contains_eager(TimesheetEntry.team).lazyload(Team.leader))
         .order_by(TimesheetEntry.disputed_at, TimesheetEntry.id)).unique().all()
 
 
@@ -169,7 +188,7 @@ def day_for(actor: Actor, coop: Cooperative, now: datetime | None = None) -> lis
     unbooked = DaySection("unbooked", "Visits in the next 7 days with nobody booked", "Every visit is booked.")
     escalated = DaySection("escalated", "Visits the rota could not fill: passed to facilitators", "None.")
     cover = DaySection("cover", "Cover asked", "Nobody has asked for cover.")
-    for shift in _shifts(coop, upcoming_need(now)):
+    for shift in _shifts(coop, *upcoming_need_parts(now)):
         zone = _team_zone(shift.team, coop)
         visit = f"{shift.team.display_name}'s team, visit on {_when(shift.starts_at, zone)}"
         if shift.status == ShiftStatus.booked:

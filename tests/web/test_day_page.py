@@ -239,3 +239,47 @@ def test_the_home_page_tells_a_facilitator_how_many_visits_need_someone(app, wor
             "see today&#39;s work.</a>") in html
     # The team's leader is not told: the day is the co-op's facilitators' work.
     assert "need someone" not in get(client_for(app, team.leader), "/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", ["day", "matching/queue"])
+def test_the_coops_teams_are_read_without_joining_their_leaders(app, world, page):
+    """At federation scale, joining each listed team's leader made PostgreSQL hash every
+    person of the federation (README, "Federation scale"): neither the day page's visits
+    nor the nav's list of the facilitator's teams joins the leader (nothing they show needs it)."""
+    now = utcnow()
+    for _ in range(3):
+        fill_team(world.coop, now)
+    client = client_for(app, world.facilitator)
+    url = f"/coops/{world.coop.slug}/{page}"
+    get(client, url)
+    with QueryCounter(db.engine) as counter:
+        response = get(client, url)
+    assert response.status_code == 200
+    assert any(re.search(r"\bFROM team\b", s) for s in counter.statements)  # the nav did list her teams
+    if page == "day":
+        assert response.get_data(as_text=True).count("/rota/visits/") >= 3 * 4
+        assert any("FROM shift JOIN team" in s for s in counter.statements)
+    joined = [s for s in counter.statements if re.search(r"=\s*team\.leader_id", s)]
+    assert joined == [], joined
+
+
+def test_the_visits_that_need_someone_are_the_same_rows_in_parts_as_at_once(app, world):
+    """The day page asks for its upcoming visits as a UNION ALL of three parts (each served
+    by a partial index, migration 0026); home.py asks the same as one OR. Same rows."""
+    import sqlalchemy as sa
+
+    from careteams.rota.models import Shift
+    from careteams.web.day import _shifts, upcoming_need, upcoming_need_parts
+
+    now = utcnow()
+    for _ in range(2):
+        fill_team(world.coop, now)
+    ShiftFactory(team=TeamFactory(cooperative=world.coop), status=ShiftStatus.offered,
+                 starts_at=now + timedelta(days=20), ends_at=now + timedelta(days=20, hours=1))  # far off: neither
+    db.session.flush()
+    parts = upcoming_need_parts(now)
+    assert len(parts) == 3
+    by_parts = [s.id for s in _shifts(world.coop, *parts)]
+    at_once = list(db.session.scalars(sa.select(Shift.id).where(upcoming_need(now)).order_by(Shift.starts_at, Shift.id)))
+    assert len(by_parts) == 2 * 3  # each team: unbooked, escalated, cover
+    assert by_parts == at_once

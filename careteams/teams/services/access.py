@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import lazyload
 
 from careteams.db import utcnow
 from careteams.errors import NotFound, ensure
@@ -87,7 +88,11 @@ def visible_teams(actor: Actor) -> list[tuple[Team, TeamAccess]]:
         Team.id.in_(sa.select(Hat.team_id).where(Hat.person_id == actor.person_id, Hat.status == HatStatus.accepted)),
         Team.id.in_(sa.select(Arranger.team_id).where(Arranger.person_id == actor.person_id, Arranger.in_force())),
     ))))
-    teams = list(db.session.scalars(sa.select(Team).where(Team.id.in_(ids)).order_by(Team.display_name, Team.id)))
+    # Not the leader (Team.leader is joined by default): no caller of this list reads it, and
+    # joining it for a facilitator's hundreds of teams made PostgreSQL hash every person of
+    # the federation on every page (the nav asks this; README, "Federation scale").
+    teams = list(db.session.scalars(sa.select(Team).where(Team.id.in_(ids)).options(lazyload(Team.leader))
+                                    .order_by(Team.display_name, Team.id)))
     accesses = team_accesses(actor, teams, now)
     return [(team, accesses[team.id]) for team in teams if perm.can_see_team(accesses[team.id])]
 
