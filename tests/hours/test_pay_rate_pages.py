@@ -6,12 +6,13 @@ beside its field; nobody but the co-op's admins opens the page."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from html import unescape
 
 import pytest
 import sqlalchemy as sa
 
+from careteams.db import utcnow
 from careteams.extensions import db
 from careteams.hours.enums import AreaBand
 from careteams.hours.models import CoopPayRate
@@ -80,13 +81,14 @@ def test_an_admin_sees_the_rates_and_adds_one_from_a_future_date(client, world):
     assert "In force today" in html and "£12.20" in html
     assert "No rural rate yet" in html
 
+    ahead = utcnow().date() + timedelta(days=120)  # a date ahead of today, whenever the suite runs
     done = client.post(_url(world), data={"csrf_token": csrf_from(page.text), "area_band": "rural",
-                                          "effective_from": "2027-04-01", "hourly_rate": "12.60",
+                                          "effective_from": ahead.isoformat(), "hourly_rate": "12.60",
                                           "night_enhancement": "1.50", "bank_holiday_enhancement": ""})
     assert done.status_code == 303 and done.headers["Location"].endswith(_url(world))
     added = [r for r in _rates(world) if r.area_band == AreaBand.rural]
     assert [(r.effective_from, r.hourly_rate_pence, r.night_enhancement_pence, r.bank_holiday_enhancement_pence)
-            for r in added] == [(date(2027, 4, 1), 1260, 150, 0)]
+            for r in added] == [(ahead, 1260, 150, 0)]
     after = unescape(client.get(_url(world)).text)
     assert "Scheduled" in after and "£12.60" in after
 
