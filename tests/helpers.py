@@ -93,3 +93,31 @@ class QueryCounter:
     @property
     def count(self) -> int:
         return len(self.statements)
+
+
+def forget_login() -> None:
+    # The test client shares `g` between requests in one app context: forget who was logged in.
+    from flask import g
+
+    for name in ("actor", "_login_user", "via_token", "csrf_token"):
+        g.pop(name, None)
+
+
+def client_for(app, person):
+    """A fresh test client logged in as `person` (the factories' password), on committed data."""
+    from tests.factories import PASSWORD
+
+    db.session.commit()
+    forget_login()
+    client = app.test_client()
+    assert login(client, person.email, PASSWORD).status_code == 302
+    return client
+
+
+def get(client, url: str):
+    """GET on committed data; the session reads afresh afterwards."""
+    db.session.commit()
+    forget_login()
+    response = client.get(url)
+    db.session.expire_all()
+    return response

@@ -15,7 +15,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from flask import g
 
 from careteams.db import utcnow
 from careteams.extensions import db
@@ -26,7 +25,6 @@ from careteams.members.models import MemberClass, StaffRoleName
 from careteams.teams.models import TeamMemberStatus
 from careteams.web import charts
 from tests.factories import (
-    PASSWORD,
     CooperativeFactory,
     MatchFactory,
     MembershipFactory,
@@ -36,28 +34,7 @@ from tests.factories import (
     TimesheetEntryFactory,
     VacancyFactory,
 )
-from tests.helpers import QueryCounter, login
-
-
-def _forget_login() -> None:
-    for name in ("actor", "_login_user", "via_token", "csrf_token"):
-        g.pop(name, None)
-
-
-def client_for(app, person):
-    db.session.commit()
-    _forget_login()
-    client = app.test_client()
-    assert login(client, person.email, PASSWORD).status_code == 302
-    return client
-
-
-def get(client, url: str):
-    db.session.commit()
-    _forget_login()
-    response = client.get(url)
-    db.session.expire_all()
-    return response
+from tests.helpers import QueryCounter, client_for, forget_login, get
 
 
 def add_months(day: date, n: int) -> date:
@@ -245,7 +222,7 @@ def test_refused_actors(app, figs):
         for person in (figs.facilitator, figs.admin):
             assert get(client_for(app, person), link).status_code == 200, (person.email, link)
         db.session.commit()
-        _forget_login()
+        forget_login()
         assert app.test_client().get(link).status_code in (302, 401)
     assert get(client_for(app, figs.facilitator), "/cooperatives/999999/hours/figures").status_code == 404
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from flask import g
 
 from careteams.db import utcnow
 from careteams.extensions import db
@@ -17,7 +16,6 @@ from careteams.matching.enums import MatchState
 from careteams.members.models import MemberClass, StaffRoleName
 from careteams.rota.models import ShiftStatus
 from tests.factories import (
-    PASSWORD,
     CooperativeFactory,
     MatchFactory,
     MembershipFactory,
@@ -31,28 +29,7 @@ from tests.factories import (
     WorkerCheckFactory,
     WorkerProfileFactory,
 )
-from tests.helpers import QueryCounter, login
-
-
-def _forget_login() -> None:
-    for name in ("actor", "_login_user", "via_token", "csrf_token"):
-        g.pop(name, None)
-
-
-def client_for(app, person):
-    db.session.commit()
-    _forget_login()
-    client = app.test_client()
-    assert login(client, person.email, PASSWORD).status_code == 302
-    return client
-
-
-def get(client, url: str):
-    db.session.commit()
-    _forget_login()
-    response = client.get(url)
-    db.session.expire_all()
-    return response
+from tests.helpers import QueryCounter, client_for, forget_login, get
 
 
 def section(html: str, key: str) -> str:
@@ -187,7 +164,7 @@ def test_refused_actors(app, world):
         assert get(client, url).status_code == 403, person.email
         assert f'href="{url}"' not in get(client, "/").get_data(as_text=True)
     db.session.commit()
-    _forget_login()
+    forget_login()
     anonymous = app.test_client().get(url)
     assert anonymous.status_code in (302, 401)
     assert get(client_for(app, world.facilitator), "/coops/no-such-coop/day").status_code == 404
