@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from datetime import date, datetime
 
@@ -92,6 +93,15 @@ def _candidate_filter(vacancy: Vacancy, windows: list[rules.Window], required_id
     return clauses
 
 
+def prefilter_clauses(vacancy: Vacancy, now: datetime) -> list:
+    """The hard filters of `rank_candidates` as SQL clauses on WorkerProfile (scripts/bench_matching.py
+    times them alone)."""
+    skills = vacancy_skills([vacancy.id])[vacancy.id]
+    training = matching_settings(vacancy.cooperative_id).required_training or []
+    return _candidate_filter(vacancy, windows_of(vacancy.windows), [s.id for s in skills["required"]],
+                             local_today(now, vacancy.cooperative_id), training)
+
+
 def rank_candidates(vacancy: Vacancy, now: datetime, limit: int = SUGGESTION_LIMIT) -> list[dict]:
     """Ranked, explained candidate workers for a vacancy (no permission check: callers do it).
 
@@ -113,12 +123,12 @@ def rank_candidates(vacancy: Vacancy, now: datetime, limit: int = SUGGESTION_LIM
                     .where(worker_skill.c.worker_profile_id == P.id, worker_skill.c.skill_id == sid)
                     .correlate(P).exists().label(f"nice_{sid}") for sid in nice]
     # One pass over the filtered profiles: a row per (worker, window on a needed day),
-    # with a flag per nice-to-have skill, so the filter is evaluated once.
+    # with a flag per nice-to-have skill, so the filter is evaluated once. Names are read
+    # for the top few only, with their skills (not a join of every person here).
     rows = db.session.execute(
-        sa.select(P.id, P.person_id, P.latitude, P.longitude, P.travel_km, P.languages, P.interests, Person.name,
+        sa.select(P.id, P.person_id, P.latitude, P.longitude, P.travel_km, P.languages, P.interests,
                   AvailabilityWindow.weekday, AvailabilityWindow.start_minute, AvailabilityWindow.end_minute,
                   *nice_columns)
-        .join(Person, Person.id == P.person_id)
         .join(AvailabilityWindow, sa.and_(AvailabilityWindow.worker_profile_id == P.id,
                                           AvailabilityWindow.weekday.in_(weekdays)))
         .where(*clauses)).all()
@@ -137,28 +147,39 @@ def rank_candidates(vacancy: Vacancy, now: datetime, limit: int = SUGGESTION_LIM
     wanted = rules.Wanted(
         required_skills=frozenset(s.name for s in skills["required"]), nice_skills=frozenset(nice.values()),
         windows=windows, languages=frozenset(vacancy.languages), interests=frozenset(vacancy.interests))
-    scored = []
+    scorer = rules.Scorer(wanted)
+    # Every candidate gets its total (no reasons written); only the top `limit` are explained.
+    totals, candidates = [], {}
     for pid, (row, km) in near.items():
         candidate = rules.Candidate(
             skills=frozenset(nice_held[pid]) | wanted.required_skills, windows=found_windows[pid],
             languages=frozenset(row.languages or []), interests=frozenset(row.interests or []),
             distance_km=km, travel_km=row.travel_km)
-        if rules.overlap_minutes(windows, candidate.windows) <= 0:
+        common = scorer.hours(candidate)
+        if common <= 0:
             continue  # touching windows pass the SQL filter but give no hours
-        scored.append((pid, rules.score(wanted, candidate)))
-    top = rules.rank(scored)[:limit]
+        candidates[pid] = (candidate, common)
+        totals.append((-scorer.total(candidate, common), pid))
+    best = heapq.nsmallest(limit, totals)  # best total first, ties by id (as rules.rank)
+    top = rules.rank((pid, scorer.score(*candidates[pid])) for _, pid in best)
+    names: dict[int, str] = {}
     all_skills: dict[int, list[str]] = defaultdict(list)
-    for pid, name in db.session.execute(
-            sa.select(worker_skill.c.worker_profile_id, Skill.name).join(Skill, Skill.id == worker_skill.c.skill_id)
-            .where(worker_skill.c.worker_profile_id.in_([pid for pid, _ in top])).order_by(Skill.name)):
-        all_skills[pid].append(name)
+    for pid, name, skill in db.session.execute(
+            sa.select(P.id, Person.name, Skill.name).join(Person, Person.id == P.person_id)
+            .outerjoin(worker_skill, worker_skill.c.worker_profile_id == P.id)
+            .outerjoin(Skill, Skill.id == worker_skill.c.skill_id)
+            .where(P.id.in_([pid for pid, _ in top])).order_by(P.id, Skill.name)):
+        names[pid] = name
+        if skill is not None:
+            all_skills[pid].append(skill)
     results = []
     for pid, result in top:
         row, km = near[pid]
         results.append({
             "person_id": row.person_id, "score": result.total, "parts": result.parts, "reasons": result.reasons,
-            "worker": {"first_name": row.name.split()[0], "skills": all_skills[pid], "languages": list(row.languages or []),
-                       "interests": list(row.interests or []), "distance_band": rules.distance_band(km)},
+            "worker": {"first_name": names[pid].split()[0], "skills": all_skills[pid],
+                       "languages": list(row.languages or []), "interests": list(row.interests or []),
+                       "distance_band": rules.distance_band(km)},
         })
     return results
 
