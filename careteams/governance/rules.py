@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from careteams.governance.enums import ResolutionKind, Threshold
@@ -97,6 +98,9 @@ class Ballot:
     member_class: str
 
 
+_CLASS_AND_OPTION = attrgetter("member_class", "option")
+
+
 @dataclass(frozen=True)
 class Tally:
     kind: ResolutionKind
@@ -164,7 +168,7 @@ def tally(
     known = set(options)
     # One pass over the ballots (a count may have 100,000): how many per (class, choice);
     # everything below works on those few numbers.
-    pairs = Counter((b.member_class, b.option) for b in ballots)
+    pairs = Counter(map(_CLASS_AND_OPTION, ballots))
     counts: dict[str, Counter] = {}
     per_option_investor: Counter = Counter()
     per_option_other: Counter = Counter()
