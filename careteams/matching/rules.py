@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from careteams.matching.enums import CheckKind, MatchState, Side
 
@@ -363,6 +364,12 @@ def _fold(values: Iterable[str]) -> dict[str, str]:
     return {v.strip().casefold(): v.strip() for v in values if v.strip()}
 
 
+@lru_cache(maxsize=4096)
+def _folded_keys(values: frozenset[str]) -> frozenset[str]:
+    # A pool of thousands of workers has few distinct sets of languages or interests.
+    return frozenset(_fold(values))
+
+
 def hard_filter_problems(wanted: Wanted, candidate: Candidate) -> list[str]:
     """The hard filters, in Python (SQL applies the same ones first, for speed)."""
     problems = []
@@ -406,12 +413,12 @@ class Scorer:
         return total
 
     def _figures(self, candidate: Candidate, common: int | None) -> tuple:
-        held = _fold(candidate.skills) if self.nice else {}
+        held = _folded_keys(frozenset(candidate.skills)) if self.nice else ()
         have = sorted(self.nice[k] for k in self.nice if k in held)
         common = self.hours(candidate) if common is None else common
-        langs = _fold(candidate.languages) if self.languages else {}
+        langs = _folded_keys(frozenset(candidate.languages)) if self.languages else ()
         shared = sorted(self.languages[k] for k in self.languages if k in langs)
-        interests = _fold(candidate.interests) if self.interests else {}
+        interests = _folded_keys(frozenset(candidate.interests)) if self.interests else ()
         shared_interests = sorted(self.interests[k] for k in self.interests if k in interests)
         return have, common, shared, shared_interests
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import json
 from collections import defaultdict
 from datetime import date, datetime
 
@@ -125,23 +126,33 @@ def rank_candidates(vacancy: Vacancy, now: datetime, limit: int = SUGGESTION_LIM
     # One pass over the filtered profiles: a row per (worker, window on a needed day),
     # with a flag per nice-to-have skill, so the filter is evaluated once. Names are read
     # for the top few only, with their skills (not a join of every person here).
+    # Languages and interests as their JSON text: thousands of workers share a few dozen
+    # lists, each parsed once (`parsed`) rather than once per row.
     rows = db.session.execute(
-        sa.select(P.id, P.person_id, P.latitude, P.longitude, P.travel_km, P.languages, P.interests,
+        sa.select(P.id, P.person_id, P.latitude, P.longitude, P.travel_km, sa.cast(P.languages, sa.Text),
+                  sa.cast(P.interests, sa.Text),
                   AvailabilityWindow.weekday, AvailabilityWindow.start_minute, AvailabilityWindow.end_minute,
                   *nice_columns)
         .join(AvailabilityWindow, sa.and_(AvailabilityWindow.worker_profile_id == P.id,
                                           AvailabilityWindow.weekday.in_(weekdays)))
         .where(*clauses)).all()
+    parsed: dict[str | None, tuple[str, ...]] = {None: ()}
+
+    def listed(text: str | None) -> tuple[str, ...]:
+        if text not in parsed:
+            parsed[text] = tuple(json.loads(text) or ())
+        return parsed[text]
+
+    nice_names = list(nice.values())
     near: dict[int, tuple] = {}
     found_windows: dict[int, list[rules.Window]] = defaultdict(list)
-    nice_held: dict[int, set[str]] = defaultdict(set)
-    for row in rows:
-        if row.id not in near:
-            km = rules.haversine_km(vacancy.latitude, vacancy.longitude, row.latitude, row.longitude)
-            near[row.id] = (row, km)
-            nice_held[row.id] = {name for sid, name in nice.items() if getattr(row, f"nice_{sid}")}
-        found_windows[row.id].append((row.weekday, row.start_minute, row.end_minute))
-    near = {pid: (row, km) for pid, (row, km) in near.items() if km <= row.travel_km}
+    for pid, person_id, lat, lon, travel_km, languages, interests, weekday, start, end, *flags in rows:
+        if pid not in near:
+            km = rules.haversine_km(vacancy.latitude, vacancy.longitude, lat, lon)
+            held = frozenset(name for name, flag in zip(nice_names, flags, strict=True) if flag)
+            near[pid] = (person_id, travel_km, listed(languages), listed(interests), held, km)
+        found_windows[pid].append((weekday, start, end))
+    near = {pid: facts for pid, facts in near.items() if facts[5] <= facts[1]}
     if not near:
         return []
     wanted = rules.Wanted(
@@ -150,11 +161,10 @@ def rank_candidates(vacancy: Vacancy, now: datetime, limit: int = SUGGESTION_LIM
     scorer = rules.Scorer(wanted)
     # Every candidate gets its total (no reasons written); only the top `limit` are explained.
     totals, candidates = [], {}
-    for pid, (row, km) in near.items():
+    for pid, (_, travel_km, languages, interests, held, km) in near.items():
         candidate = rules.Candidate(
-            skills=frozenset(nice_held[pid]) | wanted.required_skills, windows=found_windows[pid],
-            languages=frozenset(row.languages or []), interests=frozenset(row.interests or []),
-            distance_km=km, travel_km=row.travel_km)
+            skills=held | wanted.required_skills, windows=found_windows[pid],
+            languages=frozenset(languages), interests=frozenset(interests), distance_km=km, travel_km=travel_km)
         common = scorer.hours(candidate)
         if common <= 0:
             continue  # touching windows pass the SQL filter but give no hours
@@ -174,11 +184,11 @@ def rank_candidates(vacancy: Vacancy, now: datetime, limit: int = SUGGESTION_LIM
             all_skills[pid].append(skill)
     results = []
     for pid, result in top:
-        row, km = near[pid]
+        person_id, _, languages, interests, _, km = near[pid]
         results.append({
-            "person_id": row.person_id, "score": result.total, "parts": result.parts, "reasons": result.reasons,
+            "person_id": person_id, "score": result.total, "parts": result.parts, "reasons": result.reasons,
             "worker": {"first_name": names[pid].split()[0], "skills": all_skills[pid],
-                       "languages": list(row.languages or []), "interests": list(row.interests or []),
+                       "languages": list(languages), "interests": list(interests),
                        "distance_band": rules.distance_band(km)},
         })
     return results
