@@ -56,19 +56,31 @@ def _valid_check_clause(kind: CheckKind, on: date, name: str | None = None):
     return clause
 
 
+def _widest_reach(cooperative_id: int) -> int | None:
+    """The longest distance any available worker of the co-op travels (None: nobody to suggest).
+
+    An index-only read of ix_worker_profile_box; it sizes the constant box below, which
+    MAX_TRAVEL_KM (the largest reach allowed, 200 km) would make as wide as a region."""
+    P = WorkerProfile  # noqa: N806
+    return db.session.scalar(sa.select(sa.func.max(P.travel_km)).where(
+        P.cooperative_id == cooperative_id, P.available.is_(True), P.latitude.is_not(None)))
+
+
 def _candidate_filter(vacancy: Vacancy, windows: list[rules.Window], required_ids: list[int], on: date,
-                      required_training: list[str]) -> list:
+                      required_training: list[str], reach_km: float = MAX_TRAVEL_KM) -> list:
     """The hard filters as SQL, so ranking only ever sees plausible candidates."""
     P = WorkerProfile  # noqa: N806
     lat, lon = vacancy.latitude, vacancy.longitude
-    min_lat, max_lat, min_lon, max_lon = rules.bounding_box(lat, lon, MAX_TRAVEL_KM)
+    reach_km = min(reach_km, MAX_TRAVEL_KM)
+    min_lat, max_lat, min_lon, max_lon = rules.bounding_box(lat, lon, reach_km)
     lon_scale = rules.km_per_degree_lon(min(abs(lat) + MAX_TRAVEL_KM / rules.KM_PER_DEGREE_LAT, 89.9))
     clauses = [
         P.cooperative_id == vacancy.cooperative_id, P.available.is_(True),
         P.person_id != vacancy.team.leader_id,
-        # A constant box the index can use, then each worker's own reach (still a box:
-        # the exact distance is checked in Python on what is left). A profile whose postcode
-        # waits for the geocoder has no point (NULL) and is left out here.
+        # A constant box the index can use (as wide as the co-op's widest reach), then each
+        # worker's own reach (still a box: the exact distance is checked in Python on what
+        # is left). A profile whose postcode waits for the geocoder has no point (NULL) and
+        # is left out here.
         P.latitude.is_not(None), P.longitude.is_not(None),
         P.latitude.between(min_lat, max_lat), P.longitude.between(min_lon, max_lon),
         sa.func.abs(P.latitude - lat) * rules.KM_PER_DEGREE_LAT <= P.travel_km * 1.001,
@@ -99,8 +111,9 @@ def prefilter_clauses(vacancy: Vacancy, now: datetime) -> list:
     times them alone)."""
     skills = vacancy_skills([vacancy.id])[vacancy.id]
     training = matching_settings(vacancy.cooperative_id).required_training or []
+    reach = _widest_reach(vacancy.cooperative_id)
     return _candidate_filter(vacancy, windows_of(vacancy.windows), [s.id for s in skills["required"]],
-                             local_today(now, vacancy.cooperative_id), training)
+                             local_today(now, vacancy.cooperative_id), training, reach or 0)
 
 
 def rank_candidates(vacancy: Vacancy, now: datetime, limit: int = SUGGESTION_LIMIT) -> list[dict]:
@@ -117,7 +130,10 @@ def rank_candidates(vacancy: Vacancy, now: datetime, limit: int = SUGGESTION_LIM
     nice = {s.id: s.name for s in skills["nice"]}
     windows = windows_of(vacancy.windows)
     training = matching_settings(vacancy.cooperative_id).required_training or []
-    clauses = _candidate_filter(vacancy, windows, required_ids, on, training)
+    reach = _widest_reach(vacancy.cooperative_id)
+    if reach is None:
+        return []
+    clauses = _candidate_filter(vacancy, windows, required_ids, on, training, reach)
     P = WorkerProfile  # noqa: N806
     weekdays = sorted({d for d, _, _ in windows})
     nice_columns = [sa.select(worker_skill.c.skill_id)
