@@ -422,23 +422,29 @@ class Scorer:
         shared_interests = sorted(self.interests[k] for k in self.interests if k in interests)
         return have, common, shared, shared_interests
 
-    def _parts(self, candidate: Candidate, have, common, shared, shared_interests) -> dict[str, int]:
+    def _parts(self, candidate: Candidate, have: int, common: int, shared: int, shared_interests: int) -> dict[str, int]:
+        """The parts from how many nice skills, minutes, languages and interests match."""
         reach = max(candidate.travel_km, 0.5)
         return {
-            "skills": round(WEIGHTS["skills"] * len(have) / len(self.nice)) if self.nice else WEIGHTS["skills"],
+            "skills": round(WEIGHTS["skills"] * have / len(self.nice)) if self.nice else WEIGHTS["skills"],
             "hours": round(WEIGHTS["hours"] * common / self.needed) if self.needed else 0,
             "distance": max(0, round(WEIGHTS["distance"] * (1 - candidate.distance_km / reach))),
-            "languages": round(WEIGHTS["languages"] * len(shared) / len(self.languages)) if self.languages else 0,
-            "interests": round(WEIGHTS["interests"] * min(len(shared_interests), 3) / 3),
+            "languages": round(WEIGHTS["languages"] * shared / len(self.languages)) if self.languages else 0,
+            "interests": round(WEIGHTS["interests"] * min(shared_interests, 3) / 3),
         }
 
     def total(self, candidate: Candidate, common: int | None = None) -> int:
         """score(...).total, without the reasons (`common`: its hours, if already worked out)."""
-        return sum(self._parts(candidate, *self._figures(candidate, common)).values())
+        held = _folded_keys(frozenset(candidate.skills)) if self.nice else ()
+        langs = _folded_keys(frozenset(candidate.languages)) if self.languages else ()
+        interests = _folded_keys(frozenset(candidate.interests)) if self.interests else ()
+        return sum(self._parts(
+            candidate, sum(k in held for k in self.nice), self.hours(candidate) if common is None else common,
+            sum(k in langs for k in self.languages), sum(k in interests for k in self.interests)).values())
 
     def score(self, candidate: Candidate, common: int | None = None) -> Score:
-        have, common, shared, shared_interests = figures = self._figures(candidate, common)
-        parts = self._parts(candidate, *figures)
+        have, common, shared, shared_interests = self._figures(candidate, common)
+        parts = self._parts(candidate, len(have), common, len(shared), len(shared_interests))
         reasons: list[str] = []
         if self.required:
             reasons.append("Has every required skill: " + ", ".join(sorted(self.required[k] for k in self.required)))
