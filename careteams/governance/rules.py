@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
-from operator import attrgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from careteams.governance.enums import ResolutionKind, Threshold
@@ -90,15 +90,13 @@ def quorum(heads: int, electorate: int, min_members: int, percent: int) -> Quoru
 # --- the tally ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Ballot:
-    """One ballot as the tally sees it: the option chosen (None = abstain) and its class."""
+class Ballot(NamedTuple):
+    """One ballot as the tally sees it: the option chosen (None = abstain) and its class.
+
+    A named tuple, so a count of 100,000 is one `Counter(ballots)` at C speed."""
 
     option: str | None
     member_class: str
-
-
-_CLASS_AND_OPTION = attrgetter("member_class", "option")
 
 
 @dataclass(frozen=True)
@@ -168,11 +166,11 @@ def tally(
     known = set(options)
     # One pass over the ballots (a count may have 100,000): how many per (class, choice);
     # everything below works on those few numbers.
-    pairs = Counter(map(_CLASS_AND_OPTION, ballots))
+    pairs: Counter[Ballot] = Counter(ballots)  # (option, member_class) pairs
     counts: dict[str, Counter] = {}
     per_option_investor: Counter = Counter()
     per_option_other: Counter = Counter()
-    for (member_class, option), number in sorted(pairs.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+    for (option, member_class), number in sorted(pairs.items(), key=lambda kv: (kv[0][1], kv[0][0] or "")):
         if option is not None and option not in known:
             raise ValueError(f"a ballot for an unknown option {option!r}")
         counts.setdefault(member_class, Counter())[option or "abstain"] += number
