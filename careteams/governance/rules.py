@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from careteams.governance.enums import ResolutionKind, Threshold
@@ -89,9 +90,10 @@ def quorum(heads: int, electorate: int, min_members: int, percent: int) -> Quoru
 # --- the tally ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Ballot:
-    """One ballot as the tally sees it: the option chosen (None = abstain) and its class."""
+class Ballot(NamedTuple):
+    """One ballot as the tally sees it: the option chosen (None = abstain) and its class.
+
+    A named tuple, so a count of 100,000 is one `Counter(ballots)` at C speed."""
 
     option: str | None
     member_class: str
@@ -161,22 +163,25 @@ def tally(
     defaults to the number of ballots).
     """
     options = tuple(options)
-    ballots = list(ballots)
     known = set(options)
+    # One pass over the ballots (a count may have 100,000): how many per (class, choice);
+    # everything below works on those few numbers.
+    pairs: Counter[Ballot] = Counter(ballots)  # (option, member_class) pairs
     counts: dict[str, Counter] = {}
-    for ballot in ballots:
-        if ballot.option is not None and ballot.option not in known:
-            raise ValueError(f"a ballot for an unknown option {ballot.option!r}")
-        counts.setdefault(ballot.member_class, Counter())[ballot.option or "abstain"] += 1
-
-    per_option_investor = Counter(b.option for b in ballots if b.option is not None and b.member_class == INVESTOR)
-    per_option_other = Counter(b.option for b in ballots if b.option is not None and b.member_class != INVESTOR)
+    per_option_investor: Counter = Counter()
+    per_option_other: Counter = Counter()
+    for (option, member_class), number in sorted(pairs.items(), key=lambda kv: (kv[0][1], kv[0][0] or "")):
+        if option is not None and option not in known:
+            raise ValueError(f"a ballot for an unknown option {option!r}")
+        counts.setdefault(member_class, Counter())[option or "abstain"] += number
+        if option is not None:
+            (per_option_investor if member_class == INVESTOR else per_option_other)[option] += number
     n = sum(per_option_other.values())
     i = sum(per_option_investor.values())
     weight = investor_weight(n, i, cap) if capped(kind) else Fraction(1)
     totals = {o: Fraction(per_option_other[o]) + weight * per_option_investor[o] for o in options}
 
-    q = quorum(len(ballots) if heads is None else heads, electorate, quorum_min_members, quorum_percent)
+    q = quorum(pairs.total() if heads is None else heads, electorate, quorum_min_members, quorum_percent)
     carried: bool | None = None
     winners: tuple[str, ...] = ()
     tie = False

@@ -95,7 +95,9 @@ class WorkerProfile(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("cooperative_id", "person_id"),
-        sa.Index("ix_worker_profile_search", "cooperative_id", "available", "latitude"),
+        # Suggestions' bounding box: the co-op's available workers by latitude, then longitude and
+        # reach read from the index itself (migration 0029; it replaced (co-op, available, latitude)).
+        sa.Index("ix_worker_profile_box", "cooperative_id", "available", "latitude", "longitude", "travel_km"),
         sa.CheckConstraint(
             "employment_type = 'employed' OR (hourly_rate_pence IS NOT NULL AND hourly_rate_pence > 0)",
             name="independent_rate"),

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from careteams.matching.enums import CheckKind, MatchState, Side
 
@@ -363,6 +364,12 @@ def _fold(values: Iterable[str]) -> dict[str, str]:
     return {v.strip().casefold(): v.strip() for v in values if v.strip()}
 
 
+@lru_cache(maxsize=4096)
+def _folded_keys(values: frozenset[str]) -> frozenset[str]:
+    # A pool of thousands of workers has few distinct sets of languages or interests.
+    return frozenset(_fold(values))
+
+
 def hard_filter_problems(wanted: Wanted, candidate: Candidate) -> list[str]:
     """The hard filters, in Python (SQL applies the same ones first, for speed)."""
     problems = []
@@ -378,45 +385,79 @@ def hard_filter_problems(wanted: Wanted, candidate: Candidate) -> list[str]:
 
 def score(wanted: Wanted, candidate: Candidate) -> Score:
     """A 0-100 score with the reasons a person can read."""
-    parts: dict[str, int] = {}
-    reasons: list[str] = []
+    return Scorer(wanted).score(candidate)
 
-    required = _fold(wanted.required_skills)
-    nice = _fold(wanted.nice_skills)
-    held = _fold(candidate.skills)
-    if required:
-        reasons.append("Has every required skill: " + ", ".join(sorted(required[k] for k in required)))
-    if nice:
-        have = sorted(nice[k] for k in nice if k in held)
-        parts["skills"] = round(WEIGHTS["skills"] * len(have) / len(nice))
-        reasons.append(f"Has {len(have)} of {len(nice)} nice-to-have skills" + (f": {', '.join(have)}" if have else ""))
-    else:
-        parts["skills"] = WEIGHTS["skills"]
 
-    needed = window_minutes(wanted.windows)
-    common = overlap_minutes(wanted.windows, candidate.windows)
-    parts["hours"] = round(WEIGHTS["hours"] * common / needed) if needed else 0
-    reasons.append(f"Available for {_hours(common)} of the {_hours(needed)} a week needed")
+class Scorer:
+    """`score` for many candidates against one Wanted: the wanted side is folded once, and
+    `total` gives a candidate's total without writing its reasons (the same parts as
+    `score`, so ranking by `total` and explaining only the top few ranks the same)."""
 
-    reach = max(candidate.travel_km, 0.5)
-    parts["distance"] = max(0, round(WEIGHTS["distance"] * (1 - candidate.distance_km / reach)))
-    reasons.append(f"Distance {distance_band(candidate.distance_km)} (travels up to {candidate.travel_km:g} km)")
+    def __init__(self, wanted: Wanted):
+        self.wanted = wanted
+        self.required = _fold(wanted.required_skills)
+        self.nice = _fold(wanted.nice_skills)
+        self.languages = _fold(wanted.languages)
+        self.interests = _fold(wanted.interests)
+        self.needed = window_minutes(wanted.windows)
+        self.merged = _merge(wanted.windows)
 
-    langs = _fold(wanted.languages)
-    if langs:
-        shared = sorted(langs[k] for k in langs if k in _fold(candidate.languages))
-        parts["languages"] = round(WEIGHTS["languages"] * len(shared) / len(langs))
+    def hours(self, candidate: Candidate) -> int:
+        """Minutes a week the candidate covers of those wanted (overlap_minutes)."""
+        total = 0
+        merged_b = _merge(candidate.windows)
+        for day, start, end in self.merged:
+            for day_b, start_b, end_b in merged_b:
+                if day_b == day:
+                    total += max(0, min(end, end_b) - max(start, start_b))
+        return total
+
+    def _figures(self, candidate: Candidate, common: int | None) -> tuple:
+        held = _folded_keys(frozenset(candidate.skills)) if self.nice else ()
+        have = sorted(self.nice[k] for k in self.nice if k in held)
+        common = self.hours(candidate) if common is None else common
+        langs = _folded_keys(frozenset(candidate.languages)) if self.languages else ()
+        shared = sorted(self.languages[k] for k in self.languages if k in langs)
+        interests = _folded_keys(frozenset(candidate.interests)) if self.interests else ()
+        shared_interests = sorted(self.interests[k] for k in self.interests if k in interests)
+        return have, common, shared, shared_interests
+
+    def _parts(self, candidate: Candidate, have: int, common: int, shared: int, shared_interests: int) -> dict[str, int]:
+        """The parts from how many nice skills, minutes, languages and interests match."""
+        reach = max(candidate.travel_km, 0.5)
+        return {
+            "skills": round(WEIGHTS["skills"] * have / len(self.nice)) if self.nice else WEIGHTS["skills"],
+            "hours": round(WEIGHTS["hours"] * common / self.needed) if self.needed else 0,
+            "distance": max(0, round(WEIGHTS["distance"] * (1 - candidate.distance_km / reach))),
+            "languages": round(WEIGHTS["languages"] * shared / len(self.languages)) if self.languages else 0,
+            "interests": round(WEIGHTS["interests"] * min(shared_interests, 3) / 3),
+        }
+
+    def total(self, candidate: Candidate, common: int | None = None) -> int:
+        """score(...).total, without the reasons (`common`: its hours, if already worked out)."""
+        held = _folded_keys(frozenset(candidate.skills)) if self.nice else ()
+        langs = _folded_keys(frozenset(candidate.languages)) if self.languages else ()
+        interests = _folded_keys(frozenset(candidate.interests)) if self.interests else ()
+        return sum(self._parts(
+            candidate, sum(k in held for k in self.nice), self.hours(candidate) if common is None else common,
+            sum(k in langs for k in self.languages), sum(k in interests for k in self.interests)).values())
+
+    def score(self, candidate: Candidate, common: int | None = None) -> Score:
+        have, common, shared, shared_interests = self._figures(candidate, common)
+        parts = self._parts(candidate, len(have), common, len(shared), len(shared_interests))
+        reasons: list[str] = []
+        if self.required:
+            reasons.append("Has every required skill: " + ", ".join(sorted(self.required[k] for k in self.required)))
+        if self.nice:
+            reasons.append(f"Has {len(have)} of {len(self.nice)} nice-to-have skills"
+                           + (f": {', '.join(have)}" if have else ""))
+        reasons.append(f"Available for {_hours(common)} of the {_hours(self.needed)} a week needed")
+        reasons.append(f"Distance {distance_band(candidate.distance_km)} (travels up to {candidate.travel_km:g} km)")
         if shared:
             reasons.append("Speaks " + ", ".join(shared))
-    else:
-        parts["languages"] = 0
-
-    wanted_interests = _fold(wanted.interests)
-    shared_interests = sorted(wanted_interests[k] for k in wanted_interests if k in _fold(candidate.interests))
-    parts["interests"] = round(WEIGHTS["interests"] * min(len(shared_interests), 3) / 3)
-    if shared_interests:
-        reasons.append("Shares interests: " + ", ".join(shared_interests))
-    return Score(total=sum(parts.values()), parts=parts, reasons=reasons)
+        if shared_interests:
+            reasons.append("Shares interests: " + ", ".join(shared_interests))
+        return Score(total=sum(parts.values()), parts=parts, reasons=reasons)
 
 
 def _hours(minutes: int) -> str:

@@ -166,3 +166,15 @@ def test_changed_and_proxy_ballots_are_sealed_the_same_way(app):
     tellers.open_count(None, c.coop, r, shares[:2], r.closes_at)
     db.session.refresh(r)
     assert r.result["counts"]["all"] == {"2": 1, "3": 1}
+
+
+def test_open_ballots_opens_many_in_order_as_open_ballot_does_one_by_one():
+    ceremony = seal.make_keys(2, 2)
+    plain = ["for", None, "against", "for", "12", None]
+    sealed = [seal.seal(ceremony.public_key, p) for p in plain]
+    key = seal.open_key(ceremony.sealed_private_key, ceremony.shares, 2)
+    assert seal.open_ballots(key, sealed) == plain == [seal.open_ballot(key, s) for s in sealed]
+    assert seal.open_ballots(key, [memoryview(s) for s in sealed]) == plain  # as a driver may hand them back
+    other = seal.make_keys(2, 2)
+    with pytest.raises(Exception):  # noqa: B017, PT011  (nacl's CryptoError: another vote's key opens nothing)
+        seal.open_ballots(seal.open_key(other.sealed_private_key, other.shares, 2), sealed)

@@ -425,3 +425,23 @@ def test_a_failing_close_does_not_hold_up_the_others(gov, monkeypatch):
     assert jobs.open_and_close(first.closes_at + timedelta(minutes=1)) == {"opened": 0, "closed": 1}
     db.session.refresh(first)
     assert first.status == ResolutionStatus.counting
+
+
+def test_the_shuffle_keeps_every_ballot_under_a_fresh_random_id(gov):
+    """Both paths (one statement on PostgreSQL, Python elsewhere): the same ballots, fresh ids."""
+    r = opened(gov)
+    for cls, n in (("worker", 0), ("worker", 1), ("supported", 0), ("investor", 0)):
+        vote(gov, gov.member(cls, n), r, "for" if n == 0 else "against")
+    before = db.session.execute(sa.select(Ballot.id, Ballot.sealed, Ballot.member_class, Ballot.receipt,
+                                          Ballot.change_token_hash).where(Ballot.resolution_id == r.id)).all()
+    assert mixing.shuffle_ballots(r.id) == 4
+    after = db.session.execute(sa.select(Ballot.id, Ballot.sealed, Ballot.member_class, Ballot.receipt,
+                                         Ballot.change_token_hash).where(Ballot.resolution_id == r.id)).all()
+    assert sorted(tuple(x[1:]) for x in after) == sorted(tuple(x[1:]) for x in before)
+    new_ids = [x[0] for x in after]
+    assert len(set(new_ids)) == 4 and not set(new_ids) & {x[0] for x in before}
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in new_ids)
+    assert close_and_count(r.id, r.closes_at + timedelta(seconds=1), tell=False)
+    db.session.refresh(r)
+    assert r.result["counts"]["non-investor"] == {"for": 2, "against": 1}
+    assert r.result["counts"]["investor"] == {"for": 1}

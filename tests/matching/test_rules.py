@@ -8,6 +8,8 @@ import math
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from careteams.matching import rules
 from careteams.matching.models import CheckKind, MatchState, Side
@@ -250,3 +252,24 @@ def test_figures():
     assert rules.median_days([3, 10, 4]) == 4.0
     assert rules.median_days([]) is None
     assert rules.age_band(date(1990, 12, 1), date(2026, 11, 23)) == "35-49"
+
+
+_names = st.sampled_from(["Cooking", "cooking ", "Driving", "Urdu", "urdu", "English", "gardening", "Music", ""])
+_window = st.tuples(st.integers(0, 6), st.integers(0, 1380), st.integers(1, 600)).map(
+    lambda w: (w[0], w[1], min(1440, w[1] + w[2])))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.frozensets(_names, max_size=3), st.frozensets(_names, max_size=3), st.lists(_window, max_size=4),
+       st.frozensets(_names, max_size=3), st.frozensets(_names, max_size=3),
+       st.frozensets(_names, max_size=4), st.lists(_window, max_size=4), st.frozensets(_names, max_size=3),
+       st.frozensets(_names, max_size=3), st.floats(0, 30), st.integers(1, 30))
+def test_the_scorers_totals_are_the_scores(req, nice, w_windows, langs, interests, skills, c_windows, c_langs,
+                                           c_interests, km, travel):
+    wanted = rules.Wanted(req, nice, w_windows, langs, interests)
+    candidate = rules.Candidate(skills, c_windows, c_langs, c_interests, km, travel)
+    full = rules.score(wanted, candidate)
+    scorer = rules.Scorer(wanted)
+    assert scorer.total(candidate) == full.total == sum(full.parts.values())
+    assert scorer.hours(candidate) == rules.overlap_minutes(w_windows, c_windows)
+    assert scorer.score(candidate, scorer.hours(candidate)) == full

@@ -74,3 +74,51 @@ def test_suggestions_scale_without_more_queries(world):
     # The best candidate really is the best: no excluded-by-filter worker outranks it.
     full = rank_candidates(vacancy, NOW, limit=100_000)
     assert [r["person_id"] for r in full[:len(results)]] == chosen or [r["score"] for r in full[:len(results)]] == scores
+
+
+def test_suggestions_run_the_same_statements_for_20_and_200_workers(world):
+    skill_ids = [s.id for s in world.skills.values()]
+    generate_profiles(world.coop.id, skill_ids, 20, HOME, today=NOW.date(), seed=3, spread_km=8)
+    _, few, with_20 = suggestions_with_count(world)
+    generate_profiles(world.coop.id, skill_ids, 180, HOME, today=NOW.date(), seed=4, spread_km=8)
+    _, many, with_200 = suggestions_with_count(world)
+    assert with_20 == with_200, (with_20, with_200)
+    assert 0 < len(few) < len(many) == SUGGESTION_LIMIT
+
+
+def test_the_box_is_as_wide_as_the_widest_reach_and_no_wider(world):
+    """The constant box is sized by the co-op's widest reach (not the 200 km the rules allow):
+    a worker 30 km away who travels 40 km is found; one 30 km away who travels 25 km is not,
+    nor is anybody once nobody in the co-op is available."""
+    from tests.matching.conftest import make_worker
+
+    care = world.skills["Personal care"]
+    km_north = 30 / rules.KM_PER_DEGREE_LAT
+    far_reach = make_worker(world.coop, "Faye Far", lat=HOME[0] + km_north, travel_km=40, skills=[care])
+    make_worker(world.coop, "Gil Short", lat=HOME[0] - km_north, travel_km=25, skills=[care])
+    near = make_worker(world.coop, "Nell Near", lat=HOME[0] + 0.01, travel_km=5, skills=[care])
+    vacancy = post_vacancy(world)
+    found = [r["person_id"] for r in rank_candidates(vacancy, NOW)]
+    assert sorted(found) == sorted([far_reach.id, near.id])
+    db.session.execute(sa.update(WorkerProfile).where(WorkerProfile.cooperative_id == world.coop.id)
+                       .values(available=False))
+    assert rank_candidates(vacancy, NOW) == []
+
+
+def test_ranking_by_totals_then_explaining_the_top_ranks_as_scoring_everyone(world):
+    """rank_candidates explains only the top few; the order is the one full scores give."""
+    skill_ids = [s.id for s in world.skills.values()]
+    generate_profiles(world.coop.id, skill_ids, 300, HOME, today=NOW.date(), seed=5, spread_km=8)
+    vacancy = post_vacancy(world, languages=["Urdu", "English"], interests=["gardening", "music"],
+                           nice_skill_ids=[world.skills["Cooking"].id, world.skills["Driving"].id])
+    everyone = rank_candidates(vacancy, NOW, limit=100_000)
+    top = rank_candidates(vacancy, NOW, limit=7)
+    assert len(everyone) > 20
+    assert top == everyone[:7]
+    keys = [(-r["score"], r["person_id"]) for r in everyone]
+    by_profile = dict(db.session.execute(sa.select(WorkerProfile.person_id, WorkerProfile.id)).all())
+    assert [s for s, _ in keys] == sorted(s for s, _ in keys)
+    # Ties broken by the profile's id, as rules.rank does.
+    for a, b in zip(everyone, everyone[1:], strict=False):
+        if a["score"] == b["score"]:
+            assert by_profile[a["person_id"]] < by_profile[b["person_id"]]

@@ -122,12 +122,13 @@ def _open(resolution: Resolution, shares: list[str]):
 def opened_ballots(resolution: Resolution, shares: list[str]) -> list[rules.Ballot]:
     """Open every stored ballot in random order, in memory (ValidationError if the shares do not open)."""
     private_key = _open(resolution, shares)
-    rows = list(db.session.execute(sa.select(Ballot.sealed, Ballot.member_class).where(
-        Ballot.resolution_id == resolution.id)))
+    # The class as its stored text (no enum per row): 100,000 rows are read in one go.
+    rows = db.session.execute(sa.select(Ballot.sealed, sa.type_coerce(Ballot.member_class, sa.String)).where(
+        Ballot.resolution_id == resolution.id)).all()
     secrets.SystemRandom().shuffle(rows)
-    opened = [rules.Ballot(seal.open_ballot(private_key, sealed), member_class.value) for sealed, member_class in rows]
+    choices = seal.open_ballots(private_key, [sealed for sealed, _ in rows])
     del private_key
-    return opened
+    return [rules.Ballot(choice, member_class) for choice, (_, member_class) in zip(choices, rows, strict=True)]
 
 
 def open_count(actor: Actor | None, coop: Cooperative, resolution: Resolution, shares: list[str],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import json
 from collections import defaultdict
 from datetime import date, datetime
 
@@ -54,19 +56,31 @@ def _valid_check_clause(kind: CheckKind, on: date, name: str | None = None):
     return clause
 
 
+def _widest_reach(cooperative_id: int) -> int | None:
+    """The longest distance any available worker of the co-op travels (None: nobody to suggest).
+
+    An index-only read of ix_worker_profile_box; it sizes the constant box below, which
+    MAX_TRAVEL_KM (the largest reach allowed, 200 km) would make as wide as a region."""
+    P = WorkerProfile  # noqa: N806
+    return db.session.scalar(sa.select(sa.func.max(P.travel_km)).where(
+        P.cooperative_id == cooperative_id, P.available.is_(True), P.latitude.is_not(None)))
+
+
 def _candidate_filter(vacancy: Vacancy, windows: list[rules.Window], required_ids: list[int], on: date,
-                      required_training: list[str]) -> list:
+                      required_training: list[str], reach_km: float = MAX_TRAVEL_KM) -> list:
     """The hard filters as SQL, so ranking only ever sees plausible candidates."""
     P = WorkerProfile  # noqa: N806
     lat, lon = vacancy.latitude, vacancy.longitude
-    min_lat, max_lat, min_lon, max_lon = rules.bounding_box(lat, lon, MAX_TRAVEL_KM)
+    reach_km = min(reach_km, MAX_TRAVEL_KM)
+    min_lat, max_lat, min_lon, max_lon = rules.bounding_box(lat, lon, reach_km)
     lon_scale = rules.km_per_degree_lon(min(abs(lat) + MAX_TRAVEL_KM / rules.KM_PER_DEGREE_LAT, 89.9))
     clauses = [
         P.cooperative_id == vacancy.cooperative_id, P.available.is_(True),
         P.person_id != vacancy.team.leader_id,
-        # A constant box the index can use, then each worker's own reach (still a box:
-        # the exact distance is checked in Python on what is left). A profile whose postcode
-        # waits for the geocoder has no point (NULL) and is left out here.
+        # A constant box the index can use (as wide as the co-op's widest reach), then each
+        # worker's own reach (still a box: the exact distance is checked in Python on what
+        # is left). A profile whose postcode waits for the geocoder has no point (NULL) and
+        # is left out here.
         P.latitude.is_not(None), P.longitude.is_not(None),
         P.latitude.between(min_lat, max_lat), P.longitude.between(min_lon, max_lon),
         sa.func.abs(P.latitude - lat) * rules.KM_PER_DEGREE_LAT <= P.travel_km * 1.001,
@@ -92,6 +106,16 @@ def _candidate_filter(vacancy: Vacancy, windows: list[rules.Window], required_id
     return clauses
 
 
+def prefilter_clauses(vacancy: Vacancy, now: datetime) -> list:
+    """The hard filters of `rank_candidates` as SQL clauses on WorkerProfile (scripts/bench_matching.py
+    times them alone)."""
+    skills = vacancy_skills([vacancy.id])[vacancy.id]
+    training = matching_settings(vacancy.cooperative_id).required_training or []
+    reach = _widest_reach(vacancy.cooperative_id)
+    return _candidate_filter(vacancy, windows_of(vacancy.windows), [s.id for s in skills["required"]],
+                             local_today(now, vacancy.cooperative_id), training, reach or 0)
+
+
 def rank_candidates(vacancy: Vacancy, now: datetime, limit: int = SUGGESTION_LIMIT) -> list[dict]:
     """Ranked, explained candidate workers for a vacancy (no permission check: callers do it).
 
@@ -106,59 +130,82 @@ def rank_candidates(vacancy: Vacancy, now: datetime, limit: int = SUGGESTION_LIM
     nice = {s.id: s.name for s in skills["nice"]}
     windows = windows_of(vacancy.windows)
     training = matching_settings(vacancy.cooperative_id).required_training or []
-    clauses = _candidate_filter(vacancy, windows, required_ids, on, training)
+    reach = _widest_reach(vacancy.cooperative_id)
+    if reach is None:
+        return []
+    clauses = _candidate_filter(vacancy, windows, required_ids, on, training, reach)
     P = WorkerProfile  # noqa: N806
     weekdays = sorted({d for d, _, _ in windows})
     nice_columns = [sa.select(worker_skill.c.skill_id)
                     .where(worker_skill.c.worker_profile_id == P.id, worker_skill.c.skill_id == sid)
                     .correlate(P).exists().label(f"nice_{sid}") for sid in nice]
     # One pass over the filtered profiles: a row per (worker, window on a needed day),
-    # with a flag per nice-to-have skill, so the filter is evaluated once.
+    # with a flag per nice-to-have skill, so the filter is evaluated once. Names are read
+    # for the top few only, with their skills (not a join of every person here).
+    # Languages and interests as their JSON text: thousands of workers share a few dozen
+    # lists, each parsed once (`parsed`) rather than once per row.
     rows = db.session.execute(
-        sa.select(P.id, P.person_id, P.latitude, P.longitude, P.travel_km, P.languages, P.interests, Person.name,
+        sa.select(P.id, P.person_id, P.latitude, P.longitude, P.travel_km, sa.cast(P.languages, sa.Text),
+                  sa.cast(P.interests, sa.Text),
                   AvailabilityWindow.weekday, AvailabilityWindow.start_minute, AvailabilityWindow.end_minute,
                   *nice_columns)
-        .join(Person, Person.id == P.person_id)
         .join(AvailabilityWindow, sa.and_(AvailabilityWindow.worker_profile_id == P.id,
                                           AvailabilityWindow.weekday.in_(weekdays)))
         .where(*clauses)).all()
+    parsed: dict[str | None, tuple[str, ...]] = {None: ()}
+
+    def listed(text: str | None) -> tuple[str, ...]:
+        if text not in parsed:
+            parsed[text] = tuple(json.loads(text) or ())
+        return parsed[text]
+
+    nice_names = list(nice.values())
     near: dict[int, tuple] = {}
     found_windows: dict[int, list[rules.Window]] = defaultdict(list)
-    nice_held: dict[int, set[str]] = defaultdict(set)
-    for row in rows:
-        if row.id not in near:
-            km = rules.haversine_km(vacancy.latitude, vacancy.longitude, row.latitude, row.longitude)
-            near[row.id] = (row, km)
-            nice_held[row.id] = {name for sid, name in nice.items() if getattr(row, f"nice_{sid}")}
-        found_windows[row.id].append((row.weekday, row.start_minute, row.end_minute))
-    near = {pid: (row, km) for pid, (row, km) in near.items() if km <= row.travel_km}
+    for pid, person_id, lat, lon, travel_km, languages, interests, weekday, start, end, *flags in rows:
+        if pid not in near:
+            km = rules.haversine_km(vacancy.latitude, vacancy.longitude, lat, lon)
+            held = frozenset(name for name, flag in zip(nice_names, flags, strict=True) if flag)
+            near[pid] = (person_id, travel_km, listed(languages), listed(interests), held, km)
+        found_windows[pid].append((weekday, start, end))
+    near = {pid: facts for pid, facts in near.items() if facts[5] <= facts[1]}
     if not near:
         return []
     wanted = rules.Wanted(
         required_skills=frozenset(s.name for s in skills["required"]), nice_skills=frozenset(nice.values()),
         windows=windows, languages=frozenset(vacancy.languages), interests=frozenset(vacancy.interests))
-    scored = []
-    for pid, (row, km) in near.items():
+    scorer = rules.Scorer(wanted)
+    # Every candidate gets its total (no reasons written); only the top `limit` are explained.
+    totals, candidates = [], {}
+    for pid, (_, travel_km, languages, interests, held, km) in near.items():
         candidate = rules.Candidate(
-            skills=frozenset(nice_held[pid]) | wanted.required_skills, windows=found_windows[pid],
-            languages=frozenset(row.languages or []), interests=frozenset(row.interests or []),
-            distance_km=km, travel_km=row.travel_km)
-        if rules.overlap_minutes(windows, candidate.windows) <= 0:
+            skills=held | wanted.required_skills, windows=found_windows[pid],
+            languages=frozenset(languages), interests=frozenset(interests), distance_km=km, travel_km=travel_km)
+        common = scorer.hours(candidate)
+        if common <= 0:
             continue  # touching windows pass the SQL filter but give no hours
-        scored.append((pid, rules.score(wanted, candidate)))
-    top = rules.rank(scored)[:limit]
+        candidates[pid] = (candidate, common)
+        totals.append((-scorer.total(candidate, common), pid))
+    best = heapq.nsmallest(limit, totals)  # best total first, ties by id (as rules.rank)
+    top = rules.rank((pid, scorer.score(*candidates[pid])) for _, pid in best)
+    names: dict[int, str] = {}
     all_skills: dict[int, list[str]] = defaultdict(list)
-    for pid, name in db.session.execute(
-            sa.select(worker_skill.c.worker_profile_id, Skill.name).join(Skill, Skill.id == worker_skill.c.skill_id)
-            .where(worker_skill.c.worker_profile_id.in_([pid for pid, _ in top])).order_by(Skill.name)):
-        all_skills[pid].append(name)
+    for pid, name, skill in db.session.execute(
+            sa.select(P.id, Person.name, Skill.name).join(Person, Person.id == P.person_id)
+            .outerjoin(worker_skill, worker_skill.c.worker_profile_id == P.id)
+            .outerjoin(Skill, Skill.id == worker_skill.c.skill_id)
+            .where(P.id.in_([pid for pid, _ in top])).order_by(P.id, Skill.name)):
+        names[pid] = name
+        if skill is not None:
+            all_skills[pid].append(skill)
     results = []
     for pid, result in top:
-        row, km = near[pid]
+        person_id, _, languages, interests, _, km = near[pid]
         results.append({
-            "person_id": row.person_id, "score": result.total, "parts": result.parts, "reasons": result.reasons,
-            "worker": {"first_name": row.name.split()[0], "skills": all_skills[pid], "languages": list(row.languages or []),
-                       "interests": list(row.interests or []), "distance_band": rules.distance_band(km)},
+            "person_id": person_id, "score": result.total, "parts": result.parts, "reasons": result.reasons,
+            "worker": {"first_name": names[pid].split()[0], "skills": all_skills[pid],
+                       "languages": list(languages), "interests": list(interests),
+                       "distance_band": rules.distance_band(km)},
         })
     return results
 
