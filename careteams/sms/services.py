@@ -447,24 +447,46 @@ def receive_text(message_sid: str, from_number: str, to_number: str, body: str,
     """Answer one inbound text (the webhook and the simulator). Returns the reply.
 
     Idempotent on the MessageSid: a repeat gets the stored reply and changes nothing.
+    The text is recorded first, with who sent it to which co-op (one INSERT that does
+    nothing for a sid already recorded: a repeat delivered at the same moment waits for
+    the first to commit, then reads its reply), the reply last.
     """
     now = now or utcnow()
-    stored = _stored_reply(message_sid)
-    if stored is not None:
-        return stored
+    command = rules.parse(body)
+    sender = _sender(from_number, to_number)
+    inbound_id = _record_inbound(dict(
+        message_sid=message_sid, from_number=(from_number or "")[:40], to_number=(to_number or "")[:40],
+        body=body or "", verb=command.verb.value, received_at=now,
+        cooperative_id=sender.cooperative.id if sender.cooperative else None,
+        person_id=sender.person.id if sender.person else None))
+    if inbound_id is None:
+        # Twilio's retry (or one racing the first delivery): the first one answers.
+        return _stored_reply(message_sid) or ""
+    reply = _answer(command, sender, (from_number or "")[:40], (to_number or "")[:40], inbound_id, now)
+    db.session.execute(sa.update(InboundMessage).where(InboundMessage.id == inbound_id).values(reply=reply)
+                       .execution_options(synchronize_session=False))
+    return reply
+
+
+def _record_inbound(values: dict) -> int | None:
+    """Insert the inbound row; None when its MessageSid is already recorded."""
+    dialect = db.session.get_bind(mapper=InboundMessage.__mapper__).dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return db.session.scalar(insert(InboundMessage).values(**values)
+                                 .on_conflict_do_nothing(index_elements=["message_sid"])
+                                 .returning(InboundMessage.id))
     try:
         with db.session.begin_nested():
-            inbound = InboundMessage(message_sid=message_sid, from_number=(from_number or "")[:40],
-                                     to_number=(to_number or "")[:40], body=body or "", received_at=now)
+            inbound = InboundMessage(**values)
             db.session.add(inbound)
             db.session.flush()
     except IntegrityError:
-        # Twilio's retry raced the first delivery; the first one answers.
-        return _stored_reply(message_sid) or ""
-    reply = _answer(inbound, now)
-    inbound.reply = reply
-    db.session.flush()
-    return reply
+        return None
+    return inbound.id
 
 
 def _stored_reply(message_sid: str) -> str | None:
@@ -476,25 +498,46 @@ def _stored_reply(message_sid: str) -> str | None:
     return row.reply or ""
 
 
-def _answer(inbound: InboundMessage, now: datetime) -> str:
-    command = rules.parse(inbound.body)
-    inbound.verb = command.verb.value
-    coop = cooperative_for_number(_e164(inbound.to_number))
-    person = person_for_phone(inbound.from_number)
-    if person is not None and (coop is None or not person.active or not _takes_part(person, coop)):
-        person = None  # a stranger to this co-op learns nothing either
-    inbound.cooperative_id = coop.id if coop else None
-    inbound.person_id = person.id if person else None
+@dataclass(frozen=True)
+class _Sender:
+    cooperative: Cooperative | None  # whose number was texted
+    person: Person | None  # None: a stranger to that co-op (or no co-op), who learns nothing
+    opted_out: bool  # texts from that number to this phone (or person) are switched off
 
+
+def _sender(from_number: str, to_number: str) -> _Sender:
+    """Who texted which co-op, and whether they are opted out of its number: the co-op by
+    the number texted (one indexed query), then the person by phone with whether she takes
+    part in that co-op and her opt-outs, in one more (a second only for a stranger's phone)."""
+    from_number, to_number = (from_number or "")[:40], (to_number or "")[:40]
+    coop = cooperative_for_number(_e164(to_number))
+    phone = _e164(from_number)
+    senders = [sender_key(to_number), ANY_SENDER]
+    by_phone = (sa.exists().where(SmsOptOut.phone == phone, SmsOptOut.sender_number.in_(senders))
+                if from_number else sa.false())
+    by_person = sa.exists().where(SmsOptOut.person_id == Person.id, SmsOptOut.sender_number.in_(senders))
+    takes_part = _takes_part_clause(Person.id, coop.id) if coop is not None else sa.false()
+    row = db.session.execute(sa.select(Person, takes_part, by_person, by_phone)
+                             .where(Person.phone == phone).limit(1)).first()
+    if row is None:
+        return _Sender(coop, None, is_opted_out(from_number, None, to_number))
+    person, part, person_opted_out, phone_opted_out = row
+    if coop is None or not person.active or not part:
+        return _Sender(coop, None, bool(phone_opted_out))  # a stranger to this co-op learns nothing either
+    return _Sender(coop, person, bool(phone_opted_out or person_opted_out))
+
+
+def _answer(command: rules.Command, sender: _Sender, from_number: str, to_number: str, inbound_id: int,
+            now: datetime) -> str:
+    coop, person, opted_out = sender.cooperative, sender.person, sender.opted_out
     # Opt-out is per number texted, as Twilio's is: STOP to this co-op's number leaves
     # the person's other co-ops (other numbers) texting them.
-    opted_out = is_opted_out(inbound.from_number, person, inbound.to_number)
     if command.verb == Verb.stop:
-        record_opt_out(inbound.from_number, person, coop, command.keyword, now, sender_number=inbound.to_number)
+        record_opt_out(from_number, person, coop, command.keyword, now, sender_number=to_number)
         return render("opted_out")
     if command.verb == Verb.start or (command.is_bare_yes and opted_out):
         # A lone YES is also Twilio's opt-in word: from an opted-out person it means START.
-        clear_opt_out(inbound.from_number, person, inbound.to_number)
+        clear_opt_out(from_number, person, to_number)
         return render("opted_in")
     if opted_out:
         # Nothing but the legally required answers while texts are off.
@@ -513,7 +556,7 @@ def _answer(inbound: InboundMessage, now: datetime) -> str:
     handler = handler_for(command.verb)
     if handler is None:
         return render("not_available", feature=FEATURE_NAMES[command.verb])
-    context = SmsContext(cooperative=coop, person=person, now=now, inbound_id=inbound.id)
+    context = SmsContext(cooperative=coop, person=person, now=now, inbound_id=inbound_id)
     try:
         with db.session.begin_nested():
             return handler(context, command)
@@ -526,18 +569,19 @@ def _answer(inbound: InboundMessage, now: datetime) -> str:
         return render("not_found")
 
 
-def _takes_part(person: Person, coop: Cooperative) -> bool:
-    """Whether the person has any place in this co-op: register, staff or a team."""
+def _takes_part_clause(person_id, cooperative_id: int):
+    """Whether the person (an id, or Person.id in an enclosing query) has any place in
+    this co-op: register, staff or a team."""
     in_register = sa.select(Membership.id).where(
-        Membership.cooperative_id == coop.id, Membership.person_id == person.id,
+        Membership.cooperative_id == cooperative_id, Membership.person_id == person_id,
         Membership.status != MembershipStatus.left)
-    on_staff = sa.select(StaffRole.id).where(StaffRole.cooperative_id == coop.id, StaffRole.person_id == person.id)
+    on_staff = sa.select(StaffRole.id).where(StaffRole.cooperative_id == cooperative_id,
+                                             StaffRole.person_id == person_id)
     in_team = sa.select(TeamMember.id).join(Team, Team.id == TeamMember.team_id).where(
-        Team.cooperative_id == coop.id, TeamMember.person_id == person.id,
+        Team.cooperative_id == cooperative_id, TeamMember.person_id == person_id,
         TeamMember.status.in_([TeamMemberStatus.invited, TeamMemberStatus.trial, TeamMemberStatus.active]))
-    leads = sa.select(Team.id).where(Team.cooperative_id == coop.id, Team.leader_id == person.id)
-    return db.session.scalar(sa.select(sa.or_(
-        sa.exists(in_register), sa.exists(on_staff), sa.exists(in_team), sa.exists(leads)))) is True
+    leads = sa.select(Team.id).where(Team.cooperative_id == cooperative_id, Team.leader_id == person_id)
+    return sa.or_(sa.exists(in_register), sa.exists(on_staff), sa.exists(in_team), sa.exists(leads))
 
 
 # --- development ----------------------------------------------------------------
