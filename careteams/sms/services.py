@@ -3,6 +3,7 @@ to inbound texts. Services flush; the caller (view, job, CLI command) commits.""
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from careteams.teams.models import Team, TeamMember
 log = logging.getLogger(__name__)
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse(number: str | None) -> phonenumbers.PhoneNumber | None:
     try:
         parsed = phonenumbers.parse(number or "", DEFAULT_REGION)
@@ -48,8 +50,10 @@ def _parse(number: str | None) -> phonenumbers.PhoneNumber | None:
     return parsed if phonenumbers.is_possible_number(parsed) else None
 
 
+@functools.lru_cache(maxsize=4096)
 def _e164(number: str | None) -> str:
-    """E.164 where the number can be one; otherwise as given, trimmed (it is only compared)."""
+    """E.164 where the number can be one; otherwise as given, trimmed (it is only compared).
+    Pure (the number and a fixed region), so remembered: every inbound text asks it thrice."""
     parsed = _parse(number)
     if parsed is None:
         return (number or "").strip()
@@ -463,8 +467,7 @@ def receive_text(message_sid: str, from_number: str, to_number: str, body: str,
         # Twilio's retry (or one racing the first delivery): the first one answers.
         return _stored_reply(message_sid) or ""
     reply = _answer(command, sender, (from_number or "")[:40], (to_number or "")[:40], inbound_id, now)
-    db.session.execute(sa.update(InboundMessage).where(InboundMessage.id == inbound_id).values(reply=reply)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(_SET_REPLY, {"inbound_id": inbound_id, "reply": reply})
     return reply
 
 
@@ -472,13 +475,15 @@ def _record_inbound(values: dict) -> int | None:
     """Insert the inbound row; None when its MessageSid is already recorded."""
     dialect = db.session.get_bind(mapper=InboundMessage.__mapper__).dialect.name
     if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return db.session.scalar(insert(InboundMessage).values(**values)
-                                 .on_conflict_do_nothing(index_elements=["message_sid"])
-                                 .returning(InboundMessage.id))
+        statement = _RECORD.get(dialect)
+        if statement is None:
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            statement = _RECORD[dialect] = (insert(_INBOUND).on_conflict_do_nothing(index_elements=["message_sid"])
+                                            .returning(_INBOUND.c.id))
+        return db.session.execute(statement, values).scalar()
     try:
         with db.session.begin_nested():
             inbound = InboundMessage(**values)
@@ -505,26 +510,53 @@ class _Sender:
     opted_out: bool  # texts from that number to this phone (or person) are switched off
 
 
+def _takes_part_clause(person_id, cooperative_id):
+    """Whether the person has any place in the co-op: register, staff or a team (ids, or
+    Person.id and Cooperative.id of an enclosing query)."""
+    in_register = sa.select(Membership.id).where(
+        Membership.cooperative_id == cooperative_id, Membership.person_id == person_id,
+        Membership.status != MembershipStatus.left)
+    on_staff = sa.select(StaffRole.id).where(StaffRole.cooperative_id == cooperative_id,
+                                             StaffRole.person_id == person_id)
+    in_team = sa.select(TeamMember.id).join(Team, Team.id == TeamMember.team_id).where(
+        Team.cooperative_id == cooperative_id, TeamMember.person_id == person_id,
+        TeamMember.status.in_([TeamMemberStatus.invited, TeamMemberStatus.trial, TeamMemberStatus.active]))
+    leads = sa.select(Team.id).where(Team.cooperative_id == cooperative_id, Team.leader_id == person_id)
+    return sa.or_(sa.exists(in_register), sa.exists(on_staff), sa.exists(in_team), sa.exists(leads))
+
+
+def _opted_out_clause(**match):
+    return sa.exists().where(*(getattr(SmsOptOut, column) == value for column, value in match.items()),
+                             SmsOptOut.sender_number.in_(sa.bindparam("senders", expanding=True)))
+
+
+# Every inbound text asks these, so they are built once (building and keying a statement
+# costs more Python than running it). The sender: the person with that phone, the co-op
+# whose number was texted (NULL if none: an outer join on that number), whether she takes
+# part in it, and her opt-outs from that number, by person and by phone.
+_SENDER = (sa.select(Person, Cooperative, _takes_part_clause(Person.id, Cooperative.id),
+                     _opted_out_clause(person_id=Person.id), _opted_out_clause(phone=sa.bindparam("phone")))
+           .select_from(Person).outerjoin(Cooperative, Cooperative.sms_number == sa.bindparam("number"))
+           .where(Person.phone == sa.bindparam("phone")).limit(1))
+_INBOUND = InboundMessage.__table__
+_SET_REPLY = sa.update(_INBOUND).where(_INBOUND.c.id == sa.bindparam("inbound_id")).values(reply=sa.bindparam("reply"))
+_RECORD: dict[str, sa.Insert] = {}  # per dialect: INSERT ... ON CONFLICT (message_sid) DO NOTHING RETURNING id
+
+
 def _sender(from_number: str, to_number: str) -> _Sender:
-    """Who texted which co-op, and whether they are opted out of its number: the co-op by
-    the number texted (one indexed query), then the person by phone with whether she takes
-    part in that co-op and her opt-outs, in one more (a second only for a stranger's phone)."""
+    """Who texted which co-op, and whether they are opted out of its number: one indexed
+    query (two more only for a phone we do not know)."""
     from_number, to_number = (from_number or "")[:40], (to_number or "")[:40]
-    coop = cooperative_for_number(_e164(to_number))
     phone = _e164(from_number)
-    senders = [sender_key(to_number), ANY_SENDER]
-    by_phone = (sa.exists().where(SmsOptOut.phone == phone, SmsOptOut.sender_number.in_(senders))
-                if from_number else sa.false())
-    by_person = sa.exists().where(SmsOptOut.person_id == Person.id, SmsOptOut.sender_number.in_(senders))
-    takes_part = _takes_part_clause(Person.id, coop.id) if coop is not None else sa.false()
-    row = db.session.execute(sa.select(Person, takes_part, by_person, by_phone)
-                             .where(Person.phone == phone).limit(1)).first()
+    row = db.session.execute(_SENDER, {"phone": phone, "number": _e164(to_number),
+                                       "senders": [sender_key(to_number), ANY_SENDER]}).first()
     if row is None:
-        return _Sender(coop, None, is_opted_out(from_number, None, to_number))
-    person, part, person_opted_out, phone_opted_out = row
+        return _Sender(cooperative_for_number(_e164(to_number)), None, is_opted_out(from_number, None, to_number))
+    person, coop, part, person_opted_out, phone_opted_out = row
+    phone_opted_out = bool(phone_opted_out) and bool(from_number)
     if coop is None or not person.active or not part:
-        return _Sender(coop, None, bool(phone_opted_out))  # a stranger to this co-op learns nothing either
-    return _Sender(coop, person, bool(phone_opted_out or person_opted_out))
+        return _Sender(coop, None, phone_opted_out)  # a stranger to this co-op learns nothing either
+    return _Sender(coop, person, phone_opted_out or bool(person_opted_out))
 
 
 def _answer(command: rules.Command, sender: _Sender, from_number: str, to_number: str, inbound_id: int,
@@ -567,21 +599,6 @@ def _answer(command: rules.Command, sender: _Sender, from_number: str, to_number
     except AppError:
         # Forbidden, not found, invalid: the same answer, so codes cannot be probed.
         return render("not_found")
-
-
-def _takes_part_clause(person_id, cooperative_id: int):
-    """Whether the person (an id, or Person.id in an enclosing query) has any place in
-    this co-op: register, staff or a team."""
-    in_register = sa.select(Membership.id).where(
-        Membership.cooperative_id == cooperative_id, Membership.person_id == person_id,
-        Membership.status != MembershipStatus.left)
-    on_staff = sa.select(StaffRole.id).where(StaffRole.cooperative_id == cooperative_id,
-                                             StaffRole.person_id == person_id)
-    in_team = sa.select(TeamMember.id).join(Team, Team.id == TeamMember.team_id).where(
-        Team.cooperative_id == cooperative_id, TeamMember.person_id == person_id,
-        TeamMember.status.in_([TeamMemberStatus.invited, TeamMemberStatus.trial, TeamMemberStatus.active]))
-    leads = sa.select(Team.id).where(Team.cooperative_id == cooperative_id, Team.leader_id == person_id)
-    return sa.or_(sa.exists(in_register), sa.exists(on_staff), sa.exists(in_team), sa.exists(leads))
 
 
 # --- development ----------------------------------------------------------------

@@ -251,12 +251,20 @@ def _offer_by_code(person: Person, code: str, now: datetime, cooperative_id: int
     One statement (the live one first, then the latest), which reads the offer and its
     shift (`Offer.shift` is joined) as committed now, whatever this session held before:
     `_accept` answers a lost race from it without taking the shift's lock."""
-    return db.session.scalar(in_cooperative(
-        sa.select(Offer).join(Shift, Shift.id == Offer.shift_id)
-        .where(Offer.person_id == person.id, Offer.code == code.strip(),
-               sa.or_(Offer.code_live, Shift.ends_at > now - timedelta(days=2))),
-        cooperative_id).order_by(Offer.code_live.desc(), Offer.id.desc()).limit(1)
-        .execution_options(populate_existing=True))
+    params = {"person_id": person.id, "code": code.strip(), "recent": now - timedelta(days=2)}
+    if cooperative_id is None:
+        return db.session.scalar(_OFFER_BY_CODE, params)
+    return db.session.scalar(_OFFER_BY_CODE_IN_COOPERATIVE, dict(params, cooperative_id=cooperative_id))
+
+
+# Built once: every Y and N by text asks it.
+_OFFER_BY_CODE = (
+    sa.select(Offer).join(Shift, Shift.id == Offer.shift_id)
+    .where(Offer.person_id == sa.bindparam("person_id"), Offer.code == sa.bindparam("code"),
+           sa.or_(Offer.code_live, Shift.ends_at > sa.bindparam("recent")))
+    .order_by(Offer.code_live.desc(), Offer.id.desc()).limit(1)
+    .execution_options(populate_existing=True))
+_OFFER_BY_CODE_IN_COOPERATIVE = in_cooperative(_OFFER_BY_CODE, sa.bindparam("cooperative_id"))
 
 
 def _book(shift_id: int, person_id: int, now: datetime, *, cover_from: int | None = None) -> OfferResult:
