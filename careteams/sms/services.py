@@ -589,7 +589,12 @@ def _answer(command: rules.Command, sender: _Sender, from_number: str, to_number
     if handler is None:
         return render("not_available", feature=FEATURE_NAMES[command.verb])
     context = SmsContext(cooperative=coop, person=person, now=now, inbound_id=inbound_id)
+    settled = getattr(handler, "settled_answer", None)
     try:
+        if settled is not None:
+            reply = settled(context, command)  # reads only: no savepoint needed
+            if reply is not None:
+                return reply
         with db.session.begin_nested():
             return handler(context, command)
     except Conflict:

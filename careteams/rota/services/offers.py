@@ -399,6 +399,15 @@ def accept_offer_by_code(person: Person, code: str, now: datetime | None = None,
     return _accept(person, _offer_by_code(person, code, now, cooperative_id), now, unlocked=True)
 
 
+def settled_accept_by_code(person: Person, code: str, now: datetime | None = None, *,
+                           cooperative_id: int | None = None) -> OfferResult | None:
+    """The answer to accepting by code when no booking could change it (the shift is someone
+    else's, already hers, cancelled, or she said no), read from what is committed, writing
+    nothing and taking no lock; None when only accept_offer_by_code can answer."""
+    now = now or utcnow()
+    return _answer_unlocked(person, _offer_by_code(person, code, now, cooperative_id), now)
+
+
 def _accept(person: Person, offer: Offer | None, now: datetime, *, unlocked: bool = False) -> OfferResult:
     """`unlocked`: the offer and its shift were just read as committed, so a Y that can
     only lose is answered from them at once; every other Y queues for the shift's lock."""
