@@ -17,7 +17,11 @@ from careteams.members.models import Person
 from careteams.rota.services.attendance import mark_arrival_by_code
 from careteams.rota.services.common import OfferResult, code_cooperatives, when_text
 from careteams.rota.services.cover import request_cover_by_code
-from careteams.rota.services.offers import accept_offer_by_code, decline_offer_by_code
+from careteams.rota.services.offers import (
+    accept_offer_by_code,
+    decline_offer_by_code,
+    settled_accept_by_code,
+)
 from careteams.rota.services.reading import my_offers, next_shifts
 from careteams.sms.commands import SmsContext, sms_code_owner, sms_command
 from careteams.sms.rules import TEMPLATES, Command, offer_list, render, shift_list, team_label
@@ -70,7 +74,17 @@ def _open_offers(ctx: SmsContext) -> list[tuple[str, str, str]]:
             for offer, view in my_offers(ctx.person, now=ctx.now, cooperative_id=ctx.cooperative.id)]
 
 
-@sms_command("accept")
+def _accept_settled(ctx: SmsContext, command: Command) -> str | None:
+    """Y 482 for a shift whose answer no booking could change (someone else holds it, it is
+    already hers, cancelled, or she said no): answered from what is committed, before the
+    handler's savepoint and without the shift's lock. None: the handler books (or not)."""
+    if command.code is None:
+        return None
+    result = settled_accept_by_code(ctx.person, command.code, now=ctx.now, cooperative_id=ctx.cooperative.id)
+    return None if result is None else _answer_accept(result, command.code)
+
+
+@sms_command("accept", settled=_accept_settled)
 def accept(ctx: SmsContext, command: Command) -> str:
     """Y 482 (YES 482, ACCEPT 482); a bare Y books the one open offer, or books nothing
     and lists several (code, day, time and team, as many as fit one text)."""

@@ -69,8 +69,16 @@ FEATURE_NAMES = {
 }
 
 
-def sms_command(verb: str):
-    """Register `f(ctx, command) -> reply` as the handler of one command verb."""
+# A handler's settled answer: f(ctx, command) -> the reply, or None to run the handler.
+# It only reads (what is committed now), so it runs before the handler's savepoint: the
+# many texts whose answer nothing they do could change (a Y for a shift someone else
+# already holds) are answered without one (issue 20, the Y storm).
+SettledAnswer = Callable[[SmsContext, Command], str | None]
+
+
+def sms_command(verb: str, *, settled: SettledAnswer | None = None):
+    """Register `f(ctx, command) -> reply` as the handler of one command verb (and
+    `settled`, a read-only answer tried first, as its `settled_answer`)."""
     key = Verb(verb)
     if key not in DISPATCHED_VERBS:
         raise ValueError(f"{verb!r} is handled by the SMS domain itself")
@@ -79,6 +87,7 @@ def sms_command(verb: str):
         existing = HANDLERS.get(key)
         if existing is not None and existing is not func and existing.__qualname__ != func.__qualname__:
             raise RuntimeError(f"two handlers for {verb!r}: {existing.__module__} and {func.__module__}")
+        func.settled_answer = settled  # type: ignore[attr-defined]
         HANDLERS[key] = func
         return func
 

@@ -3,6 +3,7 @@ to inbound texts. Services flush; the caller (view, job, CLI command) commits.""
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from careteams.teams.models import Team, TeamMember
 log = logging.getLogger(__name__)
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse(number: str | None) -> phonenumbers.PhoneNumber | None:
     try:
         parsed = phonenumbers.parse(number or "", DEFAULT_REGION)
@@ -48,8 +50,10 @@ def _parse(number: str | None) -> phonenumbers.PhoneNumber | None:
     return parsed if phonenumbers.is_possible_number(parsed) else None
 
 
+@functools.lru_cache(maxsize=4096)
 def _e164(number: str | None) -> str:
-    """E.164 where the number can be one; otherwise as given, trimmed (it is only compared)."""
+    """E.164 where the number can be one; otherwise as given, trimmed (it is only compared).
+    Pure (the number and a fixed region), so remembered: every inbound text asks it thrice."""
     parsed = _parse(number)
     if parsed is None:
         return (number or "").strip()
@@ -447,24 +451,47 @@ def receive_text(message_sid: str, from_number: str, to_number: str, body: str,
     """Answer one inbound text (the webhook and the simulator). Returns the reply.
 
     Idempotent on the MessageSid: a repeat gets the stored reply and changes nothing.
+    The text is recorded first, with who sent it to which co-op (one INSERT that does
+    nothing for a sid already recorded: a repeat delivered at the same moment waits for
+    the first to commit, then reads its reply), the reply last.
     """
     now = now or utcnow()
-    stored = _stored_reply(message_sid)
-    if stored is not None:
-        return stored
+    command = rules.parse(body)
+    sender = _sender(from_number, to_number)
+    inbound_id = _record_inbound(dict(
+        message_sid=message_sid, from_number=(from_number or "")[:40], to_number=(to_number or "")[:40],
+        body=body or "", verb=command.verb.value, received_at=now,
+        cooperative_id=sender.cooperative.id if sender.cooperative else None,
+        person_id=sender.person.id if sender.person else None))
+    if inbound_id is None:
+        # Twilio's retry (or one racing the first delivery): the first one answers.
+        return _stored_reply(message_sid) or ""
+    reply = _answer(command, sender, (from_number or "")[:40], (to_number or "")[:40], inbound_id, now)
+    db.session.execute(_SET_REPLY, {"inbound_id": inbound_id, "reply": reply})
+    return reply
+
+
+def _record_inbound(values: dict) -> int | None:
+    """Insert the inbound row; None when its MessageSid is already recorded."""
+    dialect = db.session.get_bind(mapper=InboundMessage.__mapper__).dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        statement = _RECORD.get(dialect)
+        if statement is None:
+            if dialect == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            statement = _RECORD[dialect] = (insert(_INBOUND).on_conflict_do_nothing(index_elements=["message_sid"])
+                                            .returning(_INBOUND.c.id))
+        return db.session.execute(statement, values).scalar()
     try:
         with db.session.begin_nested():
-            inbound = InboundMessage(message_sid=message_sid, from_number=(from_number or "")[:40],
-                                     to_number=(to_number or "")[:40], body=body or "", received_at=now)
+            inbound = InboundMessage(**values)
             db.session.add(inbound)
             db.session.flush()
     except IntegrityError:
-        # Twilio's retry raced the first delivery; the first one answers.
-        return _stored_reply(message_sid) or ""
-    reply = _answer(inbound, now)
-    inbound.reply = reply
-    db.session.flush()
-    return reply
+        return None
+    return inbound.id
 
 
 def _stored_reply(message_sid: str) -> str | None:
@@ -476,25 +503,73 @@ def _stored_reply(message_sid: str) -> str | None:
     return row.reply or ""
 
 
-def _answer(inbound: InboundMessage, now: datetime) -> str:
-    command = rules.parse(inbound.body)
-    inbound.verb = command.verb.value
-    coop = cooperative_for_number(_e164(inbound.to_number))
-    person = person_for_phone(inbound.from_number)
-    if person is not None and (coop is None or not person.active or not _takes_part(person, coop)):
-        person = None  # a stranger to this co-op learns nothing either
-    inbound.cooperative_id = coop.id if coop else None
-    inbound.person_id = person.id if person else None
+@dataclass(frozen=True)
+class _Sender:
+    cooperative: Cooperative | None  # whose number was texted
+    person: Person | None  # None: a stranger to that co-op (or no co-op), who learns nothing
+    opted_out: bool  # texts from that number to this phone (or person) are switched off
 
+
+def _takes_part_clause(person_id, cooperative_id):
+    """Whether the person has any place in the co-op: register, staff or a team (ids, or
+    Person.id and Cooperative.id of an enclosing query)."""
+    in_register = sa.select(Membership.id).where(
+        Membership.cooperative_id == cooperative_id, Membership.person_id == person_id,
+        Membership.status != MembershipStatus.left)
+    on_staff = sa.select(StaffRole.id).where(StaffRole.cooperative_id == cooperative_id,
+                                             StaffRole.person_id == person_id)
+    in_team = sa.select(TeamMember.id).join(Team, Team.id == TeamMember.team_id).where(
+        Team.cooperative_id == cooperative_id, TeamMember.person_id == person_id,
+        TeamMember.status.in_([TeamMemberStatus.invited, TeamMemberStatus.trial, TeamMemberStatus.active]))
+    leads = sa.select(Team.id).where(Team.cooperative_id == cooperative_id, Team.leader_id == person_id)
+    return sa.or_(sa.exists(in_register), sa.exists(on_staff), sa.exists(in_team), sa.exists(leads))
+
+
+def _opted_out_clause(**match):
+    return sa.exists().where(*(getattr(SmsOptOut, column) == value for column, value in match.items()),
+                             SmsOptOut.sender_number.in_(sa.bindparam("senders", expanding=True)))
+
+
+# Every inbound text asks these, so they are built once (building and keying a statement
+# costs more Python than running it). The sender: the person with that phone, the co-op
+# whose number was texted (NULL if none: an outer join on that number), whether she takes
+# part in it, and her opt-outs from that number, by person and by phone.
+_SENDER = (sa.select(Person, Cooperative, _takes_part_clause(Person.id, Cooperative.id),
+                     _opted_out_clause(person_id=Person.id), _opted_out_clause(phone=sa.bindparam("phone")))
+           .select_from(Person).outerjoin(Cooperative, Cooperative.sms_number == sa.bindparam("number"))
+           .where(Person.phone == sa.bindparam("phone")).limit(1))
+_INBOUND = InboundMessage.__table__
+_SET_REPLY = sa.update(_INBOUND).where(_INBOUND.c.id == sa.bindparam("inbound_id")).values(reply=sa.bindparam("reply"))
+_RECORD: dict[str, sa.Insert] = {}  # per dialect: INSERT ... ON CONFLICT (message_sid) DO NOTHING RETURNING id
+
+
+def _sender(from_number: str, to_number: str) -> _Sender:
+    """Who texted which co-op, and whether they are opted out of its number: one indexed
+    query (two more only for a phone we do not know)."""
+    from_number, to_number = (from_number or "")[:40], (to_number or "")[:40]
+    phone = _e164(from_number)
+    row = db.session.execute(_SENDER, {"phone": phone, "number": _e164(to_number),
+                                       "senders": [sender_key(to_number), ANY_SENDER]}).first()
+    if row is None:
+        return _Sender(cooperative_for_number(_e164(to_number)), None, is_opted_out(from_number, None, to_number))
+    person, coop, part, person_opted_out, phone_opted_out = row
+    phone_opted_out = bool(phone_opted_out) and bool(from_number)
+    if coop is None or not person.active or not part:
+        return _Sender(coop, None, phone_opted_out)  # a stranger to this co-op learns nothing either
+    return _Sender(coop, person, phone_opted_out or bool(person_opted_out))
+
+
+def _answer(command: rules.Command, sender: _Sender, from_number: str, to_number: str, inbound_id: int,
+            now: datetime) -> str:
+    coop, person, opted_out = sender.cooperative, sender.person, sender.opted_out
     # Opt-out is per number texted, as Twilio's is: STOP to this co-op's number leaves
     # the person's other co-ops (other numbers) texting them.
-    opted_out = is_opted_out(inbound.from_number, person, inbound.to_number)
     if command.verb == Verb.stop:
-        record_opt_out(inbound.from_number, person, coop, command.keyword, now, sender_number=inbound.to_number)
+        record_opt_out(from_number, person, coop, command.keyword, now, sender_number=to_number)
         return render("opted_out")
     if command.verb == Verb.start or (command.is_bare_yes and opted_out):
         # A lone YES is also Twilio's opt-in word: from an opted-out person it means START.
-        clear_opt_out(inbound.from_number, person, inbound.to_number)
+        clear_opt_out(from_number, person, to_number)
         return render("opted_in")
     if opted_out:
         # Nothing but the legally required answers while texts are off.
@@ -513,8 +588,13 @@ def _answer(inbound: InboundMessage, now: datetime) -> str:
     handler = handler_for(command.verb)
     if handler is None:
         return render("not_available", feature=FEATURE_NAMES[command.verb])
-    context = SmsContext(cooperative=coop, person=person, now=now, inbound_id=inbound.id)
+    context = SmsContext(cooperative=coop, person=person, now=now, inbound_id=inbound_id)
+    settled = getattr(handler, "settled_answer", None)
     try:
+        if settled is not None:
+            reply = settled(context, command)  # reads only: no savepoint needed
+            if reply is not None:
+                return reply
         with db.session.begin_nested():
             return handler(context, command)
     except Conflict:
@@ -524,20 +604,6 @@ def _answer(inbound: InboundMessage, now: datetime) -> str:
     except AppError:
         # Forbidden, not found, invalid: the same answer, so codes cannot be probed.
         return render("not_found")
-
-
-def _takes_part(person: Person, coop: Cooperative) -> bool:
-    """Whether the person has any place in this co-op: register, staff or a team."""
-    in_register = sa.select(Membership.id).where(
-        Membership.cooperative_id == coop.id, Membership.person_id == person.id,
-        Membership.status != MembershipStatus.left)
-    on_staff = sa.select(StaffRole.id).where(StaffRole.cooperative_id == coop.id, StaffRole.person_id == person.id)
-    in_team = sa.select(TeamMember.id).join(Team, Team.id == TeamMember.team_id).where(
-        Team.cooperative_id == coop.id, TeamMember.person_id == person.id,
-        TeamMember.status.in_([TeamMemberStatus.invited, TeamMemberStatus.trial, TeamMemberStatus.active]))
-    leads = sa.select(Team.id).where(Team.cooperative_id == coop.id, Team.leader_id == person.id)
-    return db.session.scalar(sa.select(sa.or_(
-        sa.exists(in_register), sa.exists(on_staff), sa.exists(in_team), sa.exists(leads)))) is True
 
 
 # --- development ----------------------------------------------------------------

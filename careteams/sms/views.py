@@ -56,8 +56,16 @@ def twiml(reply: str) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
+def login_free(view):
+    """A signed webhook: Twilio logs nobody in and the view never asks who is, so the app
+    does not load a login session before it (careteams/app.py, `_commit_last_seen`)."""
+    view.login_free = True
+    return view
+
+
 @bp.post("/sms/inbound")
 @limiter.exempt  # Twilio's traffic is signed, and a busy rota must not be throttled
+@login_free
 def inbound():
     require_twilio_signature()
     form = request.form
@@ -72,6 +80,7 @@ def inbound():
 
 @bp.post("/sms/status")
 @limiter.exempt
+@login_free
 def status():
     require_twilio_signature()
     sid = request.form.get("MessageSid") or request.form.get("SmsSid")

@@ -142,13 +142,20 @@ def live_offer(person: Person, code: str, cooperative_id: int | None = None) -> 
     return db.session.scalar(in_cooperative(query, cooperative_id))
 
 
+# Asked by every text that carries a code: built once (building a statement costs more
+# Python than running it).
+_CODE_COOPERATIVES = (
+    sa.select(Team.cooperative_id, Offer.code_live).distinct().join(Shift, Shift.team_id == Team.id)
+    .join(Offer, Offer.shift_id == Shift.id)
+    .where(Offer.person_id == sa.bindparam("person_id"), Offer.code == sa.bindparam("code")))
+
+
 def code_cooperatives(person: Person, code: str) -> set[int]:
     """The co-ops in which this person's code means something: the co-op of the live offer or
     booking with that code (live codes are unique per person), else of any earlier one."""
-    query = (sa.select(Team.cooperative_id).join(Shift, Shift.team_id == Team.id)
-             .join(Offer, Offer.shift_id == Shift.id).where(Offer.person_id == person.id, Offer.code == code.strip()))
-    live = set(db.session.scalars(query.where(Offer.code_live)))
-    return live or set(db.session.scalars(query))
+    rows = db.session.execute(_CODE_COOPERATIVES, {"person_id": person.id, "code": code.strip()}).all()
+    live = {coop for coop, is_live in rows if is_live}
+    return live or {coop for coop, _ in rows}
 
 
 def own_booked(person: Person, *, shift_id: int | None = None, code: str | None = None,

@@ -31,7 +31,6 @@ from careteams.rota.services.common import (
     circle_of,
     facilitators_of,
     in_cooperative,
-    live_offer,
     shift_for_update,
     tell,
     visible_shift,
@@ -247,14 +246,25 @@ def _outside_still_eligible(person: Person, shift: Shift) -> bool:
 def _offer_by_code(person: Person, code: str, now: datetime, cooperative_id: int | None = None) -> Offer | None:
     """The live offer with this code, else the latest recent one that had it: a late
     "Y 482" must hear "already filled" or "expired", never a puzzling "unknown code".
-    With `cooperative_id`, only that co-op's shifts (a text acts on the co-op it was sent to)."""
-    live = live_offer(person, code, cooperative_id)
-    if live is not None:
-        return live
-    return db.session.scalar(in_cooperative(
-        sa.select(Offer).join(Shift, Shift.id == Offer.shift_id)
-        .where(Offer.person_id == person.id, Offer.code == code.strip(), Shift.ends_at > now - timedelta(days=2)),
-        cooperative_id).order_by(Offer.id.desc()).limit(1))
+    With `cooperative_id`, only that co-op's shifts (a text acts on the co-op it was sent to).
+
+    One statement (the live one first, then the latest), which reads the offer and its
+    shift (`Offer.shift` is joined) as committed now, whatever this session held before:
+    `_accept` answers a lost race from it without taking the shift's lock."""
+    params = {"person_id": person.id, "code": code.strip(), "recent": now - timedelta(days=2)}
+    if cooperative_id is None:
+        return db.session.scalar(_OFFER_BY_CODE, params)
+    return db.session.scalar(_OFFER_BY_CODE_IN_COOPERATIVE, dict(params, cooperative_id=cooperative_id))
+
+
+# Built once: every Y and N by text asks it.
+_OFFER_BY_CODE = (
+    sa.select(Offer).join(Shift, Shift.id == Offer.shift_id)
+    .where(Offer.person_id == sa.bindparam("person_id"), Offer.code == sa.bindparam("code"),
+           sa.or_(Offer.code_live, Shift.ends_at > sa.bindparam("recent")))
+    .order_by(Offer.code_live.desc(), Offer.id.desc()).limit(1)
+    .execution_options(populate_existing=True))
+_OFFER_BY_CODE_IN_COOPERATIVE = in_cooperative(_OFFER_BY_CODE, sa.bindparam("cooperative_id"))
 
 
 def _book(shift_id: int, person_id: int, now: datetime, *, cover_from: int | None = None) -> OfferResult:
@@ -324,8 +334,31 @@ def _settle(person: Person, offer: Offer | None) -> tuple[Offer | None, Shift | 
     return offer, shift
 
 
-def _answer(person: Person, offer: Offer | None, shift: Shift | None, now: datetime) -> OfferResult | None:
-    """The reply owed without booking anything, from the committed state; None if the offer is open."""
+# What a text answers from the committed state without queueing for the shift's lock:
+# nothing that the lock could change for this worker (a shift held by someone else is
+# not freed by a Y; a cancelled visit, her own booking, her NO stay what they are).
+SETTLED_WITHOUT_LOCK = frozenset({"already_filled", "already_yours"})
+
+
+def _answer_unlocked(person: Person, offer: Offer | None, now: datetime) -> OfferResult | None:
+    """The losing path of a storm of Ys: the reply owed, read from the offer and its shift
+    as committed when they were read (`_offer_by_code`), when it is one no booking could
+    change (filled by someone else, already hers, cancelled, said no); None otherwise, and
+    the caller takes the lock. Writes nothing."""
+    if offer is None or offer.person_id != person.id:
+        return None
+    result = _answer(person, offer, offer.shift, now, settle=False)
+    if result is None:
+        return None
+    if result.outcome in SETTLED_WITHOUT_LOCK or result.reason in ("cancelled", "declined"):
+        return result
+    return None
+
+
+def _answer(person: Person, offer: Offer | None, shift: Shift | None, now: datetime, *,
+            settle: bool = True) -> OfferResult | None:
+    """The reply owed without booking anything, from the committed state; None if the offer is open.
+    With `settle` False, an offer whose time has passed is left for the locked path to expire."""
     if offer is None or shift is None:
         return OfferResult("unknown_code", "That code does not match a shift offered to you.")
     if shift.status == ShiftStatus.cancelled:
@@ -346,6 +379,8 @@ def _answer(person: Person, offer: Offer | None, shift: Shift | None, now: datet
     if offer.status != OfferStatus.open:
         return OfferResult("expired", "That offer is no longer open.", shift)
     if (offer.expires_at and offer.expires_at <= now) or shift.starts_at <= now:
+        if not settle:
+            return None
         offer.status, offer.code_live = OfferStatus.expired, False
         db.session.flush()
         return OfferResult("expired", "Sorry, that offer has expired.", shift)
@@ -361,10 +396,25 @@ def accept_offer_by_code(person: Person, code: str, now: datetime | None = None,
                          cooperative_id: int | None = None) -> OfferResult:
     """Accept by the short code from a text message (sent to `cooperative_id`'s number)."""
     now = now or utcnow()
-    return _accept(person, _offer_by_code(person, code, now, cooperative_id), now)
+    return _accept(person, _offer_by_code(person, code, now, cooperative_id), now, unlocked=True)
 
 
-def _accept(person: Person, offer: Offer | None, now: datetime) -> OfferResult:
+def settled_accept_by_code(person: Person, code: str, now: datetime | None = None, *,
+                           cooperative_id: int | None = None) -> OfferResult | None:
+    """The answer to accepting by code when no booking could change it (the shift is someone
+    else's, already hers, cancelled, or she said no), read from what is committed, writing
+    nothing and taking no lock; None when only accept_offer_by_code can answer."""
+    now = now or utcnow()
+    return _answer_unlocked(person, _offer_by_code(person, code, now, cooperative_id), now)
+
+
+def _accept(person: Person, offer: Offer | None, now: datetime, *, unlocked: bool = False) -> OfferResult:
+    """`unlocked`: the offer and its shift were just read as committed, so a Y that can
+    only lose is answered from them at once; every other Y queues for the shift's lock."""
+    if unlocked:
+        early = _answer_unlocked(person, offer, now)
+        if early is not None:
+            return early
     offer, shift = _settle(person, offer)
     early = _answer(person, offer, shift, now)
     if early is not None:
