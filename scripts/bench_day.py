@@ -4,6 +4,9 @@ Not the locust benchmark: each page is asked N times through Flask's test client
 against an already filled bench database (scripts/bench_federation makes them),
 signed in with the bench facilitator's token. Prints p50/p95 in ms and the SQL
 statements per request; `--sql` prints each statement of one request (for EXPLAIN).
+The co-op is the one the size of the small preset's (co-op 2 of the federation, co-op 1
+of the small preset: scripts/federation.py, like_small_coop) unless `--coop` names
+another by index from 0 (`--coop 0`: the federation's co-op 1, 521 teams; not a goal).
 
     .venv/bin/python scripts/bench_day.py postgresql://postgres@127.0.0.1:5432/careteams_bench_fed
 """
@@ -18,8 +21,22 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent))
 
-PAGES = {"day page": "/coops/bench-1/day", "queue": "/coops/bench-1/matching/queue"}
+PAGES = {"day page": "/coops/bench-{n}/day", "queue": "/coops/bench-{n}/matching/queue"}
+
+
+def like_small_coop(url: str) -> int:
+    """The index of the co-op the size of the small preset's, from the database's marker."""
+    import federation
+    import psycopg
+
+    with psycopg.connect(federation.plain_url(url)) as conn:
+        marker = federation.read_marker(conn)
+    if marker is None:
+        return 0
+    fields = set(federation.Params.__dataclass_fields__)
+    return federation.like_small_coop(federation.Params(**{k: v for k, v in marker["params"].items() if k in fields}))
 
 
 def main() -> None:
@@ -27,7 +44,9 @@ def main() -> None:
     parser.add_argument("url")
     parser.add_argument("-n", type=int, default=20)
     parser.add_argument("--sql", action="store_true", help="print the statements of one request per page")
+    parser.add_argument("--coop", type=int, default=None, help="the co-op's index from 0 (default: like_small_coop)")
     args = parser.parse_args()
+    coop = like_small_coop(args.url) if args.coop is None else args.coop
     os.environ.update(DATABASE_URL=args.url, CARETEAMS_ENV="production", CARETEAMS_BENCH="1",
                       SECRET_KEY="bench-only-secret-key-0123456789abcdef", SMS_BACKEND="console",
                       MAIL_BACKEND="console", GEOCODER="fixed")
@@ -38,7 +57,8 @@ def main() -> None:
 
     app = create_app()
     client = app.test_client()
-    headers = {"Authorization": "Bearer bench-facilitator-0", "Host": "localhost"}
+    headers = {"Authorization": f"Bearer bench-facilitator-{coop}", "Host": "localhost"}
+    print(f"co-op {coop + 1} (bench-facilitator-{coop})")
     statements: list[str] = []
     if args.sql:
         with app.app_context():
@@ -50,6 +70,7 @@ def main() -> None:
 
             statements.append(ClientCursor(cursor.connection).mogrify(statement, parameters))
     for name, path in PAGES.items():
+        path = path.format(n=coop + 1)
         first = client.get(path, headers=headers)  # warm: the first request compiles and connects
         assert first.status_code == 200, (path, first.status_code)
         if args.sql:

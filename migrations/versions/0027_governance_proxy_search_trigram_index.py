@@ -1,0 +1,27 @@
+"""governance: trigram index on lower(person.name) for the proxy search (PostgreSQL only)
+
+Revision ID: 0027
+Revises: 0026
+"""
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = '0027'
+down_revision = '0026'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # The resolution page's proxy search is `lower(person.name) LIKE '%...%'` over up to
+    # 100,000 electors: a GIN trigram index answers it without reading every name. SQLite
+    # has no pg_trgm: nothing to do there (the model declares the index for PostgreSQL only).
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.execute("CREATE INDEX ix_person_name_trgm ON person USING gin (lower(name) gin_trgm_ops)")
+
+
+def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_person_name_trgm")
