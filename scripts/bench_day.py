@@ -45,6 +45,8 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=20)
     parser.add_argument("--sql", action="store_true", help="print the statements of one request per page")
     parser.add_argument("--coop", type=int, default=None, help="the co-op's index from 0 (default: like_small_coop)")
+    parser.add_argument("--proxy-search", metavar="TEXT",
+                        help="time the member's resolution page searching TEXT for a proxy instead")
     args = parser.parse_args()
     coop = like_small_coop(args.url) if args.coop is None else args.coop
     os.environ.update(DATABASE_URL=args.url, CARETEAMS_ENV="production", CARETEAMS_BENCH="1",
@@ -58,7 +60,14 @@ def main() -> None:
     app = create_app()
     client = app.test_client()
     headers = {"Authorization": f"Bearer bench-facilitator-{coop}", "Host": "localhost"}
-    print(f"co-op {coop + 1} (bench-facilitator-{coop})")
+    pages = PAGES
+    if args.proxy_search:
+        from urllib.parse import quote
+
+        headers["Authorization"] = "Bearer bench-member-0"  # in the electorate of co-op 1's resolution
+        pages = {f"proxy search {args.proxy_search!r}": f"/cooperatives/bench-1/resolutions/1?proxy_q="
+                 f"{quote(args.proxy_search)}"}
+    print(f"co-op {coop + 1} (bench-facilitator-{coop})" if not args.proxy_search else "bench-member-0")
     statements: list[str] = []
     if args.sql:
         with app.app_context():
@@ -69,7 +78,7 @@ def main() -> None:
             from psycopg import ClientCursor
 
             statements.append(ClientCursor(cursor.connection).mogrify(statement, parameters))
-    for name, path in PAGES.items():
+    for name, path in pages.items():
         path = path.format(n=coop + 1)
         first = client.get(path, headers=headers)  # warm: the first request compiles and connects
         assert first.status_code == 200, (path, first.status_code)
