@@ -17,8 +17,10 @@ from collections import defaultdict
 
 from locust import HttpUser, between, events, task
 
-# "name=url=coops;name=url=coops": the servers of each scale, driven side by side.
-SCALES = [tuple(part.split("=")) for part in os.environ.get("BENCH_SCALES", "small=http://127.0.0.1:8791=1").split(";")]
+# "name=url=coops=like;...": the servers of each scale, driven side by side; `like` is the index
+# of the co-op the size of the small preset's (scripts/federation.py, like_small_coop).
+SCALES = [(*part.split("="), "0")[:4]
+          for part in os.environ.get("BENCH_SCALES", "small=http://127.0.0.1:8791=1=0").split(";")]
 STATEMENTS: dict[str, list[int]] = defaultdict(list)
 SERVER_MS: dict[str, list[float]] = defaultdict(list)
 
@@ -53,11 +55,11 @@ class Role(HttpUser):
 
     def on_start(self):
         self.coop = {name: (random.randrange(int(coops)) if self.role != "member" else 0)
-                     for name, _, coops in SCALES}
+                     for name, _, coops, _ in SCALES}
 
-    def both(self, path, name: str):
-        for scale, base, _ in random.sample(SCALES, len(SCALES)):
-            coop = self.coop.get(scale, 0)
+    def both(self, path, name: str, coops: dict[str, int] | None = None):
+        for scale, base, _, _ in random.sample(SCALES, len(SCALES)):
+            coop = (coops or self.coop).get(scale, 0)
             headers = {"Authorization": f"Bearer bench-{self.role}-{coop}"} if self.role else {}
             url = base + (path(coop) if callable(path) else path)
             with self.client.get(url, name=f"{scale} | {name}", headers=headers, allow_redirects=False,
@@ -92,15 +94,28 @@ class Worker(Role):
 
 
 class Facilitator(Role):
+    """The co-op-wide pages grow with the co-op, so each scale's co-op is the one the size of
+    the small preset's (co-op 2 of the federation, 101 teams; co-op 1 of the small preset)."""
+
     role = "facilitator"
 
-    @task
+    def on_start(self):
+        self.coop = {name: int(like) for name, _, _, like in SCALES}
+
+    @task(2)
     def queue(self):
         self.both(lambda c: f"/coops/bench-{c + 1}/matching/queue", "facilitator: queue")
 
-    @task
+    @task(2)
     def day(self):
         self.both(lambda c: f"/coops/bench-{c + 1}/day", "facilitator: day page")
+
+    @task
+    def day_biggest(self):
+        # Co-op 1 at each scale (521 teams in the federation, 101 in the small preset): its
+        # work rightly grows with its own size, so this is not a goal line.
+        self.both(lambda c: f"/coops/bench-{c + 1}/day", "facilitator: day page, co-op 1 (not a goal line)",
+                  coops={name: 0 for name, *_ in SCALES})
 
 
 class Member(Role):

@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
-VERSION = 2  # bump when what is generated changes (the benchmark's marker compares it)
+VERSION = 3  # bump when what is generated changes (the benchmark's marker compares it)
 ZONE = "Europe/London"
 ROLES = ("leader", "worker", "facilitator", "member", "secretary")
 
@@ -56,12 +56,36 @@ class Params:
     offer_days: int = 14
     storm_workers: int = 200  # a team of co-op 1 whose one visit is offered to all of them (the Y storm)
     seed: int = 20
+    # Co-op 2 with exactly this many teams (the small preset's co-op: 100 + the storm team) and
+    # workers in proportion, so the co-op-wide pages compare like with like (like_small_coop).
+    like_small_teams: int = 0
 
 
 PRESETS = {
     "small": Params(coops=1, teams=100, workers=300, members=1_000, electors=1_000),
-    "federation": Params(coops=20, teams=10_000, workers=30_000, members=100_000, electors=100_000),
+    "federation": Params(coops=20, teams=10_000, workers=30_000, members=100_000, electors=100_000,
+                         like_small_teams=101),
 }
+
+
+def like_small_coop(p: Params) -> int:
+    """The index (from 0) of the co-op the size of the small preset's: co-op 2 when the
+    federation has room for it (each other co-op still larger), else co-op 1."""
+    return 1 if p.like_small_teams and p.coops >= 2 and p.teams > p.like_small_teams * p.coops else 0
+
+
+def _spread(n: int, coops: int, capped: int | None, cap: int) -> list[int]:
+    """The co-op (from 1) of each of n teams or workers, in turn, co-op `capped` taking no
+    more than `cap` (the first `coops` go one to each co-op, so co-op c's first team is team c)."""
+    out, count, c = [], 0, 0
+    for _ in range(n):
+        c = c % coops + 1
+        if c == capped and count >= cap:
+            c = c % coops + 1
+        count += c == capped
+        out.append(c)
+    return out
+
 
 
 def scaled(p: Params, scale: float) -> Params:
@@ -160,8 +184,9 @@ def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, 
     def coop_of(i: int) -> int:
         return i % p.coops + 1
 
-    team_coop = [coop_of(i) for i in range(p.teams)]
-    worker_coop = [coop_of(i) for i in range(p.workers)]
+    sized = 2 if like_small_coop(p) else None
+    team_coop = _spread(p.teams, p.coops, sized, p.like_small_teams)
+    worker_coop = _spread(p.workers, p.coops, sized, round(p.like_small_teams * p.workers / p.teams))
     joined = founded + timedelta(days=30)
     memberships: list[tuple] = []
     mid = 0

@@ -144,6 +144,9 @@ class WorkerCheck(db.Model):
 
     __table_args__ = (
         sa.Index("ix_worker_check_lookup", "worker_profile_id", "kind", "expires_on"),
+        # Checks expired or expiring soon (the day page, the queue, home): a range of dates,
+        # not a scan of every check in the federation (migration 0028).
+        sa.Index("ix_worker_check_expires_on", "expires_on"),
         sa.CheckConstraint("expires_on IS NULL OR expires_on > checked_on", name="expires_after_check"),
     )
 

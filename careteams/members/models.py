@@ -72,7 +72,13 @@ class Person(UserMixin, db.Model):
     memberships: Mapped[list[Membership]] = relationship(back_populates="person", lazy="raise")
     staff_roles: Mapped[list[StaffRole]] = relationship(back_populates="person", lazy="raise")
 
-    __table_args__ = (sa.CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="contactable"),)
+    __table_args__ = (
+        sa.CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="contactable"),
+        # The proxy search (governance.services.ballots._voters: lower(name) LIKE '%...%'):
+        # a trigram index, PostgreSQL only (migration 0028; SQLite has no pg_trgm).
+        sa.Index("ix_person_name_trgm", sa.func.lower(name).label("lower_name"), postgresql_using="gin",
+                 postgresql_ops={"lower_name": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login

@@ -53,9 +53,15 @@ def holds(access: TeamAccess, permission: TeamPermission) -> bool:
     return access.is_leader or access.is_arranger or permission.value in access.hat_permissions
 
 
-def can_see_team(access: TeamAccess) -> bool:
-    return (access.is_leader or access.in_circle or access.is_facilitator
+def has_own_standing(access: TeamAccess) -> bool:
+    """She leads the team, is in its circle, or has a place in it (trial or active): a
+    standing of her own, not only her co-op's facilitator's."""
+    return (access.is_leader or access.in_circle
             or access.member_status in (TeamMemberStatus.active, TeamMemberStatus.trial))
+
+
+def can_see_team(access: TeamAccess) -> bool:
+    return has_own_standing(access) or access.is_facilitator
 
 
 # --- what each team action needs ---------------------------------------------

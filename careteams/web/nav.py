@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, request, url_for
@@ -42,10 +43,26 @@ class Viewer:
     """What the navigation and the home page know of the person, read once per request."""
 
     actor: Actor
-    teams: list[tuple[Team, TeamAccess]] = field(default_factory=list)
     memberships: dict[int, Membership] = field(default_factory=dict)  # by co-op id, any status
     cooperatives: list[Cooperative] = field(default_factory=list)  # where she is a member or staff
     profile_coops: frozenset[int] = frozenset()  # co-ops where she keeps a worker profile
+
+    @cached_property
+    def teams(self) -> list[tuple[Team, TeamAccess]]:
+        """Every team she can see, her co-ops' teams as a facilitator included (the home page
+        lists them); read only when asked."""
+        return visible_teams(self.actor)
+
+    @cached_property
+    def own_teams(self) -> list[tuple[Team, TeamAccess]]:
+        """The teams she has a standing in herself (leads, a place, a hat, an arranger's role):
+        all the navigation needs, since none of its team predicates holds for a facilitator as
+        such. A facilitator's co-op's teams are not read for it (one statement whatever their
+        number; README, "Federation scale")."""
+        if "teams" in self.__dict__ or not any(role == "facilitator" for _, role in self.actor.staff_roles):
+            # The same teams (she facilitates nothing), or already read for the home page.
+            return [(team, access) for team, access in self.teams if teams_perm.has_own_standing(access)]
+        return visible_teams(self.actor, as_facilitator=False)
 
     @property
     def person_id(self) -> int:
@@ -63,18 +80,18 @@ class Viewer:
     @property
     def works_in_a_team(self) -> bool:
         """A paid place in a team (rota offers, shifts, hours), or a worker member of a co-op."""
-        return (any(rota_perm.can_be_booked(access, is_trial_shift=True) for _, access in self.teams)
+        return (any(rota_perm.can_be_booked(access, is_trial_shift=True) for _, access in self.own_teams)
                 or any(self.may_keep_worker_profile(c.id) for c in self.cooperatives
                        if c.id in self.memberships))
 
     @property
     def checks_hours(self) -> bool:
         """Confirms someone's hours in at least one team (leader, arranger, Hours checker)."""
-        return any(hours_perm.is_checker(access) for _, access in self.teams)
+        return any(hours_perm.is_checker(access) for _, access in self.own_teams)
 
     @property
     def runs_a_team(self) -> bool:
-        return any(access.is_leader or access.in_circle for _, access in self.teams)
+        return any(access.is_leader or access.in_circle for _, access in self.own_teams)
 
 
 def viewer_for(person) -> Viewer:
@@ -91,7 +108,7 @@ def viewer_for(person) -> Viewer:
         sa.select(Cooperative).where(Cooperative.id.in_(coop_ids)).order_by(Cooperative.name))) if coop_ids else []
     profile_coops = frozenset(db.session.scalars(
         sa.select(WorkerProfile.cooperative_id).where(WorkerProfile.person_id == person.id)))
-    viewer = Viewer(actor, visible_teams(actor), memberships, cooperatives, profile_coops)
+    viewer = Viewer(actor, memberships, cooperatives, profile_coops)
     if has_request_context():
         request.careteams_viewer = viewer
     return viewer
@@ -216,7 +233,7 @@ def nav_for(viewer: Viewer) -> list[NavItem]:
     for link in TEAM_NAV:
         if endpoint_exists(link.endpoint):
             items += [NavItem(link.label(team, access), url_for(link.endpoint, team_id=team.id), link.endpoint)
-                      for team, access in viewer.teams if link.predicate(access)]
+                      for team, access in viewer.own_teams if link.predicate(access)]
     for coop in viewer.cooperatives:
         for link in COOP_NAV:
             if endpoint_exists(link.endpoint) and link.predicate(viewer, coop.id):

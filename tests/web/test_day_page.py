@@ -232,7 +232,7 @@ def test_the_coops_teams_are_read_without_joining_their_leaders(app, world, page
     with QueryCounter(db.engine) as counter:
         response = get(client, url)
     assert response.status_code == 200
-    assert any(re.search(r"\bFROM team\b", s) for s in counter.statements)  # the nav did list her teams
+    assert any(re.search(r"\bFROM team\b", s) for s in counter.statements)  # teams were read (nav, page)
     if page == "day":
         assert response.get_data(as_text=True).count("/rota/visits/") >= 3 * 4
         assert any("FROM shift JOIN team" in s for s in counter.statements)

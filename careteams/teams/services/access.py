@@ -75,26 +75,35 @@ def get_visible_team(actor: Actor, team_id: int) -> tuple[Team, TeamAccess]:
     return team, access
 
 
-def visible_teams(actor: Actor) -> list[tuple[Team, TeamAccess]]:
-    """Every team the actor leads, helps run, belongs to, or facilitates."""
-    facilitated = [c for c, role in actor.staff_roles if role == "facilitator"]
-    now = utcnow()
-    ids = set(db.session.scalars(sa.select(Team.id).where(sa.or_(
-        Team.leader_id == actor.person_id,
-        Team.cooperative_id.in_(facilitated) if facilitated else sa.false(),
-        Team.id.in_(sa.select(TeamMember.team_id).where(
+def visible_teams(actor: Actor, *, as_facilitator: bool = True) -> list[tuple[Team, TeamAccess]]:
+    """Every team the actor leads, helps run, belongs to, or facilitates.
+
+    `as_facilitator=False` leaves out the teams she sees only as her co-op's facilitator:
+    what the navigation needs (careteams/web/nav.py), whose every team predicate asks for
+    a standing of her own (a lead, a place, a hat, an arranger's role), never the facilitator's.
+    Her teams are one statement whatever the size of the co-op: a UNION of index lookups by
+    person (the leader's, the places', the hats', the arrangers'), then three for the accesses."""
+    parts = [
+        sa.select(Team.id.label("team_id")).where(Team.leader_id == actor.person_id),
+        sa.select(TeamMember.team_id).where(
             TeamMember.person_id == actor.person_id,
-            TeamMember.status.in_((TeamMemberStatus.trial, TeamMemberStatus.active)))),
-        Team.id.in_(sa.select(Hat.team_id).where(Hat.person_id == actor.person_id, Hat.status == HatStatus.accepted)),
-        Team.id.in_(sa.select(Arranger.team_id).where(Arranger.person_id == actor.person_id, Arranger.in_force())),
-    ))))
+            TeamMember.status.in_((TeamMemberStatus.trial, TeamMemberStatus.active))),
+        sa.select(Hat.team_id).where(Hat.person_id == actor.person_id, Hat.status == HatStatus.accepted),
+        sa.select(Arranger.team_id).where(Arranger.person_id == actor.person_id, Arranger.in_force()),
+    ]
+    facilitated = [c for c, role in actor.staff_roles if role == "facilitator"] if as_facilitator else []
+    if facilitated:
+        parts.append(sa.select(Team.id).where(Team.cooperative_id.in_(facilitated)))
+    ids = sa.union(*parts).subquery()
+    now = utcnow()
     # Not the leader (Team.leader is joined by default): no caller of this list reads it, and
     # joining it for a facilitator's hundreds of teams made PostgreSQL hash every person of
-    # the federation on every page (the nav asks this; README, "Federation scale").
-    teams = list(db.session.scalars(sa.select(Team).where(Team.id.in_(ids)).options(lazyload(Team.leader))
-                                    .order_by(Team.display_name, Team.id)))
+    # the federation on every page (README, "Federation scale").
+    teams = list(db.session.scalars(sa.select(Team).where(Team.id.in_(sa.select(ids.c.team_id)))
+                                    .options(lazyload(Team.leader)).order_by(Team.display_name, Team.id)))
     accesses = team_accesses(actor, teams, now)
-    return [(team, accesses[team.id]) for team in teams if perm.can_see_team(accesses[team.id])]
+    visible = perm.can_see_team if as_facilitator else perm.has_own_standing
+    return [(team, accesses[team.id]) for team in teams if visible(accesses[team.id])]
 
 
 def team_for_form(actor: Actor, team_id: int, allowed) -> Team:
