@@ -318,8 +318,8 @@ def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, 
                 visits = [(*x, None) for x in rng.sample(ws, min(n, len(ws)))]
             elif rng.random() < chance:
                 visits = [(*ws[rng.randrange(len(ws))], None)]
-            visits += [(person_id, slot, series_id) for series_id, weekday, person_id, slot, made_to in team_series
-                       if day.weekday() == weekday and day <= made_to]
+            visits += [(person_id, slot, series_id) for series_id, first, weekday, person_id, slot, made_to
+                       in team_series if day.weekday() == weekday and first <= day <= made_to]
             for person_id, slot, series_id in visits:
                 if series_id is None:
                     minutes = rng.choice((60, 60, 90, 120))
@@ -497,10 +497,11 @@ def make_series(w: Writer, p: Params, rng: random.Random, now: datetime, today: 
                 team_workers: dict[int, list[tuple[int, int]]], team_leader: dict[int, int]) -> dict[int, list[tuple]]:
     """Weekly series (`series_per_team` a team on average, each with its own worker, on a
     weekday, at 09:00 + 3n local for her n-th team: the hour after her one-off visits there).
-    Their occurrences are made (by the caller) from six months ago to a week short of the
-    co-op's horizon, so rota.materialise has each series' last week to add.
-    Returns team -> [(series id, weekday, worker, slot, last occurrence made)]."""
-    first_day = today - timedelta(days=182)
+    They began ten weeks ago (before the last full month, for the pay run); their
+    occurrences are made (by the caller) to a week short of the co-op's horizon, so
+    rota.materialise has each series' last week to add.
+    Returns team -> [(series id, first date, weekday, worker, slot, last occurrence made)]."""
+    first_day = today - timedelta(weeks=10)
     made_to = today + timedelta(weeks=HORIZON_WEEKS) - timedelta(days=7)
     out: dict[int, list[tuple]] = {}
     rows = []
@@ -513,7 +514,7 @@ def make_series(w: Writer, p: Params, rng: random.Random, now: datetime, today: 
             series_id = len(rows) + 1
             rows.append((series_id, team_id, f"FREQ=WEEKLY;BYDAY={WEEKDAYS[weekday]}", first, dtime(9 + 3 * slot), 60,
                          "personal_care", "[]", 0, "", "[]", team_leader[team_id], now))
-            out.setdefault(team_id, []).append((series_id, weekday, person_id, slot, made_to))
+            out.setdefault(team_id, []).append((series_id, first, weekday, person_id, slot, made_to))
     w.copy("shift_series", ("id", "team_id", "rrule", "first_date", "start_time", "duration_minutes", "kind",
                             "required_skills", "break_minutes", "notes", "tasks", "created_by_id", "created_at"), rows)
     return out

@@ -135,14 +135,27 @@ def _settle_batch(run: PayRun, entries: list[TimesheetEntry], profiles: dict, re
                         held.append((entry.id, str(exc)))
                         continue
                     working = working_minutes_of(entry)
-                recorded.append((entry, _run_entry(run, entry, profile, working, start), lines))
-            db.session.add_all(run_entry for _, run_entry, _ in recorded)
-            db.session.flush()
-            for entry, run_entry, lines in recorded:
-                _add_lines(run_entry, entry, lines, book.funders.get(entry.team_id, []))
-            for entry_id, why in held:
-                db.session.add(RunHeldBack(run_id=run.id, entry_id=entry_id, reason=why[:200]))
-            db.session.flush()
+                recorded.append((entry, _run_entry_values(run, entry, profile, working, start), lines))
+            # Bulk INSERTs (one statement per table and batch), not a unit of work per row.
+            # (The ids are read back, not RETURNed: SQLite would insert one row per statement
+            # to keep RETURNING in order.)
+            ids: dict[int, int] = {}
+            if recorded:
+                db.session.execute(sa.insert(RunEntry), [values for _, values, _ in recorded])
+                ids = dict(db.session.execute(sa.select(RunEntry.entry_id, RunEntry.id).where(
+                    RunEntry.run_id == run.id, RunEntry.entry_id.in_([e.id for e, _, _ in recorded]))).all())
+            line_rows: list[dict] = []
+            invoice_rows: list[dict] = []
+            for entry, _, lines in recorded:
+                pay, invoice = _line_values(ids[entry.id], lines, book.funders.get(entry.team_id, []))
+                line_rows += pay
+                invoice_rows += invoice
+            for model, rows in ((RunLine, line_rows), (RunInvoiceLine, invoice_rows)):
+                if rows:
+                    db.session.execute(sa.insert(model), rows)
+            if held:
+                db.session.execute(sa.insert(RunHeldBack), [
+                    {"run_id": run.id, "entry_id": entry_id, "reason": why[:200]} for entry_id, why in held])
     except SQLAlchemyError:
         log.warning("pay run %s: a batch of %d entries was refused; recording them one by one", run.id, len(entries))
         held = []
@@ -220,31 +233,30 @@ def _standing_invoice_lines(earlier: list[int]) -> list[RunInvoiceLine]:
         RunInvoiceLine.id.not_in(taken)).order_by(RunInvoiceLine.id)))
 
 
-def _run_entry(run: PayRun, entry: TimesheetEntry, profile: WorkerProfile | None, working: int,
-               start: date) -> RunEntry:
+def _run_entry_values(run: PayRun, entry: TimesheetEntry, profile: WorkerProfile | None, working: int,
+                      start: date) -> dict:
     employed = profile is not None and profile.employment_type == EmploymentType.employed
     band = rules.age_band(profile.date_of_birth if profile else None, start)
-    return RunEntry(run_id=run.id, entry_id=entry.id, person_id=entry.person_id, team_id=entry.team_id,
-                    employed=employed, working_minutes=working, age_band=band)
+    return {"run_id": run.id, "entry_id": entry.id, "person_id": entry.person_id, "team_id": entry.team_id,
+            "employed": employed, "working_minutes": working, "age_band": band}
 
 
-def _add_lines(run_entry: RunEntry, entry: TimesheetEntry, lines: list[rules.PayLine], funders: list) -> None:
-    """The entry's pay lines, and its charge split between the team's funders."""
-    for line in lines:
-        db.session.add(RunLine(run_entry_id=run_entry.id, element=line.element, quantity=line.quantity,
-                               rate_pence=line.rate_pence, pay_pence=line.pay_pence, charge_pence=line.charge_pence,
-                               wage_pay=line.element in WAGE_ELEMENTS))
+def _line_values(run_entry_id: int, lines: list[rules.PayLine], funders: list) -> tuple[list[dict], list[dict]]:
+    """An entry's pay lines, and its charge split between the team's funders (as rows)."""
+    pay = [{"run_entry_id": run_entry_id, "element": line.element, "quantity": line.quantity,
+            "rate_pence": line.rate_pence, "pay_pence": line.pay_pence, "charge_pence": line.charge_pence,
+            "wage_pay": line.element in WAGE_ELEMENTS} for line in lines]
     charge = sum(line.charge_pence for line in lines)
-    if charge:
-        if funders:
-            parts = rules.split_by_shares(charge, [f.share_percent for f in funders])
-            for funder, part in zip(funders, parts, strict=True):
-                db.session.add(RunInvoiceLine(run_entry_id=run_entry.id, funder_id=funder.id, funder_name=funder.name,
-                                              funder_kind=funder.kind.value, share_percent=funder.share_percent,
-                                              amount_pence=part))
-        else:
-            db.session.add(RunInvoiceLine(run_entry_id=run_entry.id, funder_id=None, funder_name="No funder set",
-                                          funder_kind="none", share_percent=100, amount_pence=charge))
+    invoice = []
+    if charge and funders:
+        parts = rules.split_by_shares(charge, [f.share_percent for f in funders])
+        invoice = [{"run_entry_id": run_entry_id, "funder_id": funder.id, "funder_name": funder.name,
+                    "funder_kind": funder.kind.value, "share_percent": funder.share_percent, "amount_pence": part}
+                   for funder, part in zip(funders, parts, strict=True)]
+    elif charge:
+        invoice = [{"run_entry_id": run_entry_id, "funder_id": None, "funder_name": "No funder set",
+                    "funder_kind": "none", "share_percent": 100, "amount_pence": charge}]
+    return pay, invoice
 
 
 def _record(run: PayRun, entry: TimesheetEntry, profile: WorkerProfile | None, lines: list[rules.PayLine], *,
@@ -253,7 +265,7 @@ def _record(run: PayRun, entry: TimesheetEntry, profile: WorkerProfile | None, l
     # Fair-pay minutes likewise: this run counts what the chain has not counted yet.
     counted = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(RunEntry.working_minutes), 0)).where(
         RunEntry.entry_id.in_(earlier))) if earlier else 0
-    run_entry = _run_entry(run, entry, profile, working - counted, start)
+    run_entry = RunEntry(**_run_entry_values(run, entry, profile, working - counted, start))
     db.session.add(run_entry)
     db.session.flush()
     for old in _standing_lines(earlier):
@@ -264,7 +276,8 @@ def _record(run: PayRun, entry: TimesheetEntry, profile: WorkerProfile | None, l
         db.session.add(RunInvoiceLine(run_entry_id=run_entry.id, reverses_line_id=old.id, funder_id=old.funder_id,
                                       funder_name=old.funder_name, funder_kind=old.funder_kind,
                                       share_percent=old.share_percent, amount_pence=-old.amount_pence))
-    _add_lines(run_entry, entry, lines, active_funders(entry.team_id))
+    pay, invoice = _line_values(run_entry.id, lines, active_funders(entry.team_id))
+    db.session.add_all([RunLine(**row) for row in pay] + [RunInvoiceLine(**row) for row in invoice])
 
 
 def _run_for(actor: Actor, run_id: int) -> PayRun:
