@@ -124,7 +124,7 @@ def run_jobs(app, now: datetime, names=JOBS) -> list[dict]:
                     "rows_written": written, "rows_read": rows["read"], **rows, "statements": n_statements,
                     "seconds": round(seconds, 3),
                     "rows_per_s": round((written + rows["read"]) / seconds) if seconds else None,
-                    "share_of_interval": round(seconds / interval, 4)})
+                    "share_of_interval": seconds / interval})
         print(f"  {name}: {seconds:.2f} s, {_items(result)} items, {written} rows written, {rows['read']} read",
               file=sys.stderr)
     return out
