@@ -21,8 +21,12 @@ whose electorate is `electors` members of the first co-op (it doubles as the
 federation's own register: people of the other co-ops are members of it too), and for
 the benchmark one known API token per role (`bench-<role>-<coop>`, see BENCH_TOKENS).
 
-Not made (said in the README): shift series (visits are one-off shifts), timesheet
-entry histories, matches and vacancies, ballots, pay runs.
+Since VERSION 3 (the clock's jobs, scripts/bench_jobs.py): 1-2 weekly series a team made
+to a week short of the horizon, each job's interval of work at `now` (clock_state), a pay
+rate per co-op, `--entries-per-month` and `--coop1-teams` (the pay run's big co-op).
+
+Not made (said in the README): timesheet entry histories, matches and vacancies,
+ballots, pay runs.
 """
 
 from __future__ import annotations
