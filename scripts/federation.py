@@ -21,8 +21,14 @@ whose electorate is `electors` members of the first co-op (it doubles as the
 federation's own register: people of the other co-ops are members of it too), and for
 the benchmark one known API token per role (`bench-<role>-<coop>`, see BENCH_TOKENS).
 
-Not made (said in the README): shift series (visits are one-off shifts), timesheet
-entry histories, matches and vacancies, ballots, pay runs.
+Since VERSION 3 (the clock's jobs, scripts/bench_jobs.py): 1-2 weekly series a team made
+to a week short of the horizon, each job's interval of work at `now` (clock_state), a pay
+rate per co-op, `--entries-per-month` and `--coop1-teams` (the pay run's big co-op).
+Since VERSION 4: the federation preset's co-op 2 is the small preset's size (101 teams,
+303 workers; `like_small_teams`), so co-op-wide pages compare like with like.
+
+Not made (said in the README): timesheet entry histories, matches and vacancies,
+ballots, pay runs.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
-VERSION = 3  # bump when what is generated changes (the benchmark's marker compares it)
+VERSION = 4  # bump when what is generated changes (the benchmark's marker compares it)
 ZONE = "Europe/London"
 ROLES = ("leader", "worker", "facilitator", "member", "secretary")
 
@@ -59,6 +65,14 @@ class Params:
     # Co-op 2 with exactly this many teams (the small preset's co-op: 100 + the storm team) and
     # workers in proportion, so the co-op-wide pages compare like with like (like_small_coop).
     like_small_teams: int = 0
+    # The clock's work (VERSION 3): weekly series per team (1 or 2 each when 1.5), their
+    # occurrences made up to a week short of the horizon, so rota.materialise adds the last week.
+    series_per_team: float = 1.5
+    # Timesheet entries a month (0: one per visit done, ~16 a team); when set, the last
+    # full calendar month and the days since get that many visits done (for the pay run).
+    entries_per_month: int = 0
+    # Teams of co-op 1 (0: the teams spread evenly); its workers in proportion (the pay run's co-op).
+    coop1_teams: int = 0
 
 
 PRESETS = {
@@ -71,6 +85,8 @@ PRESETS = {
 def like_small_coop(p: Params) -> int:
     """The index (from 0) of the co-op the size of the small preset's: co-op 2 when the
     federation has room for it (each other co-op still larger), else co-op 1."""
+    if p.coop1_teams:  # co-op 1 made big for the pay run: the others are spread evenly
+        return 0
     return 1 if p.like_small_teams and p.coops >= 2 and p.teams > p.like_small_teams * p.coops else 0
 
 
@@ -97,6 +113,20 @@ def scaled(p: Params, scale: float) -> Params:
     members = max(teams + workers, round(p.members * scale))
     return replace(p, coops=coops, teams=teams, workers=workers, members=members,
                    electors=max(1, round(p.electors * scale)))
+
+
+def coop_layout(p: Params) -> tuple[list[int], list[int]]:
+    """Each team's and each worker's co-op: spread evenly, or co-op 1 with `coop1_teams`
+    teams and workers in proportion (so each worker is still in about two teams)."""
+    if not p.coop1_teams or p.coops == 1:
+        return [i % p.coops + 1 for i in range(p.teams)], [i % p.coops + 1 for i in range(p.workers)]
+    first = min(p.coop1_teams, p.teams - (p.coops - 1))
+    first_workers = max(p.workers_per_team, round(p.workers * first / p.teams))
+
+    def layout(n: int, head: int) -> list[int]:
+        return [1 if i < head else (i - head) % (p.coops - 1) + 2 for i in range(n)]
+
+    return layout(p.teams, first), layout(p.workers, first_workers)
 
 
 def bench_token(role: str, coop_index: int) -> str:
@@ -154,9 +184,12 @@ def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, 
     w.copy("cooperative", ("id", "name", "slug", "timezone", "sms_number", "created_at", "founded_on"),
            ((c, f"Bench co-op {c}", f"bench-{c}", ZONE, f"+44117496{c:04d}", now, founded) for c in coops))
     w.copy("rota_settings", ("cooperative_id", "blocking_checks", "offer_ttl_minutes"),
-           ((c, "[]", 120) for c in coops))
+           ((c, "[]", OFFER_TTL_MINUTES) for c in coops))
     w.copy("matching_settings", ("cooperative_id", "required_training"), ((c, "[]") for c in coops))
     w.copy("hours_settings", ("cooperative_id", "pay_frequency"), ((c, "monthly") for c in coops))
+    # The pay run needs a rate for its employed workers (every team is urban).
+    w.copy("coop_pay_rate", ("cooperative_id", "area_band", "effective_from", "hourly_rate_pence"),
+           ((c, "urban", founded, PAY_RATE_PENCE) for c in coops))
     from careteams.teams.rules import DEFAULT_HAT_TYPES
 
     w.copy("hat_type", ("cooperative_id", "name", "description", "permissions"),
@@ -184,9 +217,12 @@ def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, 
     def coop_of(i: int) -> int:
         return i % p.coops + 1
 
-    sized = 2 if like_small_coop(p) else None
-    team_coop = _spread(p.teams, p.coops, sized, p.like_small_teams)
-    worker_coop = _spread(p.workers, p.coops, sized, round(p.like_small_teams * p.workers / p.teams))
+    if p.coop1_teams:
+        team_coop, worker_coop = coop_layout(p)
+    else:
+        sized = 2 if like_small_coop(p) else None
+        team_coop = _spread(p.teams, p.coops, sized, p.like_small_teams)
+        worker_coop = _spread(p.workers, p.coops, sized, round(p.like_small_teams * p.workers / p.teams))
     joined = founded + timedelta(days=30)
     memberships: list[tuple] = []
     mid = 0
@@ -288,48 +324,68 @@ def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, 
            ((i + 1, kind, "", "", checked, checked + timedelta(days=3 * 365))
             for i in range(p.workers) for kind in ("enhanced_dbs", "right_to_work")))
 
-    # --- a year of visits ---------------------------------------------------------------------
+    # --- a year of visits, and the clock's work at `now` -----------------------------------
+    # The state a clock running every interval would leave: each job finds about one
+    # interval's work (see clock_state), except rota.reminders, which finds every booked
+    # visit of the next 24 hours (no reminder sent yet: its first run).
     first_day = today - timedelta(days=182)
     days = [first_day + timedelta(days=d) for d in range(365)]
     chance = p.visits_per_team_year / 365
     offer_until = now + timedelta(days=p.offer_days)
     ts_from = now - timedelta(days=p.timesheet_days)
+    busy_from = ts_from.astimezone(ZoneInfo(ZONE)).date()
+    per_day = 0.0
+    if p.entries_per_month:
+        last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        ts_from = min(ts_from, _local(last_month, 0))
+        busy_from = min(busy_from, last_month)
+        per_day = p.entries_per_month / (p.teams * 30)
+    team_leader = {i + 1: leaders[i] for i in range(p.teams)}
+    series = make_series(w, p, rng, now, today, team_workers, team_leader)
     shifts, offers, entries = [], [], []
     codes: dict[int, int] = {}
     sid = 0
-    team_leader = {i + 1: leaders[i] for i in range(p.teams)}
     for team_id in range(1, p.teams + 1):
         ws = team_workers[team_id]
+        team_series = series.get(team_id, [])
         for day in days:
-            if rng.random() >= chance:
-                continue
-            person_id, slot = ws[rng.randrange(len(ws))]
-            minutes = rng.choice((60, 60, 90, 120))
-            starts = _local(day, 7 + 3 * slot)
-            ends = starts + timedelta(minutes=minutes)
-            sid += 1
-            roll = rng.random()
-            if ends <= now:
-                status = "cancelled" if roll < 0.03 else "completed"
-            elif roll < 0.15:
-                status = "offered" if starts < offer_until else "open"
-            else:
-                status = "booked"
-            booked = person_id if status in ("booked", "completed") else None
-            shifts.append((sid, team_id, False, starts, ends, "personal_care", "[]", 0, "", "[]", False, status,
-                           booked, now if booked else None, 0, now))
-            if status == "offered":
-                for other, _ in ws:
-                    n = codes.get(other, 100)
-                    codes[other] = n + 1
-                    offers.append((sid, other, str(n), True, 1, False, False, "open", now,
-                                   now + timedelta(days=30)))
-            if status == "completed" and ends > ts_from:
-                done = ends + timedelta(days=1)
-                confirmed = done <= now - timedelta(days=3)
-                entries.append((team_id, person_id, sid, "visit", "confirmed" if confirmed else "submitted", starts,
-                                ends, 0, 0, 0, 0, "", ends, done if confirmed else None,
-                                team_leader[team_id] if confirmed else None, False, now))
+            visits = []  # (worker, slot, series id or None)
+            if per_day and busy_from <= day <= today:
+                n = int(per_day) + (rng.random() < per_day - int(per_day))
+                visits = [(*x, None) for x in rng.sample(ws, min(n, len(ws)))]
+            elif rng.random() < chance:
+                visits = [(*ws[rng.randrange(len(ws))], None)]
+            visits += [(person_id, slot, series_id) for series_id, first, weekday, person_id, slot, made_to
+                       in team_series if day.weekday() == weekday and first <= day <= made_to]
+            for person_id, slot, series_id in visits:
+                if series_id is None:
+                    minutes = rng.choice((60, 60, 90, 120))
+                    starts = _local(day, 7 + 3 * slot)
+                else:  # the worker's series visit fills the hour after her one-off slot
+                    minutes = 60
+                    starts = _local(day, 9 + 3 * slot)
+                ends = starts + timedelta(minutes=minutes)
+                sid += 1
+                roll = rng.random()
+                if ends <= now:
+                    status = "cancelled" if roll < 0.03 and series_id is None else "completed"
+                elif roll < 0.15 and series_id is None:
+                    status = "offered" if starts < offer_until else "open"
+                else:
+                    status = "booked"
+                state = clock_state(rng, now, starts, ends, status)
+                booked = person_id if status in ("booked", "completed") else None
+                shifts.append((sid, team_id, False, starts, ends, "personal_care", "[]", 0, "", "[]", False,
+                               state.status, booked, now if booked else None, 0, now, series_id,
+                               day if series_id else None, state.arrived_at, state.missed_alert_at))
+                if status == "offered":
+                    for other, _ in ws:
+                        n = codes.get(other, 100)
+                        codes[other] = n + 1
+                        offers.append((sid, other, str(n), True, 1, False, False, "open", state.offer_sent,
+                                       state.offer_sent + timedelta(minutes=OFFER_TTL_MINUTES)))
+                if state.entry is not None and ends > ts_from:
+                    entries.append((team_id, person_id, sid, "visit", *state.entry(team_leader[team_id])))
         if len(shifts) >= 200_000:
             _flush_visits(w, shifts, offers, entries)
     _flush_visits(w, shifts, offers, entries)
@@ -380,7 +436,7 @@ def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, 
         cur.execute("INSERT INTO bench_storm VALUES (%s, %s, %s, %s)",
                     (storm["shift_id"], storm["team_id"], storm["sms_number"], json.dumps(storm["phones"])))
         for table, column in (("person", "id"), ("membership", "id"), ("team", "id"), ("worker_profile", "id"),
-                              ("shift", "id"), ("resolution", "id"), ("cooperative", "id")):
+                              ("shift", "id"), ("shift_series", "id"), ("resolution", "id"), ("cooperative", "id")):
             cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
                         f"(SELECT coalesce(max({column}), 0) + 1 FROM {table}), false)")
         cur.execute(
@@ -450,7 +506,8 @@ def make_storm(w: Writer, conn, p: Params, now: datetime, today: date, started: 
             for i in range(len(workers)) for kind in ("enhanced_dbs", "right_to_work")))
     starts = _local(today + timedelta(days=7), 22)
     w.copy("shift", SHIFT_COLUMNS, [(shift_id, team_id, False, starts, starts + timedelta(hours=1), "companionship",
-                                     "[]", 0, "", "[]", False, "offered", None, None, 0, now)])
+                                     "[]", 0, "", "[]", False, "offered", None, None, 0, now, None, None, None,
+                                     None)])
     w.copy("offer", OFFER_COLUMNS, ((shift_id, person_id, "100", True, 1, False, False, "open", now,
                                      now + timedelta(days=6)) for person_id in workers))
     return {"shift_id": shift_id, "team_id": team_id, "sms_number": sms_number,
@@ -459,12 +516,101 @@ def make_storm(w: Writer, conn, p: Params, now: datetime, today: date, started: 
 
 SHIFT_COLUMNS = ("id", "team_id", "detached", "starts_at", "ends_at", "kind", "required_skills", "break_minutes",
                  "notes", "tasks", "is_trial", "status", "booked_person_id", "booked_at", "escalation_level",
-                 "created_at")
+                 "created_at", "series_id", "occurrence_date", "arrived_at", "missed_alert_at")
 OFFER_COLUMNS = ("shift_id", "person_id", "code", "code_live", "wave", "is_cover", "outside_team", "status",
                  "sent_at", "expires_at")
 ENTRY_COLUMNS = ("team_id", "person_id", "shift_id", "kind", "status", "started_at", "ended_at", "break_minutes",
                  "travel_minutes", "waiting_minutes", "mileage", "note", "submitted_at", "confirmed_at",
-                 "confirmed_by_id", "auto_confirmed", "created_at")
+                 "confirmed_by_id", "auto_confirmed", "created_at", "last_reminded_on")
+OFFER_TTL_MINUTES = 120  # the co-ops' rota setting: an offer expires two hours after it is sent
+PAY_RATE_PENCE = 1300
+HORIZON_WEEKS = 8  # rota_settings.horizon_weeks's default
+AUTO_CONFIRM_HOURS = 72  # hours_settings.auto_confirm_hours's default
+MISSED_VISIT_MINUTES = 15  # rota_settings.missed_visit_minutes's default
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def make_series(w: Writer, p: Params, rng: random.Random, now: datetime, today: date,
+                team_workers: dict[int, list[tuple[int, int]]], team_leader: dict[int, int]) -> dict[int, list[tuple]]:
+    """Weekly series (`series_per_team` a team on average, each with its own worker, on a
+    weekday, at 09:00 + 3n local for her n-th team: the hour after her one-off visits there).
+    They began ten weeks ago (before the last full month, for the pay run); their
+    occurrences are made (by the caller) to a week short of the co-op's horizon, so
+    rota.materialise has each series' last week to add.
+    Returns team -> [(series id, first date, weekday, worker, slot, last occurrence made)]."""
+    first_day = today - timedelta(weeks=10)
+    made_to = today + timedelta(weeks=HORIZON_WEEKS) - timedelta(days=7)
+    out: dict[int, list[tuple]] = {}
+    rows = []
+    whole, part = int(p.series_per_team), p.series_per_team - int(p.series_per_team)
+    for team_id, ws in team_workers.items():
+        n = min(len(ws), whole + (rng.random() < part))
+        for person_id, slot in rng.sample(ws, n):
+            weekday = rng.randrange(7)
+            first = first_day + timedelta(days=(weekday - first_day.weekday()) % 7)
+            series_id = len(rows) + 1
+            rows.append((series_id, team_id, f"FREQ=WEEKLY;BYDAY={WEEKDAYS[weekday]}", first, dtime(9 + 3 * slot), 60,
+                         "personal_care", "[]", 0, "", "[]", team_leader[team_id], now))
+            out.setdefault(team_id, []).append((series_id, first, weekday, person_id, slot, made_to))
+    w.copy("shift_series", ("id", "team_id", "rrule", "first_date", "start_time", "duration_minutes", "kind",
+                            "required_skills", "break_minutes", "notes", "tasks", "created_by_id", "created_at"), rows)
+    return out
+
+
+@dataclass(frozen=True)
+class VisitState:
+    status: str
+    arrived_at: datetime | None = None
+    missed_alert_at: datetime | None = None
+    offer_sent: datetime | None = None
+    entry: object = None  # leader id -> the entry's columns from status on, or None (no entry)
+
+
+def clock_state(rng: random.Random, now: datetime, starts: datetime, ends: datetime, status: str) -> VisitState:
+    """A visit as a clock running every interval would leave it at `now`, so each job
+    finds about one interval's work:
+
+    - rota.complete and hours.pending: visits ended in the last 10 minutes are still
+      booked, with no timesheet entry;
+    - rota.missed_visits: 5% of the visits under way have nobody arrived; those whose
+      15 minutes ran out before the last minute were flagged already;
+    - rota.offers: offers were sent at random in the last 125 minutes with a 2-hour
+      life, so those sent 120-125 minutes ago have just expired (about 1 in 25);
+    - hours: a visit's entry is pending until the worker submits it (0-24 h after the
+      end; reminded today if it ended 3 hours ago or more, so hours.remind finds the
+      last hour's), then confirmed by the leader within 48 h (70%) or by the clock 72 h
+      after submission; those whose 72 h ran out in the last 15 minutes are still
+      submitted (hours.auto_confirm's work).
+    """
+    if status == "offered":
+        return VisitState(status, offer_sent=now - timedelta(minutes=rng.uniform(0, OFFER_TTL_MINUTES + 5)))
+    if status == "booked" and starts <= now:
+        if rng.random() < 0.95:
+            return VisitState(status, arrived_at=starts + timedelta(minutes=rng.randrange(1, 11)))
+        flagged = starts + timedelta(minutes=MISSED_VISIT_MINUTES)
+        return VisitState(status, missed_alert_at=flagged if flagged + timedelta(minutes=1) <= now else None)
+    if status != "completed":
+        return VisitState(status)
+    if ends > now - timedelta(minutes=10):
+        return VisitState("booked", arrived_at=starts + timedelta(minutes=rng.randrange(1, 11)))
+    submitted = ends + timedelta(minutes=rng.randrange(24 * 60))
+    local_today = now.astimezone(ZoneInfo(ZONE)).date()
+    if submitted > now:
+        reminded = local_today if ends <= now - timedelta(hours=3) else None
+        return VisitState(status, entry=lambda leader: ("pending", starts, ends, 0, 0, 0, 0, "", None, None, None,
+                                                         False, ends, reminded))
+    by_leader = submitted + timedelta(minutes=rng.randrange(48 * 60)) if rng.random() < 0.7 else None
+    auto = submitted + timedelta(hours=AUTO_CONFIRM_HOURS)
+    if by_leader is not None and by_leader <= now:
+        def entry(leader):
+            return ("confirmed", starts, ends, 0, 0, 0, 0, "", submitted, by_leader, leader, False, ends, None)
+    elif auto <= now - timedelta(minutes=15):
+        def entry(leader):
+            return ("confirmed", starts, ends, 0, 0, 0, 0, "", submitted, auto, None, True, ends, None)
+    else:
+        def entry(leader):
+            return ("submitted", starts, ends, 0, 0, 0, 0, "", submitted, None, None, False, ends, None)
+    return VisitState(status, entry=entry)
 
 
 def _flush_visits(w: Writer, shifts: list, offers: list, entries: list) -> None:
@@ -501,12 +647,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply teams, workers, members, electors")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--reset", action="store_true", help="empty every table first")
+    parser.add_argument("--entries-per-month", type=int, default=None,
+                        help="timesheet entries a month, e.g. 400000 (default: one per visit done)")
+    parser.add_argument("--coop1-teams", type=int, default=None,
+                        help="teams of co-op 1, e.g. 2000 for the pay run (default: teams spread evenly)")
+    parser.add_argument("--series-per-team", type=float, default=None, help="weekly series per team (default 1.5)")
     args = parser.parse_args(argv)
     import psycopg
 
     p = scaled(PRESETS[args.preset], args.scale)
-    if args.seed is not None:
-        p = replace(p, seed=args.seed)
+    for name in ("seed", "entries_per_month", "coop1_teams", "series_per_team"):
+        if getattr(args, name) is not None:
+            p = replace(p, **{name: getattr(args, name)})
     print(f"preset {args.preset} x{args.scale}: {p}")
     with psycopg.connect(plain_url(args.database_url)) as conn:
         generate(conn, p, reset=args.reset)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,9 @@ from careteams.hours.services import history
 from careteams.hours.services.common import KIND_OF_SHIFT, LOOKBACK, mark_confirmed, notify_person
 from careteams.hours.services.rates import settings_for
 from careteams.jobs_util import run_each
+from careteams.members.models import Cooperative
 from careteams.rota.models import Shift, ShiftStatus
+from careteams.teams.models import Team
 
 A = TimesheetAction
 
@@ -57,12 +60,23 @@ def create_pending_entries(now: datetime) -> int:
 
 
 def auto_confirm_due(now: datetime) -> int:
-    """Submitted entries nobody answered within the co-op's time are confirmed, and say so."""
-    rows = db.session.scalars(sa.select(TimesheetEntry).where(
-        TimesheetEntry.status == TimesheetStatus.submitted, TimesheetEntry.submitted_at <= now - timedelta(hours=1))).all()
+    """Submitted entries nobody answered within the co-op's time are confirmed, and say so.
+
+    Only the entries whose co-op's time has run out are read (one query per distinct
+    setting), not every entry submitted over an hour ago: at federation scale those are
+    days of entries, each of which asked for its co-op's settings again."""
+    hours_of = {c: settings_for(c).auto_confirm_hours for c in db.session.scalars(sa.select(Cooperative.id))}
+    coops_by_hours: dict[int, list[int]] = defaultdict(list)
+    for coop_id, hours in hours_of.items():
+        coops_by_hours[hours].append(coop_id)
+    rows = []
+    for hours, coop_ids in sorted(coops_by_hours.items()):
+        rows += db.session.scalars(sa.select(TimesheetEntry).join(Team, Team.id == TimesheetEntry.team_id).where(
+            Team.cooperative_id.in_(coop_ids), TimesheetEntry.status == TimesheetStatus.submitted,
+            TimesheetEntry.submitted_at <= now - timedelta(hours=hours)).order_by(TimesheetEntry.id)).all()
 
     def confirm(entry: TimesheetEntry) -> int:
-        hours = settings_for(entry.team.cooperative_id).auto_confirm_hours
+        hours = hours_of[entry.team.cooperative_id]
         if not rules.due_for_auto_confirm(entry.status, entry.submitted_at, now, hours):
             return 0
         mark_confirmed(entry, None, now, A.auto_confirm)
@@ -76,9 +90,18 @@ def auto_confirm_due(now: datetime) -> int:
 
 
 def remind_pending(now: datetime) -> int:
-    """Remind workers of entries they have not submitted, at most once a day (dedupe keyed)."""
+    """Remind workers of entries they have not submitted, at most once a day (dedupe keyed).
+
+    Entries already reminded on the latest local day of any team's zone are not read
+    (each is reminded once a day: at federation scale, the day's other runs read
+    thousands of entries only to skip them)."""
+    zones = set(db.session.scalars(sa.select(Cooperative.timezone).distinct())) | set(db.session.scalars(
+        sa.select(Team.timezone).where(Team.timezone.is_not(None)).distinct()))
+    latest_today = max((now.astimezone(ZoneInfo(z)).date() for z in zones), default=now.date())
     rows = db.session.scalars(sa.select(TimesheetEntry).where(
-        TimesheetEntry.status == TimesheetStatus.pending, TimesheetEntry.ended_at <= now - timedelta(hours=2))).all()
+        TimesheetEntry.status == TimesheetStatus.pending, TimesheetEntry.ended_at <= now - timedelta(hours=2),
+        sa.or_(TimesheetEntry.last_reminded_on.is_(None), TimesheetEntry.last_reminded_on < latest_today))
+        .order_by(TimesheetEntry.id)).all()
 
     def remind(entry: TimesheetEntry) -> int:
         today = now.astimezone(ZoneInfo(entry.team.zone)).date()

@@ -27,10 +27,11 @@ from careteams.hours.models import (
     RunLine,
     TimesheetEntry,
 )
-from careteams.hours.services.common import check_business_day, superseded, worker_profile
+from careteams.hours.services.common import check_business_day, superseded
 from careteams.hours.services.fair_pay import FairPayRow, fair_pay_rows, flag_fair_pay
 from careteams.hours.services.rates import (
     WAGE_ELEMENTS,
+    PriceBook,
     Unpriced,
     active_funders,
     facts_of,
@@ -87,22 +88,84 @@ def close_run(actor: Actor, cooperative_id: int, period_start: date, now: dateti
         raise Conflict("That run is being made by someone else; try again.", code="run_in_progress") from None
     cutoff = rules.local_midnight_utc(end, coop.timezone)
     in_a_run = sa.select(RunEntry.id).where(RunEntry.entry_id == TimesheetEntry.id).exists()
-    entries = db.session.scalars(sa.select(TimesheetEntry).join(Team, Team.id == TimesheetEntry.team_id).where(
+    due = sa.select(TimesheetEntry).join(Team, Team.id == TimesheetEntry.team_id).where(
         Team.cooperative_id == cooperative_id, TimesheetEntry.status == TimesheetStatus.confirmed,
         TimesheetEntry.confirmed_at <= now, TimesheetEntry.started_at < cutoff, ~in_a_run)
-        .order_by(TimesheetEntry.started_at, TimesheetEntry.id)).all()
+    entries = db.session.scalars(due.order_by(TimesheetEntry.started_at, TimesheetEntry.id)).all()
+    # Read once for the run, not per entry: profiles, prices and funders, and which
+    # entries a confirmed correction replaces.
+    book = PriceBook(cooperative_id)
+    profiles: dict[int, WorkerProfile | None] = {p.person_id: p for p in db.session.scalars(
+        sa.select(WorkerProfile).options(sa.orm.lazyload("*")).where(WorkerProfile.cooperative_id == cooperative_id))}
+    replaced = set(db.session.scalars(sa.select(TimesheetEntry.corrects_id).where(
+        TimesheetEntry.corrects_id.in_(due.with_only_columns(TimesheetEntry.id)),
+        TimesheetEntry.status == TimesheetStatus.confirmed, TimesheetEntry.confirmed_at <= now)))
     held_back: list[tuple[int, str]] = []
-    profiles: dict[int, WorkerProfile | None] = {}
-    for entry in entries:
-        if entry.person_id not in profiles:
-            profiles[entry.person_id] = worker_profile(cooperative_id, entry.person_id)
-        why = _settle(run, entry, profiles[entry.person_id], settings, start, now)
-        if why is not None:
-            held_back.append((entry.id, why))
-            db.session.add(RunHeldBack(run_id=run.id, entry_id=entry.id, reason=why[:200]))
+    for i in range(0, len(entries), RUN_BATCH):
+        held_back += _settle_batch(run, entries[i:i + RUN_BATCH], profiles, replaced, book, settings, start, now)
     db.session.flush()
     flag_fair_pay(run)
     return RunOutcome(run, True, held_back)
+
+
+RUN_BATCH = 500  # entries recorded per savepoint and per batched INSERT
+
+
+def _settle_batch(run: PayRun, entries: list[TimesheetEntry], profiles: dict, replaced: set[int], book: PriceBook,
+                  settings, start: date, now: datetime) -> list[tuple[int, str]]:
+    """Record a batch of entries in one savepoint with one INSERT per table; returns those
+    held back (no price). Entries that correct others go one by one (`_settle`: they take
+    back earlier lines). If the database refuses anything in the batch, the batch is
+    rolled back and done again one entry per savepoint, so only the refused entry waits."""
+    held: list[tuple[int, str]] = []
+    alone = [e for e in entries if e.corrects_id is not None]
+    try:
+        with db.session.begin_nested():
+            recorded = []
+            for entry in entries:
+                if entry.corrects_id is not None:
+                    continue
+                profile = profiles.get(entry.person_id)
+                if entry.id in replaced:
+                    lines, working = [], 0  # corrected before it was paid: settled with no lines
+                else:
+                    try:
+                        lines = rules.pay_lines(facts_of(entry), terms_for(entry, profile, settings, book))
+                    except Unpriced as exc:
+                        held.append((entry.id, str(exc)))
+                        continue
+                    working = working_minutes_of(entry)
+                recorded.append((entry, _run_entry_values(run, entry, profile, working, start), lines))
+            # Bulk INSERTs (one statement per table and batch), not a unit of work per row.
+            # (The ids are read back, not RETURNed: SQLite would insert one row per statement
+            # to keep RETURNING in order.)
+            ids: dict[int, int] = {}
+            if recorded:
+                db.session.execute(sa.insert(RunEntry), [values for _, values, _ in recorded])
+                ids = dict(db.session.execute(sa.select(RunEntry.entry_id, RunEntry.id).where(
+                    RunEntry.run_id == run.id, RunEntry.entry_id.in_([e.id for e, _, _ in recorded]))).all())
+            line_rows: list[dict] = []
+            invoice_rows: list[dict] = []
+            for entry, _, lines in recorded:
+                pay, invoice = _line_values(ids[entry.id], lines, book.funders.get(entry.team_id, []))
+                line_rows += pay
+                invoice_rows += invoice
+            for model, rows in ((RunLine, line_rows), (RunInvoiceLine, invoice_rows)):
+                if rows:
+                    db.session.execute(sa.insert(model), rows)
+            if held:
+                db.session.execute(sa.insert(RunHeldBack), [
+                    {"run_id": run.id, "entry_id": entry_id, "reason": why[:200]} for entry_id, why in held])
+    except SQLAlchemyError:
+        log.warning("pay run %s: a batch of %d entries was refused; recording them one by one", run.id, len(entries))
+        held = []
+        alone = entries
+    for entry in alone:
+        why = _settle(run, entry, profiles.get(entry.person_id), settings, start, now)
+        if why is not None:
+            held.append((entry.id, why))
+            db.session.add(RunHeldBack(run_id=run.id, entry_id=entry.id, reason=why[:200]))
+    return held
 
 
 def _settle(run: PayRun, entry: TimesheetEntry, profile: WorkerProfile | None, settings, start: date,
@@ -170,22 +233,41 @@ def _standing_invoice_lines(earlier: list[int]) -> list[RunInvoiceLine]:
         RunInvoiceLine.id.not_in(taken)).order_by(RunInvoiceLine.id)))
 
 
-def _record(run: PayRun, entry: TimesheetEntry, profile: WorkerProfile | None, lines: list[rules.PayLine], *,
-            working: int, start: date, chain_end: bool) -> None:
+def _run_entry_values(run: PayRun, entry: TimesheetEntry, profile: WorkerProfile | None, working: int,
+                      start: date) -> dict:
     employed = profile is not None and profile.employment_type == EmploymentType.employed
     band = rules.age_band(profile.date_of_birth if profile else None, start)
+    return {"run_id": run.id, "entry_id": entry.id, "person_id": entry.person_id, "team_id": entry.team_id,
+            "employed": employed, "working_minutes": working, "age_band": band}
+
+
+def _line_values(run_entry_id: int, lines: list[rules.PayLine], funders: list) -> tuple[list[dict], list[dict]]:
+    """An entry's pay lines, and its charge split between the team's funders (as rows)."""
+    pay = [{"run_entry_id": run_entry_id, "element": line.element, "quantity": line.quantity,
+            "rate_pence": line.rate_pence, "pay_pence": line.pay_pence, "charge_pence": line.charge_pence,
+            "wage_pay": line.element in WAGE_ELEMENTS} for line in lines]
+    charge = sum(line.charge_pence for line in lines)
+    invoice = []
+    if charge and funders:
+        parts = rules.split_by_shares(charge, [f.share_percent for f in funders])
+        invoice = [{"run_entry_id": run_entry_id, "funder_id": funder.id, "funder_name": funder.name,
+                    "funder_kind": funder.kind.value, "share_percent": funder.share_percent, "amount_pence": part}
+                   for funder, part in zip(funders, parts, strict=True)]
+    elif charge:
+        invoice = [{"run_entry_id": run_entry_id, "funder_id": None, "funder_name": "No funder set",
+                    "funder_kind": "none", "share_percent": 100, "amount_pence": charge}]
+    return pay, invoice
+
+
+def _record(run: PayRun, entry: TimesheetEntry, profile: WorkerProfile | None, lines: list[rules.PayLine], *,
+            working: int, start: date, chain_end: bool) -> None:
     earlier = corrected_ids(entry) if chain_end else []
     # Fair-pay minutes likewise: this run counts what the chain has not counted yet.
     counted = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(RunEntry.working_minutes), 0)).where(
         RunEntry.entry_id.in_(earlier))) if earlier else 0
-    run_entry = RunEntry(run_id=run.id, entry_id=entry.id, person_id=entry.person_id, team_id=entry.team_id,
-                         employed=employed, working_minutes=working - counted, age_band=band)
+    run_entry = RunEntry(**_run_entry_values(run, entry, profile, working - counted, start))
     db.session.add(run_entry)
     db.session.flush()
-    for line in lines:
-        db.session.add(RunLine(run_entry_id=run_entry.id, element=line.element, quantity=line.quantity,
-                               rate_pence=line.rate_pence, pay_pence=line.pay_pence, charge_pence=line.charge_pence,
-                               wage_pay=line.element in WAGE_ELEMENTS))
     for old in _standing_lines(earlier):
         db.session.add(RunLine(run_entry_id=run_entry.id, element=old.element, reverses_line_id=old.id,
                                quantity=-old.quantity, rate_pence=old.rate_pence, pay_pence=-old.pay_pence,
@@ -194,18 +276,8 @@ def _record(run: PayRun, entry: TimesheetEntry, profile: WorkerProfile | None, l
         db.session.add(RunInvoiceLine(run_entry_id=run_entry.id, reverses_line_id=old.id, funder_id=old.funder_id,
                                       funder_name=old.funder_name, funder_kind=old.funder_kind,
                                       share_percent=old.share_percent, amount_pence=-old.amount_pence))
-    charge = sum(line.charge_pence for line in lines)
-    if charge:
-        funders = active_funders(entry.team_id)
-        if funders:
-            parts = rules.split_by_shares(charge, [f.share_percent for f in funders])
-            for funder, part in zip(funders, parts, strict=True):
-                db.session.add(RunInvoiceLine(run_entry_id=run_entry.id, funder_id=funder.id, funder_name=funder.name,
-                                              funder_kind=funder.kind.value, share_percent=funder.share_percent,
-                                              amount_pence=part))
-        else:
-            db.session.add(RunInvoiceLine(run_entry_id=run_entry.id, funder_id=None, funder_name="No funder set",
-                                          funder_kind="none", share_percent=100, amount_pence=charge))
+    pay, invoice = _line_values(run_entry.id, lines, active_funders(entry.team_id))
+    db.session.add_all([RunLine(**row) for row in pay] + [RunInvoiceLine(**row) for row in invoice])
 
 
 def _run_for(actor: Actor, run_id: int) -> PayRun:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from careteams.db import utcnow
 from careteams.errors import Conflict, ValidationError, ensure
 from careteams.extensions import db
-from careteams.jobs_util import run_each
+from careteams.jobs_util import run_each, run_in_batches
 from careteams.members.models import Person
 from careteams.members.permissions import Actor
 from careteams.rota import permissions as perm
@@ -519,16 +519,18 @@ def book_directly(actor: Actor, shift_id: int, person_id: int, now: datetime | N
 
 def expire_and_escalate(now: datetime) -> dict[str, int]:
     """Expire unanswered offers; then the next wave, then the circle, then facilitators.
-    Each offer and each shift in its own savepoint (careteams.jobs_util.run_each)."""
+    Offers expire 500 a savepoint (careteams.jobs_util.run_in_batches); each shift is
+    escalated in its own savepoint (run_each)."""
     counts = {"expired": 0, "waves": 0, "circle": 0, "facilitators": 0}
 
     def expire(offer: Offer) -> None:
         offer.status, offer.code_live = OfferStatus.expired, False
-        db.session.flush()
 
-    due = db.session.scalars(sa.select(Offer).where(Offer.status == OfferStatus.open, Offer.expires_at <= now)).all()
-    counts["expired"] = len(run_each("rota.offers", due, expire, key=lambda o: f"offer {o.id}",
-                                     cooperative=lambda o: o.shift.team.cooperative_id).done)
+    # A federation's five minutes expire thousands of offers: 500 a savepoint and a flush.
+    due = db.session.scalars(sa.select(Offer).where(Offer.status == OfferStatus.open, Offer.expires_at <= now)
+                             .order_by(Offer.id)).all()
+    counts["expired"] = len(run_in_batches("rota.offers", due, expire, key=lambda o: f"offer {o.id}",
+                                           cooperative=lambda o: o.shift.team.cooperative_id).done)
     open_offer = sa.select(Offer.id).where(Offer.shift_id == Shift.id, Offer.status == OfferStatus.open).exists()
     needing = db.session.scalars(sa.select(Shift).where(
         Shift.starts_at > now, ~open_offer,
