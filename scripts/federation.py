@@ -9,7 +9,10 @@ co-ops; `--reset` empties every table first (TRUNCATE ... RESTART IDENTITY). The
 seed gives the same federation. Each co-op gets what the services give a new co-op
 (the default hat types, rota, matching and hours settings); every row respects the
 model's constraints (no worker booked twice at once: each worker's visits in her n-th
-team start at a fixed hour of the day, three hours after those of her (n-1)-th).
+team start at a fixed hour of the day, three hours after those of her (n-1)-th, and at
+her own minute past it, the same in every team).
+Since VERSION 5 visits start at each worker's own minute and were booked a week before,
+so a fill between 08:00 and 23:00 London time leaves every clock job work to do.
 
 What it makes (the `federation` preset's numbers; `--scale` multiplies teams, workers,
 members and electors): 20 co-ops, 10,000 teams (one supported member leads each),
@@ -44,7 +47,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
-VERSION = 4  # bump when what is generated changes (the benchmark's marker compares it)
+VERSION = 5  # bump when what is generated changes (the benchmark's marker compares it)
 ZONE = "Europe/London"
 ROLES = ("leader", "worker", "facilitator", "member", "secretary")
 
@@ -136,6 +139,18 @@ def bench_token(role: str, coop_index: int) -> str:
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def visit_minute(person_id: int) -> int:
+    """The minute past the hour each of a worker's visits starts at (the same in all her
+    teams, so her slots still never overlap): visits end all through the hour, so the
+    clock's jobs find visits just ended, just begun and soon to begin at any minute."""
+    return person_id * 7 % 60
+
+
+def booked_at(now: datetime, starts: datetime) -> datetime:
+    """A visit was booked a week before it began (or before now), so reminders are due."""
+    return min(now, starts) - timedelta(days=7)
 
 
 def _local(day: date, hour: int, minute: int = 0) -> datetime:
@@ -360,10 +375,10 @@ def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, 
             for person_id, slot, series_id in visits:
                 if series_id is None:
                     minutes = rng.choice((60, 60, 90, 120))
-                    starts = _local(day, 7 + 3 * slot)
+                    starts = _local(day, 7 + 3 * slot, visit_minute(person_id))
                 else:  # the worker's series visit fills the hour after her one-off slot
                     minutes = 60
-                    starts = _local(day, 9 + 3 * slot)
+                    starts = _local(day, 9 + 3 * slot, visit_minute(person_id))
                 ends = starts + timedelta(minutes=minutes)
                 sid += 1
                 roll = rng.random()
@@ -376,7 +391,7 @@ def generate(conn, p: Params, now: datetime | None = None, reset: bool = False, 
                 state = clock_state(rng, now, starts, ends, status)
                 booked = person_id if status in ("booked", "completed") else None
                 shifts.append((sid, team_id, False, starts, ends, "personal_care", "[]", 0, "", "[]", False,
-                               state.status, booked, now if booked else None, 0, now, series_id,
+                               state.status, booked, booked_at(now, starts) if booked else None, 0, now, series_id,
                                day if series_id else None, state.arrived_at, state.missed_alert_at))
                 if status == "offered":
                     for other, _ in ws:
@@ -549,7 +564,7 @@ def make_series(w: Writer, p: Params, rng: random.Random, now: datetime, today: 
             weekday = rng.randrange(7)
             first = first_day + timedelta(days=(weekday - first_day.weekday()) % 7)
             series_id = len(rows) + 1
-            rows.append((series_id, team_id, f"FREQ=WEEKLY;BYDAY={WEEKDAYS[weekday]}", first, dtime(9 + 3 * slot), 60,
+            rows.append((series_id, team_id, f"FREQ=WEEKLY;BYDAY={WEEKDAYS[weekday]}", first, dtime(9 + 3 * slot, visit_minute(person_id)), 60,
                          "personal_care", "[]", 0, "", "[]", team_leader[team_id], now))
             out.setdefault(team_id, []).append((series_id, first, weekday, person_id, slot, made_to))
     w.copy("shift_series", ("id", "team_id", "rrule", "first_date", "start_time", "duration_minutes", "kind",
