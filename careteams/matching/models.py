@@ -98,6 +98,9 @@ class WorkerProfile(db.Model):
         # Suggestions' bounding box: the co-op's available workers by latitude, then longitude and
         # reach read from the index itself (migration 0029; it replaced (co-op, available, latitude)).
         sa.Index("ix_worker_profile_box", "cooperative_id", "available", "latitude", "longitude", "travel_km"),
+        # The co-op's widest reach (suggestions size their box by it): the last entry of
+        # (co-op, available) in travel_km order, not a read of every profile (migration 0029).
+        sa.Index("ix_worker_profile_reach", "cooperative_id", "available", "travel_km"),
         sa.CheckConstraint(
             "employment_type = 'employed' OR (hourly_rate_pence IS NOT NULL AND hourly_rate_pence > 0)",
             name="independent_rate"),

@@ -59,7 +59,7 @@ def _valid_check_clause(kind: CheckKind, on: date, name: str | None = None):
 def _widest_reach(cooperative_id: int) -> int | None:
     """The longest distance any available worker of the co-op travels (None: nobody to suggest).
 
-    An index-only read of ix_worker_profile_box; it sizes the constant box below, which
+    One backward step of ix_worker_profile_reach (co-op, available, travel_km); it sizes the constant box below, which
     MAX_TRAVEL_KM (the largest reach allowed, 200 km) would make as wide as a region."""
     P = WorkerProfile  # noqa: N806
     return db.session.scalar(sa.select(sa.func.max(P.travel_km)).where(
