@@ -11,8 +11,10 @@ seed gives the same federation. Each co-op gets what the services give a new co-
 model's constraints (no worker booked twice at once: each worker's visits in her n-th
 team start at a fixed hour of the day, three hours after those of her (n-1)-th, and at
 her own minute past it, the same in every team).
-Since VERSION 5 visits start at each worker's own minute and were booked a week before,
-so a fill between 08:00 and 23:00 London time leaves every clock job work to do.
+Since VERSION 5 visits start at each worker's own minute and were booked a week before.
+Each worker is in about two teams, so visits fall between 07:00 and 14:00 London time: a
+fill in those hours leaves rota.complete, rota.missed_visits and hours.pending work to do
+(a fill outside them measures only their reading).
 
 What it makes (the `federation` preset's numbers; `--scale` multiplies teams, workers,
 members and electors): 20 co-ops, 10,000 teams (one supported member leads each),
