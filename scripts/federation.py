@@ -669,6 +669,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--coop1-teams", type=int, default=None,
                         help="teams of co-op 1, e.g. 2000 for the pay run (default: teams spread evenly)")
     parser.add_argument("--series-per-team", type=float, default=None, help="weekly series per team (default 1.5)")
+    parser.add_argument("--now", type=datetime.fromisoformat, default=None,
+                        help="the fill's moment, ISO with offset (default: now); e.g. 11:00 London time, when "
+                             "visits are under way, for scripts/bench_jobs.py")
     args = parser.parse_args(argv)
     import psycopg
 
@@ -678,7 +681,7 @@ def main(argv: list[str] | None = None) -> None:
             p = replace(p, **{name: getattr(args, name)})
     print(f"preset {args.preset} x{args.scale}: {p}")
     with psycopg.connect(plain_url(args.database_url)) as conn:
-        generate(conn, p, reset=args.reset)
+        generate(conn, p, now=args.now, reset=args.reset)
 
 
 if __name__ == "__main__":
