@@ -12,24 +12,16 @@ from careteams.extensions import db
 from careteams.hours.models import HoursSettings, TimesheetEntry
 from careteams.hours.rules import TimesheetStatus as S
 from careteams.hours.services import clock
+from tests.helpers import QueryCounter
 from tests.hours.conftest import START, make_entry
 
 NOW = START + timedelta(hours=3)
 
 
 def _counting(fn, *args):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *rest):
-        statements.append(statement)
-
-    engine = db.session.get_bind()
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with QueryCounter(db.session.get_bind()) as counter:
         result = fn(*args)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    return result, len(statements)
+    return result, counter.count
 
 
 def _submitted(world, at, start=START):

@@ -12,23 +12,15 @@ import sqlalchemy as sa
 from careteams.extensions import db
 from careteams.hours.models import RunEntry, RunLine
 from careteams.hours.services import runs
+from tests.helpers import QueryCounter
 from tests.hours.conftest import act
 from tests.hours.test_runs import AFTER_OCTOBER, confirmed, local, october  # noqa: F401  (the fixture)
 
 
 def _close_counting(world, period_start: date):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = db.session.get_bind()
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    with QueryCounter(db.session.get_bind()) as counter:
         outcome = runs.close_run(act(world.facilitator), world.coop.id, period_start, AFTER_OCTOBER)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    return outcome, len(statements)
+    return outcome, counter.count
 
 
 def _lines_of(run_id: int) -> int:

@@ -6,31 +6,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
-
 from careteams.extensions import db
 from careteams.jobs_util import run_in_batches
 from careteams.members.services import actor_for
 from careteams.rota.models import Offer, OfferStatus
 from careteams.rota.services.offers import offer_shift
+from tests.helpers import QueryCounter
 from tests.rota.conftest import make_shift
 
 NOW = datetime(2027, 2, 1, 12, tzinfo=UTC)
 
 
 def _offer_updates(fn, *args) -> tuple[object, int]:
-    updates: list[str] = []
-
-    def count(conn, cursor, statement, *rest):
-        if statement.startswith("UPDATE offer"):
-            updates.append(statement)
-
-    engine = db.session.get_bind()
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        return fn(*args), len(updates)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
+    with QueryCounter(db.session.get_bind()) as counter:
+        result = fn(*args)
+    return result, sum(statement.startswith("UPDATE offer") for statement in counter.statements)
 
 
 def _offered(world, shifts: int) -> list[Offer]:
